@@ -1,0 +1,48 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries a process exit code through cobra.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// newRootCmd builds the command tree. Every subcommand lives in its own file.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "troupe",
+		Short:         "Long-lived sessions of agents and browser pages for AI clients, over MCP",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().String("data-dir", "", "data directory (default $TROUPE_DATA_DIR, $XDG_STATE_HOME/troupe or ~/.local/state/troupe)")
+	root.AddCommand(newVersionCmd())
+	for _, add := range extraCommands {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+// extraCommands are subcommands registered by their own files' init functions.
+var extraCommands []func() *cobra.Command
+
+// run executes the CLI with args and returns the process exit code.
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
+		fmt.Fprintln(os.Stderr, "troupe:", err)
+		return 1
+	}
+	return 0
+}
