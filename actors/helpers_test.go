@@ -1,0 +1,120 @@
+package actors
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
+
+	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/messages"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type harness struct {
+	t     *testing.T
+	sys   *System
+	store *store.Memory
+	clock *fakeClock
+	opts  Options
+}
+
+func newHarness(t *testing.T, mod func(*Options)) *harness {
+	t.Helper()
+	h := &harness{t: t, store: store.NewMemory(), clock: newFakeClock()}
+	h.opts = Options{Store: h.store, Clock: h.clock, Logger: zerolog.Nop(), MaxSessions: 10, IdleTimeout: time.Hour}
+	if mod != nil {
+		mod(&h.opts)
+	}
+	h.start()
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) start() {
+	h.t.Helper()
+	sys, err := Start(h.opts)
+	if err != nil {
+		h.t.Fatalf("Start: %v", err)
+	}
+	h.sys = sys
+}
+
+func (h *harness) stop() {
+	if h.sys != nil {
+		_ = h.sys.Shutdown(context.Background())
+		h.sys = nil
+	}
+}
+
+// restart simulates a server restart on the same store.
+func (h *harness) restart() {
+	h.stop()
+	h.start()
+}
+
+func (h *harness) ask(msg any) any {
+	h.t.Helper()
+	res, err := h.sys.Request(context.Background(), msg, 5*time.Second)
+	if err != nil {
+		h.t.Fatalf("Request(%T): %v", msg, err)
+	}
+	return res
+}
+
+func (h *harness) create(msg *messages.CreateSession) *messages.SessionResult {
+	h.t.Helper()
+	return h.ask(msg).(*messages.SessionResult)
+}
+
+func (h *harness) mustCreate(id string) *messages.SessionInfo {
+	h.t.Helper()
+	r := h.create(&messages.CreateSession{SessionID: id})
+	if r.Err != nil {
+		h.t.Fatalf("create %q: %v", id, r.Err)
+	}
+	return r.Session
+}
+
+func (h *harness) get(id string) *messages.SessionResult {
+	h.t.Helper()
+	return h.ask(&messages.GetSession{SessionID: id}).(*messages.SessionResult)
+}
+
+func wantCode(t *testing.T, err *messages.Error, code messages.Code) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("err = nil, want code %s", code)
+	}
+	if err.Code != code {
+		t.Fatalf("err = %s (%s), want code %s", err.Code, err.Message, code)
+	}
+}

@@ -1,0 +1,93 @@
+package actors
+
+import (
+	"crypto/rand"
+	"regexp"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+// Clock tells the time; tests and property tests inject a fake one.
+type Clock interface{ Now() time.Time }
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now().UTC() }
+
+// Options configure the actor tree.
+type Options struct {
+	Store       store.Store
+	Logger      zerolog.Logger
+	Clock       Clock
+	MaxSessions int
+	MaxChildren int
+	// MaxStateBytes bounds a session's state, serialized as JSON.
+	MaxStateBytes int
+	IdleTimeout   time.Duration
+	// SweepInterval is the idle sweep's period; 0 disables the timer (tests send Sweep).
+	SweepInterval time.Duration
+	// SnapshotRetention is how long snapshots are kept; the sweep prunes older ones.
+	SnapshotRetention time.Duration
+	// PrepareWorkspace resolves a session's workspace: the requested path (validated) or a new
+	// directory troupe owns. It must be safe to call from any goroutine.
+	PrepareWorkspace func(sessionID, requested string) (path string, owned bool, err error)
+	// Events receives internal events (expiry, recovery) for the audit log; may be nil.
+	Events EventSink
+}
+
+// EventSink records internal events; the audit log implements it.
+type EventSink interface {
+	Record(action, session, target, outcome string, details map[string]any)
+}
+
+func (o *Options) defaults() {
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 100
+	}
+	if o.MaxChildren <= 0 {
+		o.MaxChildren = 64
+	}
+	if o.MaxStateBytes <= 0 {
+		o.MaxStateBytes = 1 << 20
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = time.Hour
+	}
+	if o.SnapshotRetention <= 0 {
+		o.SnapshotRetention = 7 * 24 * time.Hour
+	}
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidID reports whether id is a valid session id or child name (DESIGN §7).
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+// IDRule is the id rule in words, for error messages.
+const IDRule = "1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+const idAlphabet = "abcdefghijkmnpqrstuvwxyz23456789" // no l, o, 0, 1: readable aloud
+
+// randomSuffix returns n readable random characters.
+func randomSuffix(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	}
+	return string(b)
+}
+
+// newSessionID returns a short readable session id such as "s-k3fw9q".
+func newSessionID() string { return "s-" + randomSuffix(6) }
+
+// newSnapshotID returns a snapshot id such as "snap-20261121-080102-x7qa".
+func newSnapshotID(now time.Time) string {
+	return "snap-" + now.UTC().Format("20060102-150405") + "-" + randomSuffix(4)
+}

@@ -1,0 +1,281 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/messages"
+)
+
+// entry is the orchestrator's view of one live session: enough to route, list, sweep and count
+// without asking the session.
+type entry struct {
+	pid          *actor.PID
+	name         string
+	labels       map[string]string
+	createdAt    time.Time
+	lastActivity time.Time
+	idleTimeout  time.Duration
+	status       messages.Status
+	agents       int
+	pages        int
+}
+
+// orchestrator is the registry of sessions (DESIGN §2): limits, routing by id, the idle sweep,
+// metrics, recovery at start and orderly shutdown.
+type orchestrator struct {
+	opts     *Options
+	log      zerolog.Logger
+	sessions map[string]*entry
+	// dirty holds sessions whose activity is newer than what the store has.
+	dirty    map[string]time.Time
+	counters counters
+	started  time.Time
+	spawned  int
+}
+
+type counters struct{ created, deleted, expired, restored, rollbacks int64 }
+
+// Internal messages between the orchestrator and its sessions.
+type (
+	sessionCreateFailed struct{ id string }
+	sessionGone         struct {
+		id, reason, snapshotID string
+		at                     time.Time
+	}
+	deleteAborted   struct{ id string }
+	childrenChanged struct {
+		id            string
+		agents, pages int
+	}
+	prepareShutdown struct{}
+	ping            struct{}
+)
+
+func newOrchestrator(opts *Options) *orchestrator {
+	return &orchestrator{
+		opts:     opts,
+		log:      opts.Logger.With().Str("actor", "orchestrator").Logger(),
+		sessions: make(map[string]*entry),
+		dirty:    make(map[string]time.Time),
+	}
+}
+
+// Receive implements actor.Actor.
+func (o *orchestrator) Receive(ctx actor.Context) {
+	defer o.recoverPanic(ctx)
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		o.started = o.opts.Clock.Now()
+	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *actor.Terminated:
+		o.onTerminated(msg)
+	case *recoverSessions:
+		ctx.Respond(o.recover(ctx))
+	case *ping:
+		ctx.Respond(&ping{})
+	case *messages.CreateSession:
+		o.create(ctx, msg)
+	case *messages.ListSessions:
+		ctx.Respond(o.list(msg))
+	case *messages.SessionMetrics:
+		ctx.Respond(o.metrics())
+	case *messages.GetSession:
+		o.route(ctx, msg.SessionID, msg)
+	case *messages.UpdateSessionState:
+		o.route(ctx, msg.SessionID, msg)
+	case *messages.DeleteSession:
+		o.routeDelete(ctx, msg)
+	case *messages.SweepIdle:
+		expiring := o.sweep(ctx)
+		if ctx.Sender() != nil {
+			ctx.Respond(&messages.SweepIdleResult{Expiring: expiring})
+		}
+	case *messages.DeleteSessionResult:
+		o.onExpiryResult(msg)
+	case *sessionCreateFailed:
+		o.forget(msg.id)
+	case *sessionGone:
+		o.onGone(msg)
+	case *deleteAborted:
+		if e := o.sessions[msg.id]; e != nil {
+			e.status = messages.StatusActive
+		}
+	case *childrenChanged:
+		if e := o.sessions[msg.id]; e != nil {
+			e.agents, e.pages = msg.agents, msg.pages
+		}
+	case *prepareShutdown:
+		o.flushActivity()
+		ctx.Respond(&prepareShutdown{})
+	default:
+		o.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("orchestrator: unknown message")
+	}
+}
+
+func (o *orchestrator) recoverPanic(ctx actor.Context) {
+	if r := recover(); r != nil {
+		o.log.Error().Interface("panic", r).Str("type", fmt.Sprintf("%T", ctx.Message())).Msg("orchestrator: handler panicked")
+		if ctx.Sender() != nil {
+			ctx.Respond(errorReply(ctx.Message(), messages.Errorf(messages.CodeInternal, "internal error: %v", r)))
+		}
+	}
+}
+
+func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
+	now := o.opts.Clock.Now()
+	id := msg.SessionID
+	switch {
+	case id == "":
+		for id = newSessionID(); o.sessions[id] != nil; id = newSessionID() {
+		}
+	case !ValidID(id):
+		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInvalidArgument,
+			"invalid session_id %q: use %s, or omit it to get a generated one", id, IDRule)})
+		return
+	case o.sessions[id] != nil:
+		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeAlreadyExists,
+			"session %q already exists; choose another session_id, or omit it to get a generated one", id)})
+		return
+	}
+	if len(o.sessions) >= o.opts.MaxSessions {
+		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeLimitExceeded,
+			"the limit of %d concurrent sessions is reached; delete a session you no longer need (delete_session) or raise TROUPE_MAX_SESSIONS", o.opts.MaxSessions)})
+		return
+	}
+	timeout := o.opts.IdleTimeout
+	if msg.IdleTimeoutSeconds > 0 {
+		timeout = time.Duration(msg.IdleTimeoutSeconds) * time.Second
+	}
+	rec := store.SessionRecord{
+		ID: id, Name: msg.Name, State: msg.State, Labels: msg.Labels, Cookies: msg.Cookies,
+		CreatedAt: now, LastActivity: now, IdleTimeoutSeconds: msg.IdleTimeoutSeconds,
+		Status: messages.StatusActive,
+	}
+	pid, err := o.spawnSession(ctx, rec, false)
+	if err != nil {
+		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "start session %q: %v", id, err)})
+		return
+	}
+	o.sessions[id] = &entry{pid: pid, name: msg.Name, labels: msg.Labels, createdAt: now, lastActivity: now,
+		idleTimeout: timeout, status: messages.StatusActive}
+	ctx.Forward(pid)
+}
+
+func (o *orchestrator) spawnSession(ctx actor.Context, rec store.SessionRecord, recovered bool) (*actor.PID, error) {
+	core := &sessionCore{opts: o.opts, rec: rec, recovered: recovered,
+		log: o.opts.Logger.With().Str("session", rec.ID).Logger()}
+	props := actor.PropsFromProducer(func() actor.Actor { return &sessionActor{core} })
+	pid, err := ctx.SpawnNamed(props, rec.ID)
+	if errors.Is(err, actor.ErrNameExists) {
+		// The previous actor of a re-used id is still stopping; give this one another name.
+		o.spawned++
+		pid, err = ctx.SpawnNamed(props, fmt.Sprintf("%s~%d", rec.ID, o.spawned))
+	}
+	return pid, err
+}
+
+// route forwards a message naming a session to it, recording the activity, or answers why not.
+func (o *orchestrator) route(ctx actor.Context, id string, msg any) {
+	e := o.sessions[id]
+	if e == nil {
+		ctx.Respond(errorReply(msg, o.unknown(id)))
+		return
+	}
+	if e.status == messages.StatusDeleting {
+		ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeDeleting,
+			"session %q is being deleted; wait for the delete to finish, then use restore_session to bring it back if needed", id)))
+		return
+	}
+	now := o.opts.Clock.Now()
+	e.lastActivity = now
+	o.dirty[id] = now
+	ctx.Forward(e.pid)
+}
+
+func (o *orchestrator) routeDelete(ctx actor.Context, msg *messages.DeleteSession) {
+	e := o.sessions[msg.SessionID]
+	if e != nil && e.status == messages.StatusActive && !msg.DryRun {
+		o.route(ctx, msg.SessionID, msg)
+		e.status = messages.StatusDeleting // refuse new work while the delete runs
+		return
+	}
+	o.route(ctx, msg.SessionID, msg)
+}
+
+// unknown explains an id that names no live session: invalid, expired, deleted or never seen.
+func (o *orchestrator) unknown(id string) *messages.Error {
+	if !ValidID(id) {
+		return messages.Errorf(messages.CodeInvalidArgument, "invalid session_id %q: use %s", id, IDRule)
+	}
+	tomb, err := o.opts.Store.Tombstone(id)
+	if err == nil {
+		restore := ""
+		if tomb.SnapshotID != "" {
+			restore = fmt.Sprintf("; restore it with restore_session(snapshot_id=%q)", tomb.SnapshotID)
+		}
+		if tomb.Reason == "expired" {
+			return messages.Errorf(messages.CodeExpired, "session %q expired at %s after being idle%s", id, tomb.At.Format(time.RFC3339), restore)
+		}
+		return messages.Errorf(messages.CodeNotFound, "session %q was deleted at %s%s", id, tomb.At.Format(time.RFC3339), restore)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		o.log.Error().Err(err).Str("session", id).Msg("read tombstone")
+	}
+	return messages.Errorf(messages.CodeNotFound, "no session %q; list_sessions shows the sessions there are", id)
+}
+
+func (o *orchestrator) forget(id string) {
+	delete(o.sessions, id)
+	delete(o.dirty, id)
+}
+
+func (o *orchestrator) onGone(msg *sessionGone) {
+	o.forget(msg.id)
+	if msg.reason == "expired" {
+		o.counters.expired++
+	} else {
+		o.counters.deleted++
+	}
+	if o.opts.Events != nil {
+		o.opts.Events.Record("session.deleted", msg.id, "", "ok", map[string]any{"reason": msg.reason, "snapshot_id": msg.snapshotID})
+	}
+}
+
+func (o *orchestrator) onTerminated(msg *actor.Terminated) {
+	for id, e := range o.sessions {
+		if e.pid.Equal(msg.Who) {
+			o.log.Error().Str("session", id).Msg("session actor stopped unexpectedly; it will be recovered at the next start")
+			o.forget(id)
+		}
+	}
+}
+
+func (o *orchestrator) list(msg *messages.ListSessions) *messages.ListSessionsResult {
+	key, value, withValue := strings.Cut(msg.Label, "=")
+	now := o.opts.Clock.Now()
+	out := make([]messages.SessionSummary, 0, len(o.sessions))
+	for id, e := range o.sessions {
+		if msg.Label != "" {
+			v, ok := e.labels[key]
+			if !ok || (withValue && v != value) {
+				continue
+			}
+		}
+		out = append(out, messages.SessionSummary{
+			SessionID: id, Name: e.name, Status: e.status, Labels: e.labels,
+			CreatedAt: e.createdAt, LastActivity: e.lastActivity,
+			AgeSeconds: now.Sub(e.createdAt).Seconds(), IdleSeconds: now.Sub(e.lastActivity).Seconds(),
+			Agents: e.agents, Pages: e.pages,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SessionID < out[j].SessionID })
+	return &messages.ListSessionsResult{Sessions: out}
+}

@@ -1,0 +1,183 @@
+package actors
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/messages"
+)
+
+// sessionCore is a session's data. It lives outside the actor struct so that a supervisor
+// restart, which replaces the struct, keeps it.
+type sessionCore struct {
+	opts      *Options
+	log       zerolog.Logger
+	rec       store.SessionRecord
+	recovered bool
+	// gone is set once the session has been deleted (or failed to be created); the actor is
+	// draining its mailbox and answers every further request that the session is gone.
+	gone string
+}
+
+// sessionActor is one session (DESIGN §2): state, cookies, status and its ordered children.
+// Every change is written through to the store before the reply.
+type sessionActor struct{ *sessionCore }
+
+// Receive implements actor.Actor.
+func (s *sessionActor) Receive(ctx actor.Context) {
+	defer s.recoverPanic(ctx)
+	msg := ctx.Message()
+	if s.gone != "" {
+		if _, system := msg.(actor.SystemMessage); !system && ctx.Sender() != nil {
+			ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeNotFound, "session %q %s", s.rec.ID, s.gone)))
+		}
+		return
+	}
+	switch msg := msg.(type) {
+	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *messages.CreateSession:
+		s.create(ctx, msg)
+	case *messages.GetSession:
+		s.touch()
+		ctx.Respond(&messages.SessionResult{Session: s.info()})
+	case *messages.UpdateSessionState:
+		s.touch()
+		s.updateState(ctx, msg)
+	case *messages.DeleteSession:
+		s.delete(ctx, msg)
+	default:
+		s.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("session: unknown message")
+	}
+}
+
+func (s *sessionActor) recoverPanic(ctx actor.Context) {
+	if r := recover(); r != nil {
+		s.log.Error().Interface("panic", r).Str("type", fmt.Sprintf("%T", ctx.Message())).Msg("session: handler panicked")
+		if ctx.Sender() != nil {
+			ctx.Respond(errorReply(ctx.Message(), messages.Errorf(messages.CodeInternal, "internal error in session %q: %v", s.rec.ID, r)))
+		}
+	}
+}
+
+func (s *sessionActor) touch() { s.rec.LastActivity = s.opts.Clock.Now() }
+
+// create finishes a session the orchestrator has registered: its workspace, then the durable
+// record, then the answer. On failure the orchestrator forgets it and the actor winds down.
+func (s *sessionActor) create(ctx actor.Context, msg *messages.CreateSession) {
+	fail := func(err *messages.Error) {
+		ctx.Respond(&messages.SessionResult{Err: err})
+		ctx.Send(ctx.Parent(), &sessionCreateFailed{id: s.rec.ID})
+		s.windDown(ctx, "could not be created")
+	}
+	if size := stateSize(s.rec.State); size > s.opts.MaxStateBytes {
+		fail(messages.Errorf(messages.CodeTooLarge, "state is %d bytes, over the limit of %d bytes per session; keep large data in the workspace and put its path in the state", size, s.opts.MaxStateBytes))
+		return
+	}
+	if s.opts.PrepareWorkspace != nil {
+		path, owned, err := s.opts.PrepareWorkspace(s.rec.ID, msg.Workspace)
+		if err != nil {
+			fail(asUserError(err))
+			return
+		}
+		s.rec.Workspace, s.rec.WorkspaceOwned = path, owned
+	}
+	if err := s.opts.Store.PutSession(s.rec); err != nil {
+		s.log.Error().Err(err).Msg("persist new session")
+		fail(messages.Errorf(messages.CodeInternal, "could not save session %q: %v", s.rec.ID, err))
+		return
+	}
+	ctx.Respond(&messages.SessionResult{Session: s.info()})
+}
+
+// windDown marks the session gone and stops the actor after the messages already queued, which
+// are answered that the session is gone instead of being dropped.
+func (s *sessionActor) windDown(ctx actor.Context, why string) {
+	s.gone = why
+	ctx.Poison(ctx.Self())
+}
+
+func (s *sessionActor) updateState(ctx actor.Context, msg *messages.UpdateSessionState) {
+	reply := func(err *messages.Error) {
+		ctx.Respond(&messages.UpdateSessionStateResult{SessionID: s.rec.ID, State: s.rec.State, Err: err})
+	}
+	for _, k := range msg.Unset {
+		if _, both := msg.Set[k]; both {
+			reply(messages.Errorf(messages.CodeInvalidArgument, "key %q is both in set and in unset; name each key once", k))
+			return
+		}
+	}
+	next := maps.Clone(s.rec.State)
+	if next == nil {
+		next = make(map[string]json.RawMessage)
+	}
+	for _, k := range msg.Unset {
+		delete(next, k)
+	}
+	maps.Copy(next, msg.Set)
+	if size := stateSize(next); size > s.opts.MaxStateBytes {
+		reply(messages.Errorf(messages.CodeTooLarge, "the new state would be %d bytes, over the limit of %d bytes per session; nothing was changed. Keep large data in the workspace and put its path in the state", size, s.opts.MaxStateBytes))
+		return
+	}
+	prev := s.rec.State
+	s.rec.State = next
+	if err := s.opts.Store.PutSession(s.rec); err != nil {
+		s.rec.State = prev
+		s.log.Error().Err(err).Msg("persist state")
+		reply(messages.Errorf(messages.CodeInternal, "could not save the state of %q: %v; nothing was changed", s.rec.ID, err))
+		return
+	}
+	reply(nil)
+}
+
+func stateSize(state map[string]json.RawMessage) int {
+	if len(state) == 0 {
+		return 2
+	}
+	data, _ := json.Marshal(state)
+	return len(data)
+}
+
+func (s *sessionCore) timeout() time.Duration {
+	if s.rec.IdleTimeoutSeconds > 0 {
+		return time.Duration(s.rec.IdleTimeoutSeconds) * time.Second
+	}
+	return s.opts.IdleTimeout
+}
+
+// info renders the session for clients.
+func (s *sessionCore) info() *messages.SessionInfo {
+	state := s.rec.State
+	if state == nil {
+		state = map[string]json.RawMessage{}
+	}
+	labels := s.rec.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	children := make([]messages.ChildInfo, 0, len(s.rec.Children))
+	for _, c := range s.rec.Children {
+		children = append(children, messages.ChildInfo{ID: c.ID, Kind: c.Kind, Name: c.Name, Status: "exited"})
+	}
+	return &messages.SessionInfo{
+		SessionID: s.rec.ID, Name: s.rec.Name, Status: s.rec.Status,
+		Workspace: s.rec.Workspace, WorkspaceOwned: s.rec.WorkspaceOwned,
+		State: maps.Clone(state), Labels: labels, CreatedAt: s.rec.CreatedAt, LastActivity: s.rec.LastActivity,
+		ExpiresAt: s.rec.LastActivity.Add(s.timeout()), IdleTimeoutSeconds: int64(s.timeout() / time.Second),
+		Children: children,
+	}
+}
+
+// asUserError turns an error from a helper into a typed one; helpers return *messages.Error for
+// problems the user can fix.
+func asUserError(err error) *messages.Error {
+	if me, ok := err.(*messages.Error); ok {
+		return me
+	}
+	return messages.Errorf(messages.CodeInvalidArgument, "%v", err)
+}

@@ -1,0 +1,288 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Preset is a named agent command (DESIGN §8).
+type Preset struct {
+	Command string            `toml:"command" json:"command"`
+	Args    []string          `toml:"args" json:"args,omitempty"`
+	Mode    string            `toml:"mode" json:"mode"`
+	Env     map[string]string `toml:"env" json:"env,omitempty"`
+	Restart string            `toml:"restart" json:"restart"`
+}
+
+// Config is troupe's whole configuration after flags, environment, file and defaults are merged.
+type Config struct {
+	DataDir           string            `toml:"-"`
+	File              string            `toml:"-"`
+	LogLevel          string            `toml:"log_level"`
+	SessionTimeout    Seconds           `toml:"session_timeout"`
+	CleanupInterval   Seconds           `toml:"cleanup_interval"`
+	MaxSessions       int               `toml:"max_sessions"`
+	MaxChildren       int               `toml:"max_children"`
+	MaxStateBytes     int               `toml:"max_state_bytes"`
+	SnapshotRetention Seconds           `toml:"snapshot_retention"`
+	CallTimeout       Seconds           `toml:"call_timeout"`
+	WorkspaceRoot     string            `toml:"workspace_root"`
+	Browser           string            `toml:"browser"`
+	NavTimeout        Seconds           `toml:"navigation_timeout"`
+	PageContentMax    int               `toml:"page_content_max_bytes"`
+	AllowHosts        []string          `toml:"allow_hosts"`
+	DenyHosts         []string          `toml:"deny_hosts"`
+	AllowAnyCommand   bool              `toml:"allow_any_command"`
+	AgentOutputBytes  int               `toml:"agent_output_bytes"`
+	MaxMessageBytes   int               `toml:"max_message_bytes"`
+	AgentStopGrace    Seconds           `toml:"agent_stop_grace"`
+	Presets           map[string]Preset `toml:"presets"`
+}
+
+// Seconds is a duration written in troupe.toml and the environment as a number of seconds.
+type Seconds time.Duration
+
+// D returns the duration.
+func (s Seconds) D() time.Duration { return time.Duration(s) }
+
+// UnmarshalTOML accepts an integer or float number of seconds, or a Go duration string ("90s").
+func (s *Seconds) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case int64:
+		*s = Seconds(time.Duration(x) * time.Second)
+	case float64:
+		*s = Seconds(time.Duration(x * float64(time.Second)))
+	case string:
+		d, err := parseSeconds(x)
+		if err != nil {
+			return err
+		}
+		*s = Seconds(d)
+	default:
+		return fmt.Errorf("want a number of seconds, got %T", v)
+	}
+	return nil
+}
+
+func parseSeconds(v string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+		if f <= 0 {
+			return 0, fmt.Errorf("%q: want a positive number of seconds", v)
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: want a positive number of seconds (e.g. 3600) or a duration (e.g. 1h)", v)
+	}
+	return d, nil
+}
+
+// Defaults returns the built-in configuration.
+func Defaults() Config {
+	home, _ := os.UserHomeDir()
+	return Config{
+		LogLevel:          "info",
+		SessionTimeout:    Seconds(time.Hour),
+		CleanupInterval:   Seconds(time.Minute),
+		MaxSessions:       100,
+		MaxChildren:       64,
+		MaxStateBytes:     1 << 20,
+		SnapshotRetention: Seconds(7 * 24 * time.Hour),
+		CallTimeout:       Seconds(60 * time.Second),
+		WorkspaceRoot:     home,
+		NavTimeout:        Seconds(30 * time.Second),
+		PageContentMax:    200_000,
+		AgentOutputBytes:  1 << 20,
+		MaxMessageBytes:   256 << 10,
+		AgentStopGrace:    Seconds(5 * time.Second),
+		Presets:           BuiltinPresets(),
+	}
+}
+
+// BuiltinPresets are the agent presets available without any configuration.
+func BuiltinPresets() map[string]Preset {
+	return map[string]Preset{
+		"shell":  {Command: "sh", Mode: "interactive", Restart: "never"},
+		"cat":    {Command: "cat", Mode: "interactive", Restart: "never"},
+		"claude": {Command: "claude", Args: []string{"-p", "{message}"}, Mode: "per-message", Restart: "never"},
+		"codex":  {Command: "codex", Args: []string{"exec", "{message}"}, Mode: "per-message", Restart: "never"},
+		"aider":  {Command: "aider", Args: []string{"--yes", "--message", "{message}"}, Mode: "per-message", Restart: "never"},
+	}
+}
+
+// LoadOptions says where Load looks.
+type LoadOptions struct {
+	DataDir    string              // --data-dir, may be empty
+	ConfigPath string              // --config, may be empty (then <data>/troupe.toml if present)
+	Getenv     func(string) string // os.Getenv when nil
+}
+
+// Load merges environment > troupe.toml > defaults. Flags are applied by the caller afterwards.
+func Load(o LoadOptions) (Config, error) {
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	cfg := Defaults()
+	dataDir := o.DataDir
+	if dataDir == "" {
+		dataDir = getenv("TROUPE_DATA_DIR")
+	}
+	dir, err := ResolveDataDir(dataDir)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.DataDir = dir
+	path := o.ConfigPath
+	if path == "" {
+		candidate := filepath.Join(dir, "troupe.toml")
+		if _, err := os.Stat(candidate); err == nil {
+			path = candidate
+		}
+	}
+	if path != "" {
+		if err := cfg.loadFile(path); err != nil {
+			return cfg, err
+		}
+	}
+	if err := cfg.applyEnv(getenv); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func (c *Config) loadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config %s: %w", path, err)
+	}
+	builtin := c.Presets
+	c.Presets = nil
+	md, err := toml.Decode(string(data), c)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("config %s: unknown keys %s; see README.md for the settings troupe knows", path, strings.Join(keys, ", "))
+	}
+	merged := builtin
+	for name, p := range c.Presets {
+		merged[name] = p
+	}
+	c.Presets = merged
+	c.File = path
+	return nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	durations := map[string]*Seconds{
+		"TROUPE_SESSION_TIMEOUT":    &c.SessionTimeout,
+		"TROUPE_CLEANUP_INTERVAL":   &c.CleanupInterval,
+		"TROUPE_CALL_TIMEOUT":       &c.CallTimeout,
+		"TROUPE_NAVIGATION_TIMEOUT": &c.NavTimeout,
+	}
+	for _, name := range sortedKeys(durations) {
+		if v := getenv(name); v != "" {
+			d, err := parseSeconds(v)
+			if err != nil {
+				return fmt.Errorf("%s=%s", name, err)
+			}
+			*durations[name] = Seconds(d)
+		}
+	}
+	ints := map[string]*int{"TROUPE_MAX_SESSIONS": &c.MaxSessions, "TROUPE_MAX_CHILDREN": &c.MaxChildren}
+	for _, name := range sortedKeys(ints) {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n <= 0 {
+				return fmt.Errorf("%s=%q: want a positive whole number", name, v)
+			}
+			*ints[name] = n
+		}
+	}
+	if v := getenv("TROUPE_BROWSER"); v != "" {
+		c.Browser = v
+	}
+	if v := getenv("TROUPE_WORKSPACE_ROOT"); v != "" {
+		c.WorkspaceRoot = v
+	}
+	if v := getenv("TROUPE_LOG_LEVEL"); v != "" {
+		c.LogLevel = v
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Validate checks the merged configuration and says what to fix.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.MaxSessions <= 0 {
+		errs = append(errs, errors.New("max_sessions must be positive"))
+	}
+	if c.MaxChildren <= 0 {
+		errs = append(errs, errors.New("max_children must be positive"))
+	}
+	if c.MaxStateBytes <= 0 {
+		errs = append(errs, errors.New("max_state_bytes must be positive"))
+	}
+	for _, d := range []struct {
+		name string
+		v    Seconds
+	}{{"session_timeout", c.SessionTimeout}, {"cleanup_interval", c.CleanupInterval}, {"call_timeout", c.CallTimeout}, {"navigation_timeout", c.NavTimeout}, {"snapshot_retention", c.SnapshotRetention}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be a positive number of seconds", d.name))
+		}
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level %q: want trace, debug, info, warn or error", c.LogLevel))
+	}
+	if c.WorkspaceRoot != "" && !filepath.IsAbs(c.WorkspaceRoot) {
+		errs = append(errs, fmt.Errorf("workspace_root %q must be an absolute path", c.WorkspaceRoot))
+	}
+	for _, name := range sortedKeys(c.Presets) {
+		p := c.Presets[name]
+		if p.Command == "" {
+			errs = append(errs, fmt.Errorf("preset %q: command is empty", name))
+		}
+		if p.Mode == "" {
+			p.Mode = "interactive"
+		}
+		if p.Mode != "interactive" && p.Mode != "per-message" {
+			errs = append(errs, fmt.Errorf("preset %q: mode %q, want interactive or per-message", name, p.Mode))
+		}
+		if p.Restart == "" {
+			p.Restart = "never"
+		}
+		if p.Restart != "never" && p.Restart != "on-failure" && p.Restart != "always" {
+			errs = append(errs, fmt.Errorf("preset %q: restart %q, want never, on-failure or always", name, p.Restart))
+		}
+		c.Presets[name] = p
+	}
+	return errors.Join(errs...)
+}
+
+// PresetNames returns the preset names, sorted.
+func (c *Config) PresetNames() []string { return sortedKeys(c.Presets) }

@@ -1,0 +1,105 @@
+// Package store keeps troupe's durable state in one bbolt file (DESIGN §5): live sessions with
+// their state, cookies and child specs, the snapshots kept after a delete, and a tombstone per
+// deleted session id so that using it again can say what happened and when.
+//
+// Writes are group-committed: every write waiting at the moment a transaction starts shares that
+// transaction and its fsync, so many concurrent callers cost about one fsync each round while a
+// lone caller never waits for a batch timer.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/troupe-dev/troupe/messages"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ChildSpec is what it takes to re-create one child of a session: its identity and the
+// kind-specific spec (an agent's command, a page's URL), kept as JSON so that the store does not
+// depend on the agent and page packages.
+type ChildSpec struct {
+	ID        string          `json:"id"`
+	Kind      string          `json:"kind"`
+	Name      string          `json:"name"`
+	CreatedAt time.Time       `json:"created_at"`
+	Spec      json.RawMessage `json:"spec,omitempty"`
+}
+
+// SessionRecord is one live session as stored.
+type SessionRecord struct {
+	ID                 string                     `json:"id"`
+	Name               string                     `json:"name,omitempty"`
+	Workspace          string                     `json:"workspace,omitempty"`
+	WorkspaceOwned     bool                       `json:"workspace_owned,omitempty"`
+	State              map[string]json.RawMessage `json:"state,omitempty"`
+	Labels             map[string]string          `json:"labels,omitempty"`
+	Cookies            []messages.Cookie          `json:"cookies,omitempty"`
+	CreatedAt          time.Time                  `json:"created_at"`
+	LastActivity       time.Time                  `json:"last_activity"`
+	IdleTimeoutSeconds int64                      `json:"idle_timeout_seconds,omitempty"`
+	Status             messages.Status            `json:"status"`
+	// SnapshotID is set while Status is deleting: the snapshot the delete works from.
+	SnapshotID string      `json:"snapshot_id,omitempty"`
+	Children   []ChildSpec `json:"children,omitempty"`
+	// NextChild numbers generated child names (agent-1, page-2).
+	NextChild int `json:"next_child,omitempty"`
+}
+
+// Snapshot is everything about a session at the moment its deletion began (DESIGN §4 step 4).
+type Snapshot struct {
+	ID        string                 `json:"snapshot_id"`
+	SessionID string                 `json:"session_id"`
+	Reason    string                 `json:"reason"`
+	CreatedAt time.Time              `json:"created_at"`
+	Session   SessionRecord          `json:"session"`
+	Preserved *messages.Preserved    `json:"preserved,omitempty"`
+	Stopped   []string               `json:"stopped,omitempty"`
+	Failures  []messages.StopFailure `json:"failures,omitempty"`
+	// Completed is set once the session has left the live set.
+	Completed bool `json:"completed"`
+}
+
+// Tombstone records that a session id was deleted or expired, and when.
+type Tombstone struct {
+	SessionID  string    `json:"session_id"`
+	Reason     string    `json:"reason"`
+	At         time.Time `json:"at"`
+	SnapshotID string    `json:"snapshot_id,omitempty"`
+}
+
+// Store is troupe's durable state. Every method returns only once its change is on disk.
+type Store interface {
+	// PutSession writes one session record, replacing any previous one, and clears a tombstone
+	// of the same id.
+	PutSession(rec SessionRecord) error
+	// PutSessions writes several records in one transaction (activity flushes).
+	PutSessions(recs []SessionRecord) error
+	// LoadSessions returns every live session.
+	LoadSessions() ([]SessionRecord, error)
+	// TouchSessions raises the stored last_activity of live sessions to the given times
+	// (activity is kept in memory and flushed in batches; a read-only call does not fsync).
+	TouchSessions(times map[string]time.Time) error
+	// BeginDelete writes the snapshot and the record (now status deleting, naming the snapshot)
+	// in one transaction, so that both are durable before any child is stopped.
+	BeginDelete(rec SessionRecord, snap Snapshot) error
+	// PutSnapshot writes a snapshot.
+	PutSnapshot(s Snapshot) error
+	// FinishDelete removes a live session, writes its final snapshot and its tombstone, at once.
+	FinishDelete(sessionID string, snap Snapshot, tomb Tombstone) error
+	// Snapshot returns one snapshot, or ErrNotFound.
+	Snapshot(id string) (Snapshot, error)
+	// Snapshots returns the snapshots, of one session when sessionID is set, oldest first.
+	Snapshots(sessionID string) ([]Snapshot, error)
+	// DeleteSnapshot removes one snapshot.
+	DeleteSnapshot(id string) error
+	// PruneSnapshots removes snapshots created before the cutoff and returns how many.
+	PruneSnapshots(before time.Time) (int, error)
+	// Tombstone returns the tombstone of a deleted session id, or ErrNotFound.
+	Tombstone(sessionID string) (Tombstone, error)
+	// Close flushes and closes the store.
+	Close() error
+}

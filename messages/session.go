@@ -1,0 +1,198 @@
+package messages
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Status is a session's lifecycle status (DESIGN §3).
+type Status string
+
+// Session statuses.
+const (
+	StatusActive   Status = "active"
+	StatusDeleting Status = "deleting"
+)
+
+// Cookie is one browser cookie of a session.
+type Cookie struct {
+	Name     string  `json:"name"`
+	Value    string  `json:"value"`
+	Domain   string  `json:"domain,omitempty"`
+	Path     string  `json:"path,omitempty"`
+	URL      string  `json:"url,omitempty"`
+	Expires  float64 `json:"expires,omitempty"`
+	HTTPOnly bool    `json:"http_only,omitempty"`
+	Secure   bool    `json:"secure,omitempty"`
+	SameSite string  `json:"same_site,omitempty"`
+}
+
+// ChildInfo describes one child of a session (an agent or a page), as answered to clients.
+type ChildInfo struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	Status   string `json:"status"`
+	Busy     bool   `json:"busy"`
+	URL      string `json:"url,omitempty"`
+	Title    string `json:"title,omitempty"`
+	PID      int    `json:"pid,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+}
+
+// SessionInfo is a session as answered to clients (DESIGN §7 field names).
+type SessionInfo struct {
+	SessionID          string                     `json:"session_id"`
+	Name               string                     `json:"name"`
+	Status             Status                     `json:"status"`
+	Workspace          string                     `json:"workspace"`
+	WorkspaceOwned     bool                       `json:"workspace_owned"`
+	State              map[string]json.RawMessage `json:"state"`
+	Labels             map[string]string          `json:"labels"`
+	CreatedAt          time.Time                  `json:"created_at"`
+	LastActivity       time.Time                  `json:"last_activity"`
+	ExpiresAt          time.Time                  `json:"expires_at"`
+	IdleTimeoutSeconds int64                      `json:"idle_timeout_seconds"`
+	Children           []ChildInfo                `json:"children"`
+}
+
+// SessionSummary is one row of list_sessions.
+type SessionSummary struct {
+	SessionID    string            `json:"session_id"`
+	Name         string            `json:"name"`
+	Status       Status            `json:"status"`
+	Labels       map[string]string `json:"labels"`
+	CreatedAt    time.Time         `json:"created_at"`
+	LastActivity time.Time         `json:"last_activity"`
+	AgeSeconds   float64           `json:"age_seconds"`
+	IdleSeconds  float64           `json:"idle_seconds"`
+	Agents       int               `json:"agents"`
+	Pages        int               `json:"pages"`
+}
+
+// CreateSession asks the orchestrator for a new session. An empty SessionID is generated.
+// Workspace is already validated and resolved by the caller's layer when set.
+type CreateSession struct {
+	SessionID          string
+	Name               string
+	Workspace          string
+	URL                string
+	Cookies            []Cookie
+	State              map[string]json.RawMessage
+	Labels             map[string]string
+	IdleTimeoutSeconds int64
+}
+
+// SessionResult answers CreateSession, GetSession and RestoreSession.
+type SessionResult struct {
+	Session *SessionInfo
+	Err     *Error
+}
+
+// GetSession asks for one session.
+type GetSession struct{ SessionID string }
+
+// ListSessions asks for every live session, optionally filtered by a label ("key" or "key=value").
+type ListSessions struct{ Label string }
+
+// ListSessionsResult answers ListSessions; Sessions are sorted by id.
+type ListSessionsResult struct {
+	Sessions []SessionSummary
+	Err      *Error
+}
+
+// UpdateSessionState sets and unsets keys of a session's state.
+type UpdateSessionState struct {
+	SessionID string
+	Set       map[string]json.RawMessage
+	Unset     []string
+}
+
+// UpdateSessionStateResult answers UpdateSessionState with the new state.
+type UpdateSessionStateResult struct {
+	SessionID string
+	State     map[string]json.RawMessage
+	Err       *Error
+}
+
+// DeleteSession deletes a session (DESIGN §4).
+type DeleteSession struct {
+	SessionID    string
+	Force        bool
+	PreserveWork bool
+	DryRun       bool
+	GraceSeconds float64
+	// Reason is "deleted" for a client's call and "expired" for idle expiry.
+	Reason string
+}
+
+// Preserved says what delete_session kept of a session's workspace.
+type Preserved struct {
+	Kind    string `json:"kind"`
+	Ref     string `json:"ref,omitempty"`
+	Commit  string `json:"commit,omitempty"`
+	Archive string `json:"archive,omitempty"`
+	Files   int    `json:"files,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+// StopFailure is one child that failed to stop during a delete.
+type StopFailure struct {
+	ID    string `json:"id"`
+	Error string `json:"error"`
+}
+
+// DeleteSessionResult summarises a delete (DESIGN §4 step 8).
+type DeleteSessionResult struct {
+	SessionID  string
+	DryRun     bool
+	Plan       []string
+	Stopped    []string
+	SnapshotID string
+	Preserved  *Preserved
+	Failures   []StopFailure
+	Duration   time.Duration
+	Err        *Error
+}
+
+// SessionMetrics asks for the metrics of DESIGN §3.
+type SessionMetrics struct{}
+
+// SessionMetricsResult answers SessionMetrics.
+type SessionMetricsResult struct {
+	TotalSessions    int
+	ActiveSessions   int
+	DeletingSessions int
+	IdleSessions     int
+	OldestAge        time.Duration
+	NewestAge        time.Duration
+	AvgAge           time.Duration
+	Agents, Pages    int
+	Created, Deleted int64
+	Expired          int64
+	Restored         int64
+	Rollbacks        int64
+	MaxSessions      int
+	MaxChildren      int
+	IdleTimeout      time.Duration
+	// CountersSince is when the counters started: the server's start.
+	CountersSince time.Time
+	Err           *Error
+}
+
+// SessionDeleted is published when a session has left the live set.
+type SessionDeleted struct {
+	SessionID  string
+	Reason     string
+	SnapshotID string
+	At         time.Time
+}
+
+// SweepIdle asks the orchestrator to expire idle sessions now and flush recorded activity. The
+// server's timer sends it every cleanup interval; tests send it after advancing their clock.
+type SweepIdle struct{}
+
+// SweepIdleResult answers SweepIdle once the expiries have been started.
+type SweepIdleResult struct {
+	Expiring []string
+}
