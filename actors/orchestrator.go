@@ -39,6 +39,8 @@ type orchestrator struct {
 	counters counters
 	started  time.Time
 	spawned  int
+	// stopping is set once shutdown began: sessions terminating then are expected.
+	stopping bool
 }
 
 type counters struct{ created, deleted, expired, restored, rollbacks int64 }
@@ -102,6 +104,7 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		o.onExpiryResult(msg)
 	case *sessionCreateFailed:
 		o.forget(msg.id)
+		o.counters.created--
 	case *sessionGone:
 		o.onGone(msg)
 	case *deleteAborted:
@@ -113,6 +116,7 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 			e.agents, e.pages = msg.agents, msg.pages
 		}
 	case *prepareShutdown:
+		o.stopping = true
 		o.flushActivity()
 		ctx.Respond(&prepareShutdown{})
 	default:
@@ -166,6 +170,7 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 	}
 	o.sessions[id] = &entry{pid: pid, name: msg.Name, labels: msg.Labels, createdAt: now, lastActivity: now,
 		idleTimeout: timeout, status: messages.StatusActive}
+	o.counters.created++
 	ctx.Forward(pid)
 }
 
@@ -250,6 +255,9 @@ func (o *orchestrator) onGone(msg *sessionGone) {
 }
 
 func (o *orchestrator) onTerminated(msg *actor.Terminated) {
+	if o.stopping {
+		return
+	}
 	for id, e := range o.sessions {
 		if e.pid.Equal(msg.Who) {
 			o.log.Error().Str("session", id).Msg("session actor stopped unexpectedly; it will be recovered at the next start")
@@ -269,8 +277,12 @@ func (o *orchestrator) list(msg *messages.ListSessions) *messages.ListSessionsRe
 				continue
 			}
 		}
+		labels := e.labels
+		if labels == nil {
+			labels = map[string]string{}
+		}
 		out = append(out, messages.SessionSummary{
-			SessionID: id, Name: e.name, Status: e.status, Labels: e.labels,
+			SessionID: id, Name: e.name, Status: e.status, Labels: labels,
 			CreatedAt: e.createdAt, LastActivity: e.lastActivity,
 			AgeSeconds: now.Sub(e.createdAt).Seconds(), IdleSeconds: now.Sub(e.lastActivity).Seconds(),
 			Agents: e.agents, Pages: e.pages,

@@ -22,6 +22,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("data-dir", "", "data directory (default $TROUPE_DATA_DIR, $XDG_STATE_HOME/troupe or ~/.local/state/troupe)")
+	root.PersistentFlags().String("config", "", "config file (default <data dir>/troupe.toml when it exists)")
 	root.AddCommand(newVersionCmd())
 	for _, add := range extraCommands {
 		root.AddCommand(add())

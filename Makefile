@@ -1,0 +1,48 @@
+# troupe — `make` alone lists the targets.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+PKGS := ./...
+FUZZTIME ?= 30s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/troupe
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/troupe ./cmd/troupe
+
+.PHONY: run
+run: build ## build and serve MCP over stdio (what Claude Desktop runs); Ctrl-D or Ctrl-C stops it
+	@echo "troupe: serving MCP on stdin/stdout; logs below; connect a client or press Ctrl-D to stop" >&2
+	./bin/troupe serve
+
+.PHONY: deps
+deps: ## install what the tests need (git, Chromium) when missing, via apt-get as root
+	@scripts/deps.sh
+
+.PHONY: test
+test: deps ## run every test: unit, integration (real Chromium, processes, bbolt, git), end-to-end, property, fuzz seeds
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+.PHONY: bench
+bench: deps ## run the benchmarks; the last lines are "BENCH <name> <value> <unit>"
+	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 60m $(PKGS) 2>&1 | tee bench.log
+	@echo; echo "== figures (also in bench.log) =="; grep -h '^BENCH ' bench.log
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 30s) each
+	@scripts/fuzz.sh $(FUZZTIME)
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin bench.log

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/troupe-dev/troupe/actors"
+	"github.com/troupe-dev/troupe/internal/config"
+	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/workspace"
+	"github.com/troupe-dev/troupe/tools"
+)
+
+func init() { extraCommands = append(extraCommands, newServeCmd) }
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve MCP over stdio (the transport Claude Desktop uses)",
+		Long: "Serve MCP over stdio. stdout carries only the MCP protocol; logs go to stderr as JSON lines.\n" +
+			"Settings: flags > TROUPE_* environment > troupe.toml (in the data dir, or --config) > defaults.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd, f)
+			if err != nil {
+				return err
+			}
+			return serveStdio(cmd.Context(), cfg, os.Stdin, os.Stdout, os.Stderr)
+		},
+	}
+	cmd.Flags().StringVar(&f.logLevel, "log-level", "", "log level: trace, debug, info, warn, error (default info)")
+	cmd.Flags().IntVar(&f.maxSessions, "max-sessions", 0, "maximum concurrent sessions (default 100, env TROUPE_MAX_SESSIONS)")
+	cmd.Flags().Float64Var(&f.sessionTimeout, "session-timeout", 0, "idle seconds before a session expires (default 3600, env TROUPE_SESSION_TIMEOUT)")
+	cmd.Flags().Float64Var(&f.cleanupInterval, "cleanup-interval", 0, "seconds between idle sweeps (default 60, env TROUPE_CLEANUP_INTERVAL)")
+	return cmd
+}
+
+type serveFlags struct {
+	logLevel                        string
+	maxSessions                     int
+	sessionTimeout, cleanupInterval float64
+}
+
+// loadConfig merges flags over environment, file and defaults.
+func loadConfig(cmd *cobra.Command, f serveFlags) (config.Config, error) {
+	dataDir, _ := cmd.Flags().GetString("data-dir")
+	cfgPath, _ := cmd.Flags().GetString("config")
+	cfg, err := config.Load(config.LoadOptions{DataDir: dataDir, ConfigPath: cfgPath})
+	if err != nil {
+		return cfg, err
+	}
+	if f.logLevel != "" {
+		cfg.LogLevel = f.logLevel
+	}
+	if f.maxSessions > 0 {
+		cfg.MaxSessions = f.maxSessions
+	}
+	if f.sessionTimeout > 0 {
+		cfg.SessionTimeout = config.Seconds(f.sessionTimeout * float64(time.Second))
+	}
+	if f.cleanupInterval > 0 {
+		cfg.CleanupInterval = config.Seconds(f.cleanupInterval * float64(time.Second))
+	}
+	return cfg, cfg.Validate()
+}
+
+// newLogger returns zerolog JSON on w (stderr), or a console writer when w is a terminal.
+func newLogger(w io.Writer, level string) zerolog.Logger {
+	zerolog.MessageFieldName = "msg"
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		lvl = zerolog.InfoLevel
+	}
+	if f, ok := w.(*os.File); ok && isTerminal(f) {
+		w = zerolog.ConsoleWriter{Out: f, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// serverRuntime is the server's running parts, shared by the transports.
+type serverRuntime struct {
+	cfg    config.Config
+	log    zerolog.Logger
+	store  *store.Bolt
+	actors *actors.System
+	mcp    *server.MCPServer
+}
+
+// startRuntime opens the store and starts the actor tree. Close undoes it.
+func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
+	log := newLogger(stderr, cfg.LogLevel)
+	if err := config.EnsureDataDir(cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w; choose another with --data-dir or TROUPE_DATA_DIR", cfg.DataDir, err)
+	}
+	st, err := store.Open(filepath.Join(cfg.DataDir, "troupe.db"))
+	if err != nil {
+		return nil, err
+	}
+	sys, err := actors.Start(actors.Options{
+		Store: st, Logger: log, MaxSessions: cfg.MaxSessions, MaxChildren: cfg.MaxChildren,
+		MaxStateBytes: cfg.MaxStateBytes, IdleTimeout: cfg.SessionTimeout.D(), SweepInterval: cfg.CleanupInterval.D(),
+		SnapshotRetention: cfg.SnapshotRetention.D(),
+		PrepareWorkspace: func(sessionID, requested string) (string, bool, error) {
+			if requested != "" {
+				p, err := workspace.ValidateUserWorkspace(requested, cfg.WorkspaceRoot, cfg.DataDir)
+				return p, false, err
+			}
+			p, err := workspace.Create(cfg.DataDir, sessionID)
+			return p, true, err
+		},
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys}
+	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log}, version)
+	return rt, nil
+}
+
+// Close stops the actors (flushing activity) and closes the store.
+func (rt *serverRuntime) Close() error {
+	errA := rt.actors.Shutdown(context.Background())
+	errS := rt.store.Close()
+	return errors.Join(errA, errS)
+}
+
+// serveStdio serves MCP on in/out until EOF or SIGTERM/SIGINT, then shuts down in order: the
+// calls in flight finish, the actors stop, the store closes.
+func serveStdio(ctx context.Context, cfg config.Config, in io.Reader, out, stderr io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	rt, err := startRuntime(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	rt.log.Info().Str("data_dir", cfg.DataDir).Str("transport", "stdio").Str("version", version).Msg("troupe serving")
+	stdio := server.NewStdioServer(rt.mcp)
+	stdio.SetErrorLogger(stdLogger(rt.log))
+	err = stdio.Listen(ctx, in, out)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	rt.log.Info().Msg("shutting down")
+	if cerr := rt.Close(); cerr != nil {
+		rt.log.Error().Err(cerr).Msg("shutdown")
+		err = errors.Join(err, cerr)
+	}
+	return err
+}

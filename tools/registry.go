@@ -1,0 +1,98 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/rs/zerolog"
+)
+
+// Requester sends a message to the actor tree and waits for the reply (actors.System).
+type Requester interface {
+	Request(ctx context.Context, msg any, timeout time.Duration) (any, error)
+}
+
+// Deps is what the handlers need.
+type Deps struct {
+	Actors  Requester
+	Timeout time.Duration
+	Logger  zerolog.Logger
+	// ResolveWorkspace validates a user-supplied workspace path before it reaches the actors.
+	ResolveWorkspace func(path string) (string, error)
+}
+
+// Tool is one MCP tool with its handler.
+type Tool struct {
+	server.ServerTool
+	// Family is the file the tool lives in ("sessions", "agents", ...), for the README table.
+	Family string
+}
+
+// Mutating reports whether the tool changes anything (it is not marked read-only).
+func (t Tool) Mutating() bool {
+	return t.Tool.Annotations.ReadOnlyHint == nil || !*t.Tool.Annotations.ReadOnlyHint
+}
+
+// All returns every tool, sorted by name. It panics when a tool's annotations are incomplete:
+// DESIGN §7 wants all four hints set explicitly, and a read-only tool must not be destructive.
+func All(d Deps) []Tool {
+	if d.Timeout <= 0 {
+		d.Timeout = 60 * time.Second
+	}
+	var all []Tool
+	all = append(all, sessionTools(d)...)
+	sort.Slice(all, func(i, j int) bool { return all[i].Tool.Name < all[j].Tool.Name })
+	for _, t := range all {
+		if err := checkAnnotations(t.Tool); err != nil {
+			panic(err)
+		}
+	}
+	return all
+}
+
+func checkAnnotations(t mcp.Tool) error {
+	a := t.Annotations
+	if a.ReadOnlyHint == nil || a.DestructiveHint == nil || a.IdempotentHint == nil || a.OpenWorldHint == nil {
+		return fmt.Errorf("tool %s: all four annotation hints must be set", t.Name)
+	}
+	if *a.ReadOnlyHint && *a.DestructiveHint {
+		return fmt.Errorf("tool %s: a read-only tool cannot be destructive", t.Name)
+	}
+	return nil
+}
+
+// hints sets the four annotation hints explicitly (mcp-go's defaults are destructive and open-world).
+func hints(readOnly, destructive, idempotent, openWorld bool) mcp.ToolOption {
+	return func(t *mcp.Tool) {
+		t.Annotations.ReadOnlyHint = mcp.ToBoolPtr(readOnly)
+		t.Annotations.DestructiveHint = mcp.ToBoolPtr(destructive)
+		t.Annotations.IdempotentHint = mcp.ToBoolPtr(idempotent)
+		t.Annotations.OpenWorldHint = mcp.ToBoolPtr(openWorld)
+	}
+}
+
+// NewServer builds the MCP server with every tool. Every schema refuses unknown arguments.
+func NewServer(d Deps, version string, extra ...server.ServerOption) *server.MCPServer {
+	opts := append([]server.ServerOption{
+		server.WithToolCapabilities(false),
+		// Arguments are checked by each handler's strict decoding (decodeArgs), whose messages
+		// name the argument and the fix; mcp-go's schema validation messages are Go-struct dumps.
+		server.WithStrictInputSchemaDefault(),
+		server.WithRecovery(),
+		server.WithInstructions(instructions),
+	}, extra...)
+	s := server.NewMCPServer("troupe", version, opts...)
+	for _, t := range All(d) {
+		s.AddTools(t.ServerTool)
+	}
+	return s
+}
+
+const instructions = `troupe keeps long-lived sessions for you: each session has a workspace, key/value state and ` +
+	`browser cookies, and survives disconnects and restarts. Create one with create_session, keep notes in its ` +
+	`state with update_session_state, and delete it with delete_session when done (a snapshot is kept; ` +
+	`restore_session undoes a delete). Idle sessions expire after their idle timeout.`

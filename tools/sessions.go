@@ -1,0 +1,324 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/troupe-dev/troupe/messages"
+)
+
+const sessionIDDesc = "Session id: 1 to 64 characters, letters, digits, '.', '_' or '-', starting with a letter or digit."
+
+func sessionTools(d Deps) []Tool {
+	return []Tool{
+		{Family: "sessions", ServerTool: server.ServerTool{Tool: createSessionTool(), Handler: d.createSession}},
+		{Family: "sessions", ServerTool: server.ServerTool{Tool: listSessionsTool(), Handler: d.listSessions}},
+		{Family: "sessions", ServerTool: server.ServerTool{Tool: getSessionTool(), Handler: d.getSession}},
+		{Family: "sessions", ServerTool: server.ServerTool{Tool: updateSessionStateTool(), Handler: d.updateSessionState}},
+		{Family: "sessions", ServerTool: server.ServerTool{Tool: deleteSessionTool(), Handler: d.deleteSession}},
+		{Family: "sessions", ServerTool: server.ServerTool{Tool: sessionMetricsTool(), Handler: d.sessionMetrics}},
+	}
+}
+
+// newTool declares a tool whose input schema refuses unknown arguments.
+func newTool(name, desc string, opts ...mcp.ToolOption) mcp.Tool {
+	return mcp.NewTool(name, append([]mcp.ToolOption{mcp.WithDescription(desc), mcp.WithSchemaAdditionalProperties(false)}, opts...)...)
+}
+
+var cookieSchema = map[string]any{
+	"type": "object",
+	"properties": map[string]any{
+		"name": map[string]any{"type": "string"}, "value": map[string]any{"type": "string"},
+		"domain": map[string]any{"type": "string"}, "path": map[string]any{"type": "string"},
+		"url": map[string]any{"type": "string"}, "expires": map[string]any{"type": "number"},
+		"http_only": map[string]any{"type": "boolean"}, "secure": map[string]any{"type": "boolean"},
+		"same_site": map[string]any{"type": "string", "enum": []string{"Strict", "Lax", "None"}},
+	},
+	"required":             []string{"name", "value"},
+	"additionalProperties": false,
+}
+
+func createSessionTool() mcp.Tool {
+	return newTool("create_session",
+		"Create a long-lived session: a workspace directory, key/value state, browser cookies and, later, agents and pages. "+
+			"It survives disconnects and server restarts and expires after being idle for its idle timeout.",
+		hints(false, false, false, true),
+		mcp.WithString("session_id", mcp.Description(sessionIDDesc+" Omit it to get a short generated one.")),
+		mcp.WithString("name", mcp.Description("A human-readable name.")),
+		mcp.WithString("workspace", mcp.Description("An existing directory to work in, under the configured workspace root. Omit it and troupe creates one.")),
+		mcp.WithString("url", mcp.Description("A page to open in the session's browser context right away (http or https).")),
+		mcp.WithArray("cookies", mcp.Description("Browser cookies for the session's context."), mcp.Items(cookieSchema)),
+		mcp.WithObject("state", mcp.Description("Initial key/value state; values may be any JSON.")),
+		mcp.WithObject("labels", mcp.Description("String labels, e.g. {\"project\": \"web\"}; list_sessions can filter by them."),
+			mcp.AdditionalProperties(map[string]any{"type": "string"})),
+		mcp.WithInteger("idle_timeout_seconds", mcp.Description("Idle time after which the session expires (deleted with a snapshot, restorable). Default: the server's."), mcp.Min(1)),
+	)
+}
+
+type createSessionArgs struct {
+	SessionID          string            `json:"session_id"`
+	Name               string            `json:"name"`
+	Workspace          string            `json:"workspace"`
+	URL                string            `json:"url"`
+	Cookies            []messages.Cookie `json:"cookies"`
+	State              rawObject         `json:"state"`
+	Labels             map[string]string `json:"labels"`
+	IdleTimeoutSeconds int64             `json:"idle_timeout_seconds"`
+}
+
+func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var a createSessionArgs
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	if a.IdleTimeoutSeconds < 0 {
+		return toolError(messages.Errorf(messages.CodeInvalidArgument, "idle_timeout_seconds must be positive, got %d", a.IdleTimeoutSeconds)), nil
+	}
+	if a.URL != "" {
+		return toolError(messages.Errorf(messages.CodeNotImplemented, "opening a page (url) is not available in this build yet; create the session without url")), nil
+	}
+	for i, c := range a.Cookies {
+		if c.Name == "" {
+			return toolError(messages.Errorf(messages.CodeInvalidArgument, "cookies[%d]: name is empty; every cookie needs a name and a value", i)), nil
+		}
+		if c.Domain == "" && c.URL == "" {
+			return toolError(messages.Errorf(messages.CodeInvalidArgument, "cookies[%d] (%s): give a domain or a url so the browser knows where it belongs", i, c.Name)), nil
+		}
+	}
+	if a.Workspace != "" && d.ResolveWorkspace != nil {
+		ws, err := d.ResolveWorkspace(a.Workspace)
+		if err != nil {
+			return toolError(messages.Errorf(messages.CodeInvalidArgument, "workspace: %v", err)), nil
+		}
+		a.Workspace = ws
+	}
+	res, e := ask[*messages.SessionResult](ctx, d, &messages.CreateSession{
+		SessionID: a.SessionID, Name: a.Name, Workspace: a.Workspace, Cookies: a.Cookies,
+		State: a.State, Labels: a.Labels, IdleTimeoutSeconds: a.IdleTimeoutSeconds,
+	})
+	if e == nil {
+		e = res.Err
+	}
+	if r, err := d.answer(ctx, "create_session", e); r != nil || err != nil {
+		return r, err
+	}
+	s := res.Session
+	return structured(s, fmt.Sprintf("Created session %s (workspace %s); it expires after %s idle.", s.SessionID, s.Workspace, time.Duration(s.IdleTimeoutSeconds)*time.Second)), nil
+}
+
+func listSessionsTool() mcp.Tool {
+	return newTool("list_sessions", "List live sessions, sorted by id, with status, age, idle time and counts of agents and pages.",
+		hints(true, false, true, false),
+		mcp.WithString("label", mcp.Description("Only sessions with this label: \"key\" or \"key=value\".")),
+	)
+}
+
+func (d Deps) listSessions(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var a struct {
+		Label string `json:"label"`
+	}
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	res, e := ask[*messages.ListSessionsResult](ctx, d, &messages.ListSessions{Label: a.Label})
+	if e == nil {
+		e = res.Err
+	}
+	if r, err := d.answer(ctx, "list_sessions", e); r != nil || err != nil {
+		return r, err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d session(s)", len(res.Sessions))
+	for _, s := range res.Sessions {
+		fmt.Fprintf(&b, "\n- %s (%s), idle %s, %d agent(s), %d page(s)", s.SessionID, s.Status, (time.Duration(s.IdleSeconds) * time.Second).Round(time.Second), s.Agents, s.Pages)
+	}
+	return structured(map[string]any{"sessions": res.Sessions}, b.String()), nil
+}
+
+func getSessionTool() mcp.Tool {
+	return newTool("get_session", "Get one session: status, state, labels, workspace, timestamps and its children in creation order.",
+		hints(true, false, true, false),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
+	)
+}
+
+type sessionIDArgs struct {
+	SessionID string `json:"session_id"`
+}
+
+func (d Deps) getSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var a sessionIDArgs
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	if e := required("session_id", a.SessionID); e != nil {
+		return toolError(e), nil
+	}
+	res, e := ask[*messages.SessionResult](ctx, d, &messages.GetSession{SessionID: a.SessionID})
+	if e == nil {
+		e = res.Err
+	}
+	if r, err := d.answer(ctx, "get_session", e); r != nil || err != nil {
+		return r, err
+	}
+	s := res.Session
+	return structured(s, fmt.Sprintf("Session %s: %s, %d state key(s), %d child(ren), expires at %s.", s.SessionID, s.Status, len(s.State), len(s.Children), s.ExpiresAt.Format(time.RFC3339))), nil
+}
+
+func updateSessionStateTool() mcp.Tool {
+	return newTool("update_session_state", "Set and unset keys of a session's state. Values may be any JSON; the whole state is limited in size.",
+		hints(false, true, true, false),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
+		mcp.WithObject("set", mcp.Description("Keys to set, with their new values.")),
+		mcp.WithArray("unset", mcp.Description("Keys to remove."), mcp.WithStringItems()),
+	)
+}
+
+func (d Deps) updateSessionState(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var a struct {
+		SessionID string    `json:"session_id"`
+		Set       rawObject `json:"set"`
+		Unset     []string  `json:"unset"`
+	}
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	if e := required("session_id", a.SessionID); e != nil {
+		return toolError(e), nil
+	}
+	if len(a.Set) == 0 && len(a.Unset) == 0 {
+		return toolError(messages.Errorf(messages.CodeInvalidArgument, "nothing to change: give keys to set, keys to unset, or both")), nil
+	}
+	for k := range a.Set {
+		if k == "" {
+			return toolError(messages.Errorf(messages.CodeInvalidArgument, "state keys must not be empty")), nil
+		}
+	}
+	res, e := ask[*messages.UpdateSessionStateResult](ctx, d, &messages.UpdateSessionState{SessionID: a.SessionID, Set: a.Set, Unset: a.Unset})
+	if e == nil {
+		e = res.Err
+	}
+	if r, err := d.answer(ctx, "update_session_state", e); r != nil || err != nil {
+		return r, err
+	}
+	state := res.State
+	if state == nil {
+		state = map[string]json.RawMessage{}
+	}
+	return structured(map[string]any{"session_id": res.SessionID, "state": state},
+		fmt.Sprintf("Session %s: %d key(s) set, %d unset; the state has %d key(s).", res.SessionID, len(a.Set), len(a.Unset), len(state))), nil
+}
+
+func deleteSessionTool() mcp.Tool {
+	return newTool("delete_session",
+		"Delete a session: its children are stopped newest first and a snapshot of it is kept. dry_run shows the plan without changing anything.",
+		hints(false, true, false, false),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
+		mcp.WithBoolean("force", mcp.Description("Delete even when a child is busy, and go on when a child fails to stop.")),
+		mcp.WithBoolean("preserve_work", mcp.Description("Preserve uncommitted work in the workspace (default true)."), mcp.DefaultBool(true)),
+		mcp.WithBoolean("dry_run", mcp.Description("Only show what would happen.")),
+		mcp.WithNumber("grace_seconds", mcp.Description("How long each agent gets to exit after SIGTERM before SIGKILL."), mcp.Min(0.0)),
+	)
+}
+
+func (d Deps) deleteSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	a := struct {
+		SessionID    string  `json:"session_id"`
+		Force        bool    `json:"force"`
+		PreserveWork *bool   `json:"preserve_work"`
+		DryRun       bool    `json:"dry_run"`
+		GraceSeconds float64 `json:"grace_seconds"`
+	}{}
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	if e := required("session_id", a.SessionID); e != nil {
+		return toolError(e), nil
+	}
+	if a.GraceSeconds < 0 {
+		return toolError(messages.Errorf(messages.CodeInvalidArgument, "grace_seconds must be 0 or more, got %v", a.GraceSeconds)), nil
+	}
+	preserve := a.PreserveWork == nil || *a.PreserveWork
+	res, e := ask[*messages.DeleteSessionResult](ctx, d, &messages.DeleteSession{
+		SessionID: a.SessionID, Force: a.Force, PreserveWork: preserve, DryRun: a.DryRun, GraceSeconds: a.GraceSeconds, Reason: "deleted",
+	})
+	if e == nil {
+		e = res.Err
+	}
+	if r, err := d.answer(ctx, "delete_session", e); r != nil || err != nil {
+		return r, err
+	}
+	return structured(deleteAnswer(res), deleteText(res)), nil
+}
+
+func deleteAnswer(res *messages.DeleteSessionResult) map[string]any {
+	failures := res.Failures
+	if failures == nil {
+		failures = []messages.StopFailure{}
+	}
+	out := map[string]any{
+		"session_id": res.SessionID, "dry_run": res.DryRun, "preserved": res.Preserved,
+		"failures": failures, "duration_ms": float64(res.Duration.Microseconds()) / 1000,
+	}
+	if res.DryRun {
+		out["plan"] = nonNil(res.Plan)
+	} else {
+		out["stopped"] = nonNil(res.Stopped)
+		out["snapshot_id"] = res.SnapshotID
+	}
+	return out
+}
+
+func deleteText(res *messages.DeleteSessionResult) string {
+	if res.DryRun {
+		return fmt.Sprintf("Dry run: deleting %s would stop %d child(ren) in this order: %s. Nothing was changed.", res.SessionID, len(res.Plan), strings.Join(res.Plan, ", "))
+	}
+	text := fmt.Sprintf("Deleted session %s; stopped %d child(ren). Snapshot %s is kept: restore_session(snapshot_id=%q) undoes this.", res.SessionID, len(res.Stopped), res.SnapshotID, res.SnapshotID)
+	if len(res.Failures) > 0 {
+		text += fmt.Sprintf(" %d child(ren) failed to stop (see failures).", len(res.Failures))
+	}
+	return text
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func sessionMetricsTool() mcp.Tool {
+	return newTool("session_metrics", "Session counts, ages, children, counters since the server started, and the limits in force.",
+		hints(true, false, true, false))
+}
+
+func (d Deps) sessionMetrics(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var a struct{}
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	m, e := ask[*messages.SessionMetricsResult](ctx, d, &messages.SessionMetrics{})
+	if e == nil {
+		e = m.Err
+	}
+	if r, err := d.answer(ctx, "session_metrics", e); r != nil || err != nil {
+		return r, err
+	}
+	out := map[string]any{
+		"total_sessions": m.TotalSessions, "active_sessions": m.ActiveSessions, "deleting_sessions": m.DeletingSessions,
+		"idle_sessions":      m.IdleSessions,
+		"oldest_session_age": m.OldestAge.Seconds(), "newest_session_age": m.NewestAge.Seconds(), "avg_session_age": m.AvgAge.Seconds(),
+		"children": map[string]any{"agents": m.Agents, "pages": m.Pages},
+		"counters": map[string]any{"created": m.Created, "deleted": m.Deleted, "expired": m.Expired, "restored": m.Restored,
+			"rollbacks": m.Rollbacks, "since": m.CountersSince.Format(time.RFC3339)},
+		"limits": map[string]any{"max_sessions": m.MaxSessions, "max_children_per_session": m.MaxChildren,
+			"idle_timeout_seconds": m.IdleTimeout.Seconds()},
+	}
+	return structured(out, fmt.Sprintf("%d session(s) of at most %d; %d active; %d agent(s), %d page(s).", m.TotalSessions, m.MaxSessions, m.ActiveSessions, m.Agents, m.Pages)), nil
+}

@@ -1,0 +1,114 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
+
+	"github.com/troupe-dev/troupe/actors"
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newClient starts an actor tree on an in-memory store and an in-process MCP client on it.
+func newClient(t *testing.T, mod func(*actors.Options)) *client.Client {
+	t.Helper()
+	opts := actors.Options{Store: store.NewMemory(), Logger: zerolog.Nop(), MaxSessions: 50, MaxStateBytes: 4096}
+	if mod != nil {
+		mod(&opts)
+	}
+	sys, err := actors.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(Deps{Actors: sys, Timeout: 5 * time.Second, Logger: zerolog.Nop()}, "test")
+	c, err := client.NewInProcessClient(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "tools-test", Version: "1"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.Close()
+		_ = sys.Shutdown(context.Background())
+	})
+	return c
+}
+
+// call invokes a tool with raw JSON arguments.
+func call(t *testing.T, c *client.Client, tool, args string) *mcp.CallToolResult {
+	t.Helper()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = tool
+	if args != "" {
+		req.Params.Arguments = json.RawMessage(args)
+	}
+	res, err := c.CallTool(context.Background(), req)
+	if err != nil {
+		t.Fatalf("%s(%s): protocol error %v", tool, args, err)
+	}
+	return res
+}
+
+func text(r *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range r.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// object returns the structured content as a map.
+func object(t *testing.T, r *mcp.CallToolResult) map[string]any {
+	t.Helper()
+	data, err := json.Marshal(r.StructuredContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("structured content %s is not an object: %v", data, err)
+	}
+	return m
+}
+
+func mustOK(t *testing.T, r *mcp.CallToolResult) map[string]any {
+	t.Helper()
+	if r.IsError {
+		t.Fatalf("tool error: %s", text(r))
+	}
+	if text(r) == "" {
+		t.Fatal("result has no text rendering")
+	}
+	return object(t, r)
+}
+
+func mustFail(t *testing.T, r *mcp.CallToolResult, wantInMessage ...string) {
+	t.Helper()
+	if !r.IsError {
+		t.Fatalf("got success %s, want a tool error", text(r))
+	}
+	for _, w := range wantInMessage {
+		if !strings.Contains(text(r), w) {
+			t.Fatalf("error %q does not mention %q", text(r), w)
+		}
+	}
+}
