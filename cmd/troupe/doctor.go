@@ -79,14 +79,11 @@ func runChecks(ctx context.Context, dataFlag, configFlag string) []check {
 	if browser == "" {
 		browser = os.Getenv("TROUPE_BROWSER") // Load may have stopped before reading the environment
 	}
-	return []check{
-		checkDataDir(dir),
-		checkConfig(dir, cfg.File, cfgErr),
-		checkStore(filepath.Join(dir, "troupe.db")),
-		checkChromium(ctx, browser),
-		checkGit(ctx),
-		checkDisk(dir),
+	checks := []check{checkDataDir(dir), checkConfig(dir, cfg.File, cfgErr)}
+	if checks[0].Status != statusFail { // else the store line would only repeat the data dir's failure
+		checks = append(checks, checkStore(filepath.Join(dir, "troupe.db")))
 	}
+	return append(checks, checkChromium(ctx, browser), checkGit(ctx), checkDisk(dir))
 }
 
 func checkDataDir(dir string) check {

@@ -154,6 +154,9 @@ func serveStdio(ctx context.Context, cfg config.Config, in io.Reader, out, stder
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// A client that quits closes our pipes; without this the next log line or answer would kill
+	// the process with SIGPIPE before the store is flushed and closed.
+	signal.Ignore(syscall.SIGPIPE)
 	rt.log.Info().Str("data_dir", cfg.DataDir).Str("transport", "stdio").Str("version", version).Msg("troupe serving")
 	stdio := server.NewStdioServer(rt.mcp)
 	stdio.SetErrorLogger(stdLogger(rt.log))
