@@ -23,7 +23,7 @@ var (
 )
 
 // troupeBinary builds the troupe binary once per test run.
-func troupeBinary(t *testing.T) string {
+func troupeBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "troupe-e2e-bin-")

@@ -40,7 +40,9 @@ type writeOp struct {
 // Open opens (or creates, mode 0600) the bbolt file at path. It fails after a few seconds,
 // with advice, when another troupe holds the file.
 func Open(path string) (*Bolt, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 3 * time.Second})
+	// NoFreelistSync: the freelist is rebuilt at open instead of written at every commit (as etcd
+	// does); commits write less, and the store is small enough that the scan at open is cheap.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 3 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: another troupe process is using this data directory; stop it or use another --data-dir", path)

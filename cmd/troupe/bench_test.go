@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+
+	"github.com/troupe-dev/troupe/internal/bench"
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+// TestMain lets the test binary act as the bare mcp-go echo server the stdio benchmark compares
+// against (the floor): re-executed with TROUPE_BENCH_ECHO_SERVER=1 it serves one echo tool.
+func TestMain(m *testing.M) {
+	if os.Getenv("TROUPE_BENCH_ECHO_SERVER") == "1" {
+		s := mcpserver.NewMCPServer("echo", "1")
+		s.AddTool(mcp.NewTool("echo", mcp.WithString("text")), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return mcp.NewToolResultText(req.GetString("text", "")), nil
+		})
+		if err := mcpserver.ServeStdio(s); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func stdioClient(b *testing.B, command string, env []string, args ...string) *client.Client {
+	b.Helper()
+	c, err := client.NewStdioMCPClient(command, env, args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "bench", Version: "1"}
+	if _, err := c.Initialize(context.Background(), init); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// roundTrips times n sequential calls of a tool after a warm-up.
+func roundTrips(b *testing.B, c *client.Client, tool string, args map[string]any, n int) []time.Duration {
+	b.Helper()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = tool
+	req.Params.Arguments = args
+	ds := make([]time.Duration, 0, n)
+	for i := 0; i < n+n/10; i++ {
+		start := time.Now()
+		res, err := c.CallTool(context.Background(), req)
+		if err != nil || res.IsError {
+			b.Fatalf("%s: %v %v", tool, err, res)
+		}
+		if i >= n/10 {
+			ds = append(ds, time.Since(start))
+		}
+	}
+	return ds
+}
+
+// BenchmarkStdio measures get_session over stdio against the floor: a trivial echo tool on a bare
+// mcp-go server over stdio, in the same run.
+func BenchmarkStdio(b *testing.B) {
+	dir := b.TempDir()
+	tc := stdioClient(b, troupeBinary(b), []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir}, "serve", "--log-level", "warn")
+	defer tc.Close()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "create_session"
+	req.Params.Arguments = map[string]any{"session_id": "bench"}
+	if _, err := tc.CallTool(context.Background(), req); err != nil {
+		b.Fatal(err)
+	}
+	self, _ := os.Executable()
+	ec := stdioClient(b, self, []string{"TROUPE_BENCH_ECHO_SERVER=1"})
+	defer ec.Close()
+	const n = 3000
+	for b.Loop() {
+		// Interleave in blocks so that both see the same machine load.
+		var get, echo []time.Duration
+		for range 5 {
+			get = append(get, roundTrips(b, tc, "get_session", map[string]any{"session_id": "bench"}, n/5)...)
+			echo = append(echo, roundTrips(b, ec, "echo", map[string]any{"text": "hi"}, n/5)...)
+		}
+		p50 := bench.Percentile(get, 50)
+		p99 := bench.Percentile(get, 99)
+		floor := bench.Percentile(echo, 50)
+		bench.ReportRounded("stdio_get_session_p50_us", bench.Micros(p50), 1, "us")
+		bench.ReportRounded("stdio_get_session_p99_us", bench.Micros(p99), 1, "us")
+		bench.ReportRounded("stdio_echo_floor_p50_us", bench.Micros(floor), 1, "us")
+		bench.ReportRounded("stdio_overhead_ratio", float64(p50)/float64(floor), 2, "x")
+	}
+}
+
+// BenchmarkCreateDeletePairs measures create_session + delete_session pairs from one sequential
+// client on the durable store, beside the fsync rate of the data dir's disk.
+func BenchmarkCreateDeletePairs(b *testing.B) {
+	dir := b.TempDir()
+	c := stdioClient(b, troupeBinary(b), []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir, "TROUPE_MAX_SESSIONS=10000"}, "serve", "--log-level", "warn")
+	defer c.Close()
+	for b.Loop() {
+		const pairs = 300
+		start := time.Now()
+		for i := range pairs {
+			id := fmt.Sprintf("p%d", i)
+			for _, tool := range []string{"create_session", "delete_session"} {
+				req := mcp.CallToolRequest{}
+				req.Params.Name = tool
+				req.Params.Arguments = map[string]any{"session_id": id}
+				if res, err := c.CallTool(context.Background(), req); err != nil || res.IsError {
+					b.Fatalf("%s: %v %v", tool, err, res)
+				}
+			}
+		}
+		bench.ReportRounded("create_delete_pairs_per_s", pairs/time.Since(start).Seconds(), 0, "pairs/s")
+		bench.ReportRounded("disk_fsync_per_s", fsyncRate(b, dir, 500), 0, "fsync/s")
+	}
+}
+
+// fsyncRate writes and fsyncs a small block n times in dir: the disk's physical limit for
+// durable writes one after another.
+func fsyncRate(b *testing.B, dir string, n int) float64 {
+	f, err := os.Create(filepath.Join(dir, "fsync-probe"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	block := make([]byte, 4096)
+	start := time.Now()
+	for i := range n {
+		if _, err := f.WriteAt(block, int64(i%16)*4096); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// BenchmarkStartup10kSessions measures start-up to the first answered call with 10,000 persisted
+// sessions.
+func BenchmarkStartup10kSessions(b *testing.B) {
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "troupe.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	recs := make([]store.SessionRecord, 10000)
+	for i := range recs {
+		recs[i] = store.SessionRecord{ID: fmt.Sprintf("s%05d", i), Name: "bench", CreatedAt: now, LastActivity: now,
+			Status: "active", State: map[string]json.RawMessage{"k": json.RawMessage(`"v"`)}, Labels: map[string]string{"b": "1"}}
+	}
+	if err := st.PutSessions(recs); err != nil {
+		b.Fatal(err)
+	}
+	st.Close()
+	bin := troupeBinary(b)
+	for b.Loop() {
+		var ds []time.Duration
+		for range 5 {
+			start := time.Now()
+			c := stdioClient(b, bin, []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir, "TROUPE_MAX_SESSIONS=20000"}, "serve", "--log-level", "warn")
+			req := mcp.CallToolRequest{}
+			req.Params.Name = "get_session"
+			req.Params.Arguments = map[string]any{"session_id": "s09999"}
+			res, err := c.CallTool(context.Background(), req)
+			if err != nil || res.IsError {
+				b.Fatalf("first call: %v %v", err, res)
+			}
+			ds = append(ds, time.Since(start))
+			c.Close()
+		}
+		bench.ReportRounded("startup_10k_sessions_ms", bench.Millis(bench.Percentile(ds, 50)), 1, "ms")
+	}
+}
