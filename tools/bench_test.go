@@ -1,0 +1,78 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/rs/zerolog"
+
+	"github.com/troupe-dev/troupe/actors"
+	"github.com/troupe-dev/troupe/internal/bench"
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+// BenchmarkMutations16Clients measures update_session_state calls per second from 16 MCP clients
+// at once, each on its own session, on the durable bbolt store.
+func BenchmarkMutations16Clients(b *testing.B) {
+	st, err := store.Open(filepath.Join(b.TempDir(), "troupe.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	sys, err := actors.Start(actors.Options{Store: st, Logger: zerolog.Nop(), MaxSessions: 100})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	srv := NewServer(Deps{Actors: sys, Timeout: 10 * time.Second, Logger: zerolog.Nop()}, "bench")
+	const clients, perClient = 16, 250
+	cs := make([]*client.Client, clients)
+	for i := range cs {
+		c, err := client.NewInProcessClient(srv)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		init := mcp.InitializeRequest{}
+		init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+		if _, err := c.Initialize(context.Background(), init); err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		cs[i] = c
+		callB(b, c, "create_session", map[string]any{"session_id": fmt.Sprintf("m%02d", i)})
+	}
+	for b.Loop() {
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i, c := range cs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range perClient {
+					callB(b, c, "update_session_state", map[string]any{"session_id": fmt.Sprintf("m%02d", i), "set": map[string]any{"n": j}})
+				}
+			}()
+		}
+		wg.Wait()
+		bench.ReportRounded("mutations_per_s_16_clients", clients*perClient/time.Since(start).Seconds(), 0, "ops/s")
+	}
+}
+
+func callB(b *testing.B, c *client.Client, tool string, args map[string]any) {
+	req := mcp.CallToolRequest{}
+	req.Params.Name = tool
+	req.Params.Arguments = args
+	res, err := c.CallTool(context.Background(), req)
+	if err != nil || res.IsError {
+		b.Errorf("%s: %v %v", tool, err, res)
+	}
+}
