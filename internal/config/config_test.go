@@ -1,0 +1,112 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadPrecedenceEnvOverFileOverDefaults(t *testing.T) {
+	dir := t.TempDir()
+	file := `session_timeout = 120
+max_sessions = 7
+cleanup_interval = "2m"
+[presets.reviewer]
+command = "claude"
+args = ["-p", "{message}"]
+mode = "per-message"
+`
+	if err := os.WriteFile(filepath.Join(dir, "troupe.toml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(LoadOptions{DataDir: dir, Getenv: env(map[string]string{"TROUPE_MAX_SESSIONS": "9"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxSessions != 9 {
+		t.Errorf("MaxSessions = %d, want 9 (env over file)", cfg.MaxSessions)
+	}
+	if cfg.SessionTimeout.D() != 120*time.Second || cfg.CleanupInterval.D() != 2*time.Minute {
+		t.Errorf("timeouts = %v, %v; want 2m, 2m from the file", cfg.SessionTimeout.D(), cfg.CleanupInterval.D())
+	}
+	if cfg.MaxChildren != 64 {
+		t.Errorf("MaxChildren = %d, want the default 64", cfg.MaxChildren)
+	}
+	if p, ok := cfg.Presets["reviewer"]; !ok || p.Restart != "never" || p.Mode != "per-message" {
+		t.Errorf("preset reviewer = %+v, want per-message with restart defaulted to never", p)
+	}
+	if _, ok := cfg.Presets["shell"]; !ok {
+		t.Error("built-in presets lost when the file defines its own")
+	}
+	if cfg.File == "" || cfg.DataDir != dir {
+		t.Errorf("File = %q, DataDir = %q", cfg.File, cfg.DataDir)
+	}
+}
+
+func TestLoadRefusesBadInputWithTheFix(t *testing.T) {
+	cases := []struct {
+		name, file string
+		env        map[string]string
+		want       string
+	}{
+		{"unknown key", "max_sesions = 3\n", nil, "unknown keys max_sesions"},
+		{"bad toml", "max_sessions = \n", nil, "troupe.toml"},
+		{"bad env int", "", map[string]string{"TROUPE_MAX_SESSIONS": "many"}, "TROUPE_MAX_SESSIONS"},
+		{"zero env int", "", map[string]string{"TROUPE_MAX_SESSIONS": "0"}, "positive whole number"},
+		{"bad env duration", "", map[string]string{"TROUPE_SESSION_TIMEOUT": "soon"}, "TROUPE_SESSION_TIMEOUT"},
+		{"negative env duration", "", map[string]string{"TROUPE_CLEANUP_INTERVAL": "-1"}, "positive"},
+		{"bad preset mode", "[presets.x]\ncommand = \"sh\"\nmode = \"batch\"\n", nil, `preset "x": mode "batch"`},
+		{"preset without command", "[presets.x]\nmode = \"interactive\"\n", nil, `preset "x": command is empty`},
+		{"bad restart", "[presets.x]\ncommand = \"sh\"\nrestart = \"sometimes\"\n", nil, "restart"},
+		{"relative workspace root", "workspace_root = \"work\"\n", nil, "absolute path"},
+		{"bad log level", "log_level = \"loud\"\n", nil, "log level"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.file != "" {
+				if err := os.WriteFile(filepath.Join(dir, "troupe.toml"), []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := Load(LoadOptions{DataDir: dir, Getenv: env(tc.env)})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSecondsAcceptsNumbersAndDurations(t *testing.T) {
+	for in, want := range map[string]time.Duration{"90": 90 * time.Second, "0.5": 500 * time.Millisecond, "1h": time.Hour} {
+		got, err := parseSeconds(in)
+		if err != nil || got != want {
+			t.Errorf("parseSeconds(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
+
+func TestResolveDataDirOrder(t *testing.T) {
+	t.Setenv("TROUPE_DATA_DIR", "")
+	t.Setenv("XDG_STATE_HOME", "/x/state")
+	if got, _ := ResolveDataDir(""); got != "/x/state/troupe" {
+		t.Errorf("with XDG_STATE_HOME: %q", got)
+	}
+	t.Setenv("TROUPE_DATA_DIR", "/d")
+	if got, _ := ResolveDataDir(""); got != "/d" {
+		t.Errorf("with TROUPE_DATA_DIR: %q", got)
+	}
+	if got, _ := ResolveDataDir("/flag"); got != "/flag" {
+		t.Errorf("with the flag: %q", got)
+	}
+	t.Setenv("TROUPE_DATA_DIR", "")
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "/home/u")
+	if got, _ := ResolveDataDir(""); got != "/home/u/.local/state/troupe" {
+		t.Errorf("default: %q", got)
+	}
+}
