@@ -1,0 +1,316 @@
+package process
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// TokenEnv is the environment variable that marks a real process and everything it starts with
+// the random Record.Token, so that KillStale can recognise them after the leader is gone.
+const TokenEnv = "TROUPE_PROCESS_TOKEN"
+
+// LeftoverGrace is how long what a leader left in its process group after exiting on its own gets
+// between SIGTERM and SIGKILL (unless Stop's SIGKILL comes first).
+const LeftoverGrace = 2 * time.Second
+
+// drainGrace bounds how long output is still read once the whole group is gone: only a process
+// that left the group (setsid) can still hold the pipes open then.
+const drainGrace = time.Second
+
+// killWait bounds how long the leftovers get to vanish after SIGKILL before the process is
+// reported done anyway (a process stuck in the kernel).
+const killWait = 5 * time.Second
+
+// Real returns the Driver that runs processes on os/exec (see the package doc).
+func Real() Driver { return realDriver{} }
+
+// realDriver is the Driver of Real.
+type realDriver struct{}
+
+// KillStale implements Driver with the package function KillStale.
+func (realDriver) KillStale(rec Record, grace time.Duration) (bool, error) {
+	return KillStale(rec, grace)
+}
+
+// Start implements Driver.
+func (realDriver) Start(spec Spec) (Process, error) {
+	if err := spec.validate(); err != nil {
+		return nil, err
+	}
+	token, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(spec.Command, spec.Args...)
+	cmd.Dir = spec.Dir
+	cmd.Env = append(append(os.Environ(), spec.Env...), TokenEnv+"="+token)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	p := &realProcess{
+		spec:     spec,
+		token:    token,
+		done:     make(chan struct{}),
+		killNow:  make(chan struct{}),
+		writeSem: make(chan struct{}, 1),
+	}
+	childEnds, err := p.pipes(cmd)
+	if err != nil {
+		return nil, err
+	}
+	started := make(chan error, 1)
+	go p.run(cmd, childEnds, started)
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// realProcess is a Process of Real.
+type realProcess struct {
+	spec    Spec
+	token   string
+	pid     int
+	record  Record
+	stdin   *os.File   // our end of the stdin pipe, nil without Spec.Stdin
+	outputs []*os.File // our ends of the stdout and stderr pipes
+
+	done     chan struct{} // closed by run at the very end
+	status   ExitStatus    // written before done is closed
+	killNow  chan struct{} // closed by Stop when its grace is over: leftovers get SIGKILL at once
+	killOnce sync.Once
+	mu       sync.Mutex // guards reaped against signals to the group
+	reaped   bool
+
+	writeSem   chan struct{} // one Write at a time
+	closeStdin sync.Once
+	stdinErr   error
+}
+
+// pipes creates the pipes the Spec asks for; it returns the child's ends, which the parent closes
+// once the child has started.
+func (p *realProcess) pipes(cmd *exec.Cmd) ([]*os.File, error) {
+	var child []*os.File
+	fail := func(err error) ([]*os.File, error) {
+		closeFiles(child)
+		closeFiles(p.outputs)
+		if p.stdin != nil {
+			p.stdin.Close()
+		}
+		return nil, fmt.Errorf("create pipes for %q: %w", p.spec.Command, err)
+	}
+	if p.spec.Stdin {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return fail(err)
+		}
+		cmd.Stdin, p.stdin, child = r, w, append(child, r)
+	}
+	for _, o := range []struct {
+		dst  io.Writer
+		into *io.Writer
+	}{{p.spec.Stdout, &cmd.Stdout}, {p.spec.Stderr, &cmd.Stderr}} {
+		if o.dst == nil {
+			continue // exec connects /dev/null
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			return fail(err)
+		}
+		// Passing *os.File makes exec hand the pipe to the child directly, with no copying
+		// goroutine of its own: run does the copying and decides when it ends.
+		*o.into, p.outputs, child = w, append(p.outputs, r), append(child, w)
+	}
+	return child, nil
+}
+
+// run starts the child, copies its output, waits for it, ends its leftovers and closes done.
+//
+// Pdeathsig is tied to the thread that forks, not to the process (go.dev/issue/27505): when that
+// thread ends the child gets SIGKILL, although the server is alive. The runtime ends a thread only
+// when a goroutine locked to it exits, and any idle thread may later be used by such a goroutine.
+// So this goroutine locks its thread before forking and keeps it, blocked in wait, until the child
+// has been reaped: the thread cannot end before the child, and a locked thread runs nothing else.
+func (p *realProcess) run(cmd *exec.Cmd, childEnds []*os.File, started chan<- error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	err := cmd.Start()
+	closeFiles(childEnds)
+	if err != nil {
+		closeFiles(p.outputs)
+		if p.stdin != nil {
+			p.stdin.Close()
+		}
+		started <- startError(p.spec, err)
+		return
+	}
+	p.pid = cmd.Process.Pid
+	p.record = Record{PID: p.pid, PGID: p.pid, Token: p.token}
+	// The child is not reaped before cmd.Wait, so its /proc entry is there even if it exited.
+	if st, err := readStat(p.pid); err == nil {
+		p.record.StartTime = st.StartTime
+	}
+
+	dsts := []io.Writer{p.spec.Stdout, p.spec.Stderr}
+	if p.spec.Stdout == nil {
+		dsts = dsts[1:]
+	}
+	var copying sync.WaitGroup
+	var deadlineHit [2]bool
+	for i, r := range p.outputs {
+		copying.Add(1)
+		go func() {
+			defer copying.Done()
+			deadlineHit[i] = copyOut(dsts[i], r)
+		}()
+	}
+	started <- nil
+
+	// Wait for the leader to exit but leave it a zombie while its leftovers are ended: its PID,
+	// which is the group id, stays reserved, so no signal to the group can hit another group.
+	var werr error
+	exitedErr := waitExited(p.pid)
+	if exitedErr != nil {
+		werr = cmd.Wait() // fallback: reap first, then only members still reserve the group id
+	}
+	if p.spec.Stdin {
+		p.CloseStdin()
+	}
+	p.endLeftovers()
+	p.mu.Lock()
+	if exitedErr == nil {
+		werr = cmd.Wait() // reaps the leader
+	}
+	p.reaped = true
+	p.mu.Unlock()
+	status := exitStatus(cmd.ProcessState, werr)
+	for _, r := range p.outputs {
+		r.SetReadDeadline(time.Now().Add(drainGrace))
+	}
+	copying.Wait()
+	closeFiles(p.outputs)
+	if deadlineHit[0] || deadlineHit[1] {
+		status.Err = joinErr(status.Err, "output was cut off: a process outside the agent's process group still held its stdout or stderr")
+	}
+	p.status = status
+	close(p.done)
+}
+
+// endLeftovers ends what the exited leader left running in its group: SIGTERM, then SIGKILL after
+// LeftoverGrace or as soon as Stop's grace is over.
+func (p *realProcess) endLeftovers() {
+	if !groupRunning(p.pid) {
+		return
+	}
+	p.signal(syscall.SIGTERM)
+	if poll(LeftoverGrace, p.killNow, func() bool { return !groupRunning(p.pid) }) {
+		return
+	}
+	p.signal(syscall.SIGKILL)
+	poll(killWait, nil, func() bool { return !groupRunning(p.pid) })
+}
+
+// signal sends sig to the process group unless the leader has been reaped: from then on the group
+// id may belong to somebody else.
+func (p *realProcess) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reaped {
+		return nil
+	}
+	return signalGroup(p.pid, sig)
+}
+
+// waitExited blocks until process pid (a child) has exited, without reaping it (waitid with
+// WNOWAIT).
+func waitExited(pid int) error {
+	const pPID = 1     // P_PID of waitid(2)
+	var info [128]byte // siginfo_t
+	for {
+		_, _, errno := syscall.Syscall6(syscall.SYS_WAITID, pPID, uintptr(pid),
+			uintptr(unsafe.Pointer(&info[0])), syscall.WEXITED|syscall.WNOWAIT, 0, 0)
+		switch errno {
+		case 0:
+			return nil
+		case syscall.EINTR:
+			continue
+		}
+		return fmt.Errorf("wait for process %d: %w", pid, errno)
+	}
+}
+
+// copyOut copies r to dst until r ends. Errors of dst are ignored: the child must never block on a
+// full pipe because a consumer failed. It reports whether reading stopped at the read deadline.
+func copyOut(dst io.Writer, r *os.File) (deadlineHit bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			dst.Write(buf[:n])
+		}
+		if err != nil {
+			return errors.Is(err, os.ErrDeadlineExceeded)
+		}
+	}
+}
+
+// exitStatus turns what cmd.Wait reported into an ExitStatus.
+func exitStatus(ps *os.ProcessState, err error) ExitStatus {
+	if ps == nil {
+		s := ExitStatus{Code: -1}
+		if err != nil {
+			s.Err = "wait for the process: " + err.Error()
+		}
+		return s
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return ExitStatus{Code: -1, Signal: signalName(ws.Signal())}
+	}
+	return ExitStatus{Code: ps.ExitCode()}
+}
+
+// startError explains why a process could not start.
+func startError(spec Spec, err error) error {
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		return fmt.Errorf("start %q: not found in PATH: install it or fix the preset's command: %w", spec.Command, err)
+	case errors.Is(err, os.ErrNotExist) && spec.Dir != "":
+		return fmt.Errorf("start %q in %q: the program or the working directory does not exist: %w", spec.Command, spec.Dir, err)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("start %q: permission denied (is it executable, is the workspace readable?): %w", spec.Command, err)
+	}
+	return fmt.Errorf("start %q: %w", spec.Command, err)
+}
+
+// newToken returns 16 random bytes in hex.
+func newToken() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make a process token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// closeFiles closes every file of fs.
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}
+
+// joinErr appends msg to an ExitStatus.Err text.
+func joinErr(old, msg string) string {
+	if old == "" {
+		return msg
+	}
+	return old + "; " + msg
+}

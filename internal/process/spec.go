@@ -1,0 +1,119 @@
+package process
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Spec says what to start and how.
+type Spec struct {
+	// Command is the program: a name looked up in the server's PATH, or a path (a relative path
+	// is taken relative to Dir). It is never run through a shell.
+	Command string
+	// Args are the arguments after the program name.
+	Args []string
+	// Env holds extra KEY=VALUE entries appended to the server's environment (the preset's, then
+	// the call's: a later entry wins over an earlier one with the same key).
+	Env []string
+	// Dir is the working directory: the session's workspace. Empty means the server's own.
+	Dir string
+	// Stdout and Stderr receive the process's output; nil discards it. Each receives writes from
+	// a single goroutine; they may be the same writer only if that writer is safe for concurrent
+	// use (Output's writers are).
+	Stdout, Stderr io.Writer
+	// Stdin asks for a pipe to the process's stdin (Process.Write, CloseStdin). Without it the
+	// process reads from /dev/null.
+	Stdin bool
+}
+
+// validate refuses what would start a different program than the caller meant.
+func (s Spec) validate() error {
+	if s.Command == "" {
+		return fmt.Errorf("no command to start: set the preset's command")
+	}
+	for _, kv := range s.Env {
+		if i := strings.IndexByte(kv, '='); i <= 0 {
+			return fmt.Errorf("environment entry %q is not KEY=VALUE: fix the preset's or the call's env", kv)
+		}
+	}
+	return nil
+}
+
+// Driver starts processes (the ProcessDriver of DESIGN §1). Real runs them on os/exec; Fake
+// simulates them for tests.
+type Driver interface {
+	// Start starts a process and returns once it runs (for Real: once the program was executed).
+	Start(spec Spec) (Process, error)
+	// KillStale ends what a previous run of the server left behind from the process of rec, if it
+	// is still there; see the package function KillStale.
+	KillStale(rec Record, grace time.Duration) (killed bool, err error)
+}
+
+// Process is one started process. All methods are safe for concurrent use.
+type Process interface {
+	// PID is the process id (also its process group id).
+	PID() int
+	// Record is what to persist so that a restarted server can end this process (KillStale).
+	Record() Record
+	// Write writes p to the process's stdin. It blocks while the pipe is full, until ctx ends
+	// (ErrNotReading; part of p may have been written). Writes never interleave.
+	Write(ctx context.Context, p []byte) error
+	// CloseStdin closes the stdin pipe: the process sees end of input. Closing twice is harmless.
+	CloseStdin() error
+	// Done is closed when the process has exited, been reaped, what it left in its process group
+	// has been ended, and its output has been delivered to Spec.Stdout and Spec.Stderr.
+	Done() <-chan struct{}
+	// Exit is how the process ended; meaningful once Done is closed (before, the zero value).
+	Exit() ExitStatus
+	// Stop ends the process group: SIGTERM, at most grace for it to exit, then SIGKILL. It
+	// returns nil once Done is closed, or an error wrapping ErrNotStopped if ctx ends first.
+	// A stopped or exited process is left alone (nil).
+	Stop(ctx context.Context, grace time.Duration) error
+}
+
+// ExitStatus is how a process ended.
+type ExitStatus struct {
+	// Code is the exit code, or -1 when the process was killed by a signal.
+	Code int `json:"code"`
+	// Signal names the signal that killed it ("SIGTERM", "SIGKILL", …), or is empty.
+	Signal string `json:"signal,omitempty"`
+	// Err describes anything else that went wrong while waiting for it, or is empty.
+	Err string `json:"error,omitempty"`
+}
+
+// Record identifies a started process well enough to end it after a server crash without hitting
+// another process that got the same PID. It is JSON-serializable for the store.
+type Record struct {
+	// PID is the process id of the group leader.
+	PID int `json:"pid"`
+	// PGID is its process group id (equal to PID).
+	PGID int `json:"pgid"`
+	// StartTime is field 22 of /proc/<pid>/stat: clock ticks after boot when it started.
+	StartTime uint64 `json:"start_time"`
+	// Token is the random value of TokenEnv in the environment of the process and of everything
+	// it started (unless they replaced their environment).
+	Token string `json:"token,omitempty"`
+}
+
+// MessagePlaceholder is the text in a preset's args that a per-message agent replaces with the message.
+const MessagePlaceholder = "{message}"
+
+// ExpandArgs prepares the arguments of one per-message process. Every occurrence of
+// MessagePlaceholder in an argument is replaced by message; each argument stays one argument
+// whatever the message holds (there is no shell). When no argument holds the placeholder, args
+// are returned unchanged (as a copy) and viaStdin is true: the message goes to stdin.
+func ExpandArgs(args []string, message string) (out []string, viaStdin bool) {
+	out = make([]string, len(args))
+	viaStdin = true
+	for i, a := range args {
+		if strings.Contains(a, MessagePlaceholder) {
+			a = strings.ReplaceAll(a, MessagePlaceholder, message)
+			viaStdin = false
+		}
+		out[i] = a
+	}
+	return out, viaStdin
+}
