@@ -1,0 +1,264 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/cdp"
+	"github.com/go-rod/rod/lib/proto"
+	"github.com/go-rod/rod/lib/utils"
+)
+
+// rodContext is one session's browser context on its own CDP connection. The context was
+// created with disposeOnDetach, so when the connection goes, Chromium disposes the context and
+// its tabs.
+type rodContext struct {
+	d         *rodDriver
+	sessionID string
+	id        proto.BrowserBrowserContextID
+	ws        *watchedWS
+	browser   *rod.Browser // bound to the connection's lifetime, BrowserContextID set
+	stop      context.CancelFunc
+
+	mu     sync.Mutex
+	closed bool
+	pages  map[*rodPage]struct{}
+	last   []Cookie
+}
+
+// openRodContext connects to Chromium and creates the browser context.
+func openRodContext(ctx context.Context, d *rodDriver, proc *chromium, sessionID string) (*rodContext, error) {
+	ws, err := dialWS(ctx, proc.wsURL)
+	if err != nil {
+		return nil, err
+	}
+	life, stop := context.WithCancel(context.Background())
+	client := cdp.New().Logger(utils.LoggerQuiet).Start(ws)
+	b := rod.New().Client(client).Context(life).Logger(utils.LoggerQuiet).
+		NoDefaultDevice().Trace(false).SlowMotion(0).Monitor("")
+	c := &rodContext{d: d, sessionID: sessionID, ws: ws, stop: stop, pages: map[*rodPage]struct{}{}}
+	fail := func(err error) (*rodContext, error) {
+		ferr := c.fail(ctx, "opening a browser context", err)
+		c.shutdown(false)
+		return nil, ferr
+	}
+	if _, err := await(ctx, func() (struct{}, error) { return struct{}{}, b.Connect() }, nil); err != nil {
+		return fail(err)
+	}
+	res, err := proto.TargetCreateBrowserContext{DisposeOnDetach: true}.Call(b.Context(ctx))
+	if err != nil {
+		return fail(err)
+	}
+	c.id = res.BrowserContextID
+	scoped := *b
+	scoped.BrowserContextID = c.id
+	c.browser = &scoped
+	return c, nil
+}
+
+// SessionID implements Context.
+func (c *rodContext) SessionID() string { return c.sessionID }
+
+// Alive implements Context.
+func (c *rodContext) Alive() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed && !c.ws.dead()
+}
+
+// Done implements Context.
+func (c *rodContext) Done() <-chan struct{} { return c.ws.lost }
+
+// usable says why the context cannot be used, or nil.
+func (c *rodContext) usable() error {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return fmt.Errorf("%w: the browser context of session %q is closed", ErrClosed, c.sessionID)
+	}
+	if c.ws.dead() {
+		return fmt.Errorf("%w (session %q)", ErrContextLost, c.sessionID)
+	}
+	return nil
+}
+
+// fail turns an error from a browser call into one of the package's errors.
+func (c *rodContext) fail(ctx context.Context, what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if uerr := c.usable(); uerr != nil {
+		return fmt.Errorf("%s: %w", what, uerr)
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %s did not finish in time", ErrTimeout, what)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("%s: %w", what, context.Canceled)
+	}
+	return fmt.Errorf("browser: %s: %w", what, err)
+}
+
+// callCtx bounds a call by the driver's default unless ctx ends earlier.
+func (c *rodContext) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.d.opts.CallTimeout)
+}
+
+// OpenPage implements Context.
+func (c *rodContext) OpenPage(ctx context.Context, rawURL string) (Page, error) {
+	if rawURL != "" {
+		if _, err := CheckURL(rawURL, c.d.opts.Policy); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	cctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	t, err := proto.TargetCreateTarget{URL: blankURL, BrowserContextID: c.id}.Call(c.browser.Context(cctx))
+	if err != nil {
+		return nil, c.fail(cctx, "opening a page", err)
+	}
+	closeTarget := func() {
+		tctx, cancel := context.WithTimeout(context.Background(), c.d.opts.CallTimeout)
+		defer cancel()
+		_, _ = proto.TargetCloseTarget{TargetID: t.TargetID}.Call(c.browser.Context(tctx))
+	}
+	// PageFromTarget binds the page to the connection's lifetime, so it runs on c.browser.
+	rp, err := await(cctx, func() (*rod.Page, error) { return c.browser.PageFromTarget(t.TargetID) },
+		func(*rod.Page) { closeTarget() })
+	if err != nil {
+		closeTarget()
+		return nil, c.fail(cctx, "opening a page", err)
+	}
+	p := &rodPage{c: c, page: rp, url: blankURL}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		closeTarget()
+		return nil, c.usable()
+	}
+	c.pages[p] = struct{}{}
+	c.mu.Unlock()
+	if rawURL != "" {
+		if _, err := p.Navigate(ctx, rawURL); err != nil {
+			_ = p.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func (c *rodContext) forget(p *rodPage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.pages, p)
+}
+
+// SetCookies implements Context.
+func (c *rodContext) SetCookies(ctx context.Context, cookies []Cookie) error {
+	cookies, err := validateCookies(cookies)
+	if err != nil {
+		return err
+	}
+	if err := c.usable(); err != nil {
+		return err
+	}
+	cctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	err = proto.StorageSetCookies{Cookies: toCookieParams(cookies), BrowserContextID: c.id}.Call(c.browser.Context(cctx))
+	if err != nil {
+		return c.fail(cctx, "setting cookies", err)
+	}
+	c.refreshCookies(cctx)
+	return nil
+}
+
+// Cookies implements Context.
+func (c *rodContext) Cookies(ctx context.Context, rawURL string) ([]Cookie, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	var u *url.URL
+	if rawURL != "" {
+		var err error
+		if u, err = parseCookieURL(rawURL); err != nil {
+			return nil, err
+		}
+	}
+	cctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	all, err := c.allCookies(cctx)
+	if err != nil {
+		return nil, c.fail(cctx, "reading cookies", err)
+	}
+	if u == nil {
+		return all, nil
+	}
+	return cookiesFor(all, u, time.Now()), nil
+}
+
+func (c *rodContext) allCookies(ctx context.Context) ([]Cookie, error) {
+	res, err := proto.StorageGetCookies{BrowserContextID: c.id}.Call(c.browser.Context(ctx))
+	if err != nil {
+		return nil, err
+	}
+	all := fromProtoCookies(res.Cookies)
+	c.mu.Lock()
+	c.last = all
+	c.mu.Unlock()
+	return slices.Clone(all), nil
+}
+
+// refreshCookies updates LastCookies; a failure only leaves the older copy.
+func (c *rodContext) refreshCookies(ctx context.Context) {
+	if _, err := c.allCookies(ctx); err != nil {
+		c.d.log.Debug().Err(err).Str("session", c.sessionID).Msg("browser: cookies not refreshed")
+	}
+}
+
+// LastCookies implements Context.
+func (c *rodContext) LastCookies() []Cookie {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.last)
+}
+
+// Close implements Context: the context is disposed (its tabs close), then the connection
+// is dropped.
+func (c *rodContext) Close() error {
+	c.shutdown(true)
+	c.d.forget(c)
+	return nil
+}
+
+// shutdown closes the context once; dispose asks Chromium to dispose the context first (and
+// wait for it), otherwise dropping the connection lets disposeOnDetach do it.
+func (c *rodContext) shutdown(dispose bool) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.pages = map[*rodPage]struct{}{}
+	c.mu.Unlock()
+	if dispose && c.browser != nil && !c.ws.dead() {
+		ctx, cancel := c.callCtx(context.Background())
+		err := proto.TargetDisposeBrowserContext{BrowserContextID: c.id}.Call(c.browser.Context(ctx))
+		cancel()
+		if err != nil {
+			c.d.log.Debug().Err(err).Str("session", c.sessionID).Msg("browser: dispose failed; dropping the connection instead")
+		}
+	}
+	c.ws.close()
+	c.stop()
+}

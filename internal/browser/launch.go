@@ -1,0 +1,247 @@
+package browser
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// chromeFlags are the flags every launch passes. The network here is closed, so everything
+// that phones home is off (otherwise Chromium floods refused connections). Never add
+// --disable-crashpad-for-testing: cookie calls hang with it (DESIGN §10).
+var chromeFlags = []string{
+	"--headless",
+	"--disable-gpu",
+	"--disable-quic",
+	"--no-first-run",
+	"--no-default-browser-check",
+	"--no-startup-window",
+	"--disable-background-networking",
+	"--disable-component-update",
+	"--disable-sync",
+	"--disable-extensions",
+	"--disable-default-apps",
+	"--disable-dev-shm-usage",
+	"--disable-features=Translate,MediaRouter,OptimizationHints",
+	"--metrics-recording-only",
+	"--password-store=basic",
+	"--use-mock-keychain",
+	"--mute-audio",
+	"--hide-scrollbars",
+	"--window-size=1280,800",
+	"--remote-debugging-address=127.0.0.1",
+	"--remote-debugging-port=0",
+}
+
+const (
+	profileDirName = "profile"      // the user-data dir, under Options.DataDir
+	pidFileName    = "chromium.pid" // the running browser, so that a restart can sweep it
+	stopGrace      = 5 * time.Second
+	outputDrain    = 2 * time.Second
+)
+
+var devtoolsLine = regexp.MustCompile(`DevTools listening on (ws://\S+)`)
+
+// chromium is one running browser process (and its process group).
+type chromium struct {
+	pid    int
+	wsURL  string
+	exited chan struct{} // closed once the main process has exited and been reaped
+	output chan struct{} // closed once its output has been read to the end
+}
+
+func (c *chromium) alive() bool {
+	select {
+	case <-c.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// launchChromium sweeps dataDir (a leftover browser is killed, the profile removed) and starts
+// Chromium in its own process group, waiting until its DevTools endpoint is announced.
+func launchChromium(ctx context.Context, bin, dataDir string, log zerolog.Logger) (*chromium, error) {
+	profile := filepath.Join(dataDir, profileDirName)
+	if err := sweep(dataDir, profile, log); err != nil {
+		return nil, err
+	}
+	args := append([]string{}, chromeFlags...)
+	args = append(args, "--user-data-dir="+profile)
+	if os.Geteuid() == 0 {
+		args = append(args, "--no-sandbox") // Chromium refuses to run as root with its sandbox
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrLaunch, err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = w, w
+	// Own process group: the whole tree can be signalled at once. Pdeathsig: the browser dies
+	// with troupe even after a SIGKILL of troupe; the pid file covers the rest at the next start.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = r.Close()
+		_ = w.Close()
+		return nil, fmt.Errorf("%w: %s: %v", ErrLaunch, bin, err)
+	}
+	_ = w.Close()
+	c := &chromium{pid: cmd.Process.Pid, exited: make(chan struct{}), output: make(chan struct{})}
+	if err := os.WriteFile(filepath.Join(dataDir, pidFileName), []byte(strconv.Itoa(c.pid)), 0o600); err != nil {
+		log.Warn().Err(err).Msg("browser: cannot write the pid file")
+	}
+	found := make(chan string, 1)
+	tail := &outputTail{}
+	go c.readOutput(r, found, tail, log)
+	go func() {
+		_ = cmd.Wait()
+		close(c.exited)
+		// Renderers and helpers left behind by a crash: the group goes with its leader.
+		_ = syscall.Kill(-c.pid, syscall.SIGKILL)
+		// A helper outside the group (crashpad) may keep the pipe open: stop reading anyway.
+		t := time.NewTimer(outputDrain)
+		defer t.Stop()
+		select {
+		case <-c.output:
+		case <-t.C:
+			_ = r.Close()
+		}
+	}()
+	select {
+	case c.wsURL = <-found:
+		log.Info().Int("pid", c.pid).Str("bin", bin).Msg("browser: chromium started")
+		return c, nil
+	case <-c.exited:
+		<-c.output
+		return nil, fmt.Errorf("%w: %s exited at start: %s", ErrLaunch, bin, tail.String())
+	case <-ctx.Done():
+		c.kill()
+		return nil, fmt.Errorf("%w: %s did not announce its DevTools endpoint in time (%v): %s", ErrLaunch, bin, ctx.Err(), tail.String())
+	}
+}
+
+// readOutput logs Chromium's output at debug level and reports the DevTools URL once.
+func (c *chromium) readOutput(r *os.File, found chan<- string, tail *outputTail, log zerolog.Logger) {
+	defer close(c.output)
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	announced := false
+	for sc.Scan() {
+		line := sc.Text()
+		if !announced {
+			if m := devtoolsLine.FindStringSubmatch(line); m != nil {
+				announced = true
+				found <- m[1]
+				continue
+			}
+			tail.add(line)
+		}
+		log.Debug().Int("pid", c.pid).Str("line", line).Msg("chromium")
+	}
+}
+
+// stop asks the browser to exit (SIGTERM to the group), then kills what is left after a grace
+// period, and waits until the process is reaped and its output drained.
+func (c *chromium) stop() {
+	_ = syscall.Kill(-c.pid, syscall.SIGTERM)
+	t := time.NewTimer(stopGrace)
+	defer t.Stop()
+	select {
+	case <-c.exited:
+	case <-t.C:
+	}
+	c.kill()
+}
+
+// kill SIGKILLs the process group and waits for it.
+func (c *chromium) kill() {
+	_ = syscall.Kill(-c.pid, syscall.SIGKILL)
+	<-c.exited
+	<-c.output
+}
+
+// sweep kills a browser left running on this data dir by an earlier troupe (found through the
+// pid file and checked by its command line), then removes the profile.
+func sweep(dataDir, profile string, log zerolog.Logger) error {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("%w: cannot create the browser data dir %s: %v", ErrLaunch, dataDir, err)
+	}
+	pidFile := filepath.Join(dataDir, pidFileName)
+	if b, err := os.ReadFile(pidFile); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 && ownsProfile(pid, profile) {
+			log.Warn().Int("pid", pid).Msg("browser: killing a chromium left over from an earlier run")
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			waitGone(pid)
+		}
+		_ = os.Remove(pidFile)
+	}
+	if err := os.RemoveAll(profile); err != nil {
+		return fmt.Errorf("%w: cannot sweep the browser profile %s: %v", ErrLaunch, profile, err)
+	}
+	return nil
+}
+
+// ownsProfile reports whether process pid is a browser using this profile.
+func ownsProfile(pid int, profile string) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	for _, arg := range strings.Split(string(b), "\x00") {
+		if arg == "--user-data-dir="+profile {
+			return true
+		}
+	}
+	return false
+}
+
+// waitGone waits (bounded) until a process that is not our child has disappeared.
+func waitGone(pid int) {
+	for range 100 {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// outputTail keeps the last lines Chromium printed before announcing itself, for errors.
+type outputTail struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (t *outputTail) add(line string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if strings.Contains(line, "dbus") { // noise on machines without a system bus
+		return
+	}
+	t.lines = append(t.lines, line)
+	if len(t.lines) > 10 {
+		t.lines = t.lines[1:]
+	}
+}
+
+func (t *outputTail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == 0 {
+		return "(no output)"
+	}
+	return strings.Join(t.lines, " | ")
+}

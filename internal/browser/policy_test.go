@@ -1,0 +1,67 @@
+package browser
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckURL(t *testing.T) {
+	deny := Policy{DenyHosts: []string{"evil.test", "10.0.0.1"}}
+	allow := Policy{AllowHosts: []string{"*.good.test", "127.0.0.1"}, DenyHosts: []string{"bad.good.test"}}
+	files := Policy{AllowSchemes: []string{"http", "https", "file"}}
+	for _, tc := range []struct {
+		raw  string
+		p    Policy
+		want error
+	}{
+		{"https://example.com/a?b#c", Policy{}, nil},
+		{"  http://example.com  ", Policy{}, nil},
+		{"HTTP://EXAMPLE.COM/", Policy{}, nil},
+		{"about:blank", Policy{}, nil},
+		{"http://[::1]:8080/", Policy{}, nil},
+		{"file:///etc/passwd", Policy{}, ErrURLNotAllowed},
+		{"chrome://settings", Policy{}, ErrURLNotAllowed},
+		{"javascript:alert(1)", Policy{}, ErrURLNotAllowed},
+		{"data:text/html,hi", Policy{}, ErrURLNotAllowed},
+		{"ftp://example.com/", Policy{}, ErrURLNotAllowed},
+		{"about:config", Policy{}, ErrURLNotAllowed},
+		{"", Policy{}, ErrBadURL},
+		{"example.com", Policy{}, ErrBadURL},
+		{"//example.com/x", Policy{}, ErrBadURL},
+		{"localhost:3000/x", Policy{}, ErrBadURL},
+		{"http://", Policy{}, ErrBadURL},
+		{"https:///path", Policy{}, ErrBadURL},
+		{"http://exa mple.com/", Policy{}, ErrBadURL},
+		{"http://[::1/", Policy{}, ErrBadURL},
+		{"http://evil.test/", deny, ErrURLNotAllowed},
+		{"http://www.EVIL.test./x", deny, ErrURLNotAllowed},
+		{"http://notevil.test/", deny, nil},
+		{"http://10.0.0.1:8080/", deny, ErrURLNotAllowed},
+		{"http://good.test/", allow, nil},
+		{"http://a.b.good.test/", allow, nil},
+		{"http://bad.good.test/", allow, ErrURLNotAllowed},
+		{"http://127.0.0.1:9/", allow, nil},
+		{"http://example.com/", allow, ErrURLNotAllowed},
+		{"file:///tmp/x", files, nil},
+	} {
+		_, err := CheckURL(tc.raw, tc.p)
+		if !errorsIs(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("CheckURL(%q, %+v) = %v, want %v", tc.raw, tc.p, err, tc.want)
+		}
+	}
+}
+
+func TestCheckURLMessagesSayWhatToDo(t *testing.T) {
+	for raw, want := range map[string]string{
+		"example.com/x":      "https://example.com/x",
+		"file:///etc/passwd": "only http and https",
+		"":                   "give a full URL",
+	} {
+		if _, err := CheckURL(raw, Policy{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckURL(%q) = %v, want a message with %q", raw, err, want)
+		}
+	}
+	if _, err := CheckURL("http://x.test/", Policy{AllowHosts: []string{"y.test"}}); err == nil || !strings.Contains(err.Error(), "y.test") {
+		t.Errorf("allow-list refusal %v does not name the list", err)
+	}
+}
