@@ -1,0 +1,209 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rs/zerolog"
+)
+
+// redactedPrefix starts every redacted value: "hmac-sha256:<64 hex>".
+const redactedPrefix = "hmac-sha256:"
+
+// secretWords are the parts of a name that mark its value as secret (compared upper-case).
+var secretWords = []string{
+	"TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "AUTH", "CREDENTIAL",
+	"COOKIE", "PRIVATE", "SIGNATURE", "BEARER", "CERT", "SALT",
+}
+
+// LooksSecret reports whether a name (an environment variable, a details key) marks its value
+// as secret: it contains TOKEN, KEY, SECRET, PASSWORD, AUTH, COOKIE, … in any case.
+func LooksSecret(name string) bool {
+	up := strings.ToUpper(name)
+	for _, w := range secretWords {
+		if strings.Contains(up, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactor replaces secrets by an HMAC-SHA256 under the log's key.
+type redactor struct{ key []byte }
+
+// secret returns "hmac-sha256:<hex>" for value; a value already in that form is kept.
+func (r redactor) secret(value string) string {
+	if isRedacted(value) {
+		return value
+	}
+	m := hmac.New(sha256.New, r.key)
+	m.Write([]byte(value))
+	return redactedPrefix + hex.EncodeToString(m.Sum(nil))
+}
+
+func isRedacted(v string) bool {
+	return len(v) == len(redactedPrefix)+hashHexLen && strings.HasPrefix(v, redactedPrefix) &&
+		isHex([]byte(v[len(redactedPrefix):]))
+}
+
+// Redact returns value unchanged unless name looks secret (see LooksSecret), and then its HMAC
+// "hmac-sha256:<hex>", so that equal secrets can be correlated without being revealed.
+func (l *Log) Redact(name, value string) string {
+	if LooksSecret(name) {
+		return l.red.secret(value)
+	}
+	return value
+}
+
+// RedactSecret always returns the HMAC of value (for cookie values and other known secrets).
+func (l *Log) RedactSecret(value string) string { return l.red.secret(value) }
+
+// RedactEnv returns a copy of env with every value whose name looks secret redacted.
+func (l *Log) RedactEnv(env map[string]string) map[string]string {
+	out := make(map[string]string, len(env))
+	for k, v := range env {
+		out[k] = l.Redact(k, v)
+	}
+	return out
+}
+
+// normalizeDetails turns details into plain JSON values (through encoding/json, so structs
+// with json tags work) and redacts them as a safety net for callers (see walk). It returns the
+// normalized map and its JSON bytes, or nils for no details.
+func (r redactor) normalizeDetails(details map[string]any) (map[string]any, []byte, error) {
+	if len(details) == 0 {
+		return nil, nil, nil
+	}
+	raw, err := json.Marshal(details)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: details cannot be written as JSON: %v", ErrInvalidEvent, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var generic map[string]any
+	if err := dec.Decode(&generic); err != nil {
+		return nil, nil, fmt.Errorf("%w: details: %v", ErrInvalidEvent, err)
+	}
+	r.walk(generic, redactNone)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(generic); err != nil {
+		return nil, nil, fmt.Errorf("%w: details: %v", ErrInvalidEvent, err)
+	}
+	return generic, bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// redactMode says which strings below a key are redacted.
+type redactMode int
+
+const (
+	redactNone   redactMode = iota
+	redactCookie            // every string except cookie attributes (name, domain, path, …)
+	redactAll               // every string
+)
+
+// walk redacts in place: a string whose key looks secret, every string below such a key, and
+// below a key that names cookies every string but the cookie attributes.
+func (r redactor) walk(v any, mode redactMode) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, child := range t {
+			m := mode
+			if m != redactAll && LooksSecret(k) {
+				m = redactAll
+				if strings.Contains(strings.ToLower(k), "cookie") {
+					m = redactCookie
+				}
+			}
+			if s, ok := child.(string); ok {
+				if m == redactAll || (m == redactCookie && !isCookieAttr(k)) {
+					t[k] = r.secret(s)
+				}
+				continue
+			}
+			r.walk(child, m)
+		}
+	case []any:
+		for i, child := range t {
+			if s, ok := child.(string); ok {
+				if mode != redactNone {
+					t[i] = r.secret(s)
+				}
+				continue
+			}
+			r.walk(child, mode)
+		}
+	}
+}
+
+// isCookieAttr reports whether k is a cookie attribute that is not secret.
+func isCookieAttr(k string) bool {
+	switch strings.ToLower(k) {
+	case "name", "domain", "path", "expires", "same_site", "samesite", "url", "priority",
+		"source_scheme", "partition_key", "secure", "http_only", "httponly", "session":
+		return true
+	}
+	return false
+}
+
+// keyLen is the size of the HMAC key in bytes; the file holds it hex-encoded.
+const keyLen = 32
+
+// loadOrCreateKey reads the HMAC key at path, creating it (0600) when it does not exist.
+func loadOrCreateKey(path string, log zerolog.Logger) ([]byte, error) {
+	key, err := readKey(path, log)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return key, err
+	}
+	key = make([]byte, keyLen)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("audit: generating the redaction key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return readKey(path, log) // another process created it first
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: creating the redaction key: %w", err)
+	}
+	_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr, syncDir(filepath.Dir(path))); err != nil {
+		return nil, fmt.Errorf("audit: writing the redaction key %s: %w", path, err)
+	}
+	return key, nil
+}
+
+func readKey(path string, log zerolog.Logger) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key, herr := hex.DecodeString(strings.TrimSpace(string(b)))
+	if herr != nil || len(key) != keyLen {
+		return nil, fmt.Errorf("audit: the redaction key %s is damaged (want %d hex-encoded bytes); "+
+			"restore it from a backup, or remove it to start a new key (secrets recorded before "+
+			"will then no longer correlate with new ones)", path, keyLen)
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		log.Warn().Str("path", path).Str("mode", st.Mode().Perm().String()).
+			Msg("audit key readable by others; setting mode 0600")
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, fmt.Errorf("audit: the redaction key %s is readable by others and cannot be "+
+				"restricted to 0600: %w", path, err)
+		}
+	}
+	return key, nil
+}

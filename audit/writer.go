@@ -1,0 +1,307 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// DirName and KeyName are the audit directory and the redaction key file in the data directory.
+const (
+	DirName = "audit"
+	KeyName = "audit.key"
+)
+
+// maxSpare is the largest batch buffer kept for reuse.
+const maxSpare = 1 << 20
+
+// Options configure Open. The zero value is ready to use.
+type Options struct {
+	// SegmentSize is the size past which a new segment starts (default DefaultSegmentSize).
+	SegmentSize int64
+	// Logger receives warnings (a torn tail, a failed write); the zero Logger discards them.
+	Logger zerolog.Logger
+	// Now is the clock for event times (default time.Now).
+	Now func() time.Time
+	// WrapFile, when set, wraps every segment file the writer opens; tests use it to inject
+	// failing writes or fsyncs.
+	WrapFile func(*os.File) File
+}
+
+// Log is the one writer of an audit log: it owns the segment files, the sequence number and
+// the previous hash. Its methods are safe for concurrent use.
+type Log struct {
+	dir string
+	log zerolog.Logger
+	now func() time.Time
+	red redactor
+
+	mu        sync.Mutex
+	cond      sync.Cond // on mu: a flush finished
+	enc       *encoder  // under mu
+	seq       uint64    // last seq handed out
+	prev      string    // hash of that line
+	pending   []byte    // lines not yet written
+	ends      []int     // end offsets of the lines in pending
+	spare     []byte
+	spareEnds []int
+	durable   uint64 // last seq written and fsynced
+	flushing  bool   // a goroutine is writing a batch, without mu
+	err       error  // sticky: ErrUnavailable or ErrClosed
+
+	closeOnce sync.Once
+	closeErr  error
+
+	seg  segmentWriter // only the flushing goroutine touches the files
+	head *headFile
+	lock *os.File
+}
+
+// Open opens the audit log of the data directory dataDir, creating <dataDir>/audit (0700) and
+// the redaction key <dataDir>/audit.key (0600) when needed. It moves a torn last line aside
+// (recording audit.torn_tail), continues the chain from the last good line and records
+// audit.open. A log whose last complete line is damaged is refused with an error that says
+// what to do.
+func Open(dataDir string, opts Options) (*Log, error) {
+	if dataDir == "" {
+		return nil, errors.New("audit: no data directory given")
+	}
+	dir := filepath.Join(dataDir, DirName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit: creating %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit: setting the mode of %s to 0700: %w", dir, err)
+	}
+	key, err := loadOrCreateKey(filepath.Join(dataDir, KeyName), opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, log: opts.Logger, now: opts.Now, red: redactor{key: key}, enc: newEncoder(), lock: lock}
+	l.cond.L = &l.mu
+	if l.now == nil {
+		l.now = time.Now
+	}
+	l.seg = segmentWriter{dir: dir, max: opts.SegmentSize, wrap: opts.WrapFile, onNew: func(n int) {
+		l.log.Info().Str("segment", SegmentName(n)).Msg("audit segment started")
+	}}
+	if l.seg.max <= 0 {
+		l.seg.max = DefaultSegmentSize
+	}
+	events, err := l.start()
+	if err == nil {
+		for _, e := range events {
+			if _, err = l.Append(context.Background(), e); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		l.release()
+		return nil, err
+	}
+	return l, nil
+}
+
+// start recovers the end of the log, opens the files and returns the events to record.
+func (l *Log) start() ([]Event, error) {
+	segs, err := listSegments(l.dir)
+	if err != nil {
+		return nil, err
+	}
+	old, headExists, headErr := readHead(l.dir)
+	t := tailState{seg: 1, hash: genesisHash}
+	var events []Event
+	if len(segs) == 0 {
+		err = l.seg.open(1, true)
+	} else {
+		if t, err = scanTail(l.dir, segs, l.enc); err != nil {
+			return nil, err
+		}
+		if len(t.torn) > 0 {
+			details, err := moveTornAside(l.dir, t)
+			if err != nil {
+				return nil, err
+			}
+			l.log.Warn().Fields(details).Msg("audit: torn last line moved aside")
+			events = append(events, Event{Action: ActionTornTail, Outcome: OutcomeOK, Details: details})
+		}
+		err = l.seg.open(t.seg, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if problem := headProblem(old, headExists, headErr, t); problem != "" {
+		l.log.Warn().Str("problem", problem).Msg("audit: head file does not match the log")
+		events = append(events, Event{Action: ActionHeadMismatch, Outcome: OutcomeError, Details: map[string]any{
+			"problem": problem, "head_seq": old.Seq, "head_hash": old.Hash, "log_seq": t.seq, "log_hash": t.hash,
+		}})
+	}
+	if l.head, err = openHeadFile(l.dir); err != nil {
+		return nil, err
+	}
+	if err := l.head.write(headState{t.seq, t.hash}, true); err != nil {
+		return nil, err
+	}
+	l.seq, l.prev, l.durable = t.seq, t.hash, t.seq
+	return append(events, Event{Action: ActionOpen, Outcome: OutcomeOK, Details: map[string]any{
+		"pid": os.Getpid(), "segment": SegmentName(l.seg.n), "last_seq": t.seq,
+	}}), nil
+}
+
+// headProblem says how the head file disagrees with the end of the log t, or "".
+func headProblem(h headState, exists bool, err error, t tailState) string {
+	switch {
+	case err != nil:
+		return err.Error()
+	case !exists && t.seq > 0:
+		return HeadName + " is missing: lines may have been removed from the end of the log"
+	case exists && h.Seq > t.seq:
+		return fmt.Sprintf("the log ends at seq %d but %s records seq %d: lines were removed from the end", t.seq, HeadName, h.Seq)
+	case exists && h.Seq == t.seq && h.Hash != t.hash:
+		return fmt.Sprintf("the hash of seq %d differs from the one %s records: the end of the log was rewritten", t.seq, HeadName)
+	}
+	return ""
+}
+
+// Dir returns the audit directory.
+func (l *Log) Dir() string { return l.dir }
+
+// Append records e and returns it as written, once it is durable (written and fsynced). The
+// writer fills in Seq, Time, Prev and Hash and stores Details normalized and redacted (see
+// normalizeDetails). Appends from many goroutines share fsyncs. ctx is checked before e is
+// queued; once queued, Append waits for the fsync whatever ctx does, so that its answer is
+// never ambiguous. After a failed write Append refuses every event with ErrUnavailable.
+func (l *Log) Append(ctx context.Context, e Event) (Event, error) {
+	if err := ctx.Err(); err != nil {
+		return Event{}, fmt.Errorf("audit: event %s not recorded: %w", e.Action, err)
+	}
+	if err := validate(&e); err != nil {
+		return Event{}, err
+	}
+	details, raw, err := l.red.normalizeDetails(e.Details)
+	if err != nil {
+		return Event{}, err
+	}
+	e.Details = details
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return Event{}, l.err
+	}
+	e.Seq, e.Time, e.Prev = l.seq+1, l.now().UTC(), l.prev
+	buf, h, err := l.enc.appendLine(l.pending, &e, raw)
+	if err != nil {
+		return Event{}, err
+	}
+	e.Hash = h
+	l.pending, l.ends = buf, append(l.ends, len(buf))
+	l.seq, l.prev = e.Seq, h
+	for l.durable < e.Seq {
+		switch {
+		case l.err != nil:
+			return Event{}, l.err
+		case l.flushing:
+			l.cond.Wait()
+		default:
+			l.flushLocked()
+		}
+	}
+	return e, nil
+}
+
+// flushLocked writes and fsyncs every pending line. mu is held on entry and on return, and
+// released during the I/O; flushing keeps a second goroutine out meanwhile.
+func (l *Log) flushLocked() {
+	buf, ends := l.pending, l.ends
+	last := headState{Seq: l.seq, Hash: l.prev}
+	l.pending, l.ends = l.spare[:0], l.spareEnds[:0]
+	l.spare, l.spareEnds = nil, nil
+	l.flushing = true
+	l.mu.Unlock()
+
+	werr := l.seg.writeBatch(buf, ends)
+	var herr error
+	if werr == nil {
+		herr = l.head.write(last, false)
+	}
+
+	l.mu.Lock()
+	l.flushing = false
+	if cap(buf) <= maxSpare {
+		l.spare, l.spareEnds = buf[:0], ends[:0]
+	}
+	if werr == nil {
+		l.durable = last.Seq // durable even if the head could not be rewritten
+	}
+	if err := errors.Join(werr, herr); err != nil {
+		l.failLocked(err)
+	}
+	l.cond.Broadcast()
+}
+
+// failLocked makes the log refuse every further event.
+func (l *Log) failLocked(cause error) {
+	if l.err != nil {
+		return
+	}
+	l.err = fmt.Errorf("%w (%v): troupe refuses changes it cannot record; fix the disk or the "+
+		"permissions of %s and restart troupe", ErrUnavailable, cause, l.dir)
+	l.log.Error().Err(cause).Str("dir", l.dir).Msg("audit log failed; refusing further events")
+}
+
+// Close records audit.close, writes every pending event and closes the files. Appends after
+// Close return ErrClosed. Close may be called more than once.
+func (l *Log) Close() error {
+	l.closeOnce.Do(func() { l.closeErr = l.close() })
+	return l.closeErr
+}
+
+func (l *Log) close() error {
+	l.mu.Lock()
+	failed := l.err != nil
+	l.mu.Unlock()
+	var err error
+	if !failed {
+		_, err = l.Append(context.Background(), Event{Action: ActionClose, Outcome: OutcomeOK})
+	}
+
+	l.mu.Lock()
+	for l.flushing || (len(l.ends) > 0 && l.err == nil) {
+		if l.flushing {
+			l.cond.Wait()
+		} else {
+			l.flushLocked()
+		}
+	}
+	if l.err == nil {
+		l.err = ErrClosed
+		err = errors.Join(err, l.head.write(headState{Seq: l.durable, Hash: l.prev}, true))
+	}
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	return errors.Join(err, l.release())
+}
+
+// release closes the files and the lock.
+func (l *Log) release() error {
+	err := l.seg.close()
+	if l.head != nil {
+		err = errors.Join(err, l.head.close())
+	}
+	if l.lock != nil {
+		err = errors.Join(err, l.lock.Close())
+	}
+	return err
+}
