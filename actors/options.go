@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
 )
 
@@ -36,6 +37,20 @@ type Options struct {
 	PrepareWorkspace func(sessionID, requested string) (path string, owned bool, err error)
 	// Events receives internal events (expiry, recovery) for the audit log; may be nil.
 	Events EventSink
+
+	// Processes starts agents' processes; nil refuses agents with a clear error.
+	Processes process.Driver
+	// DataDir holds agents' output logs (<data>/agents/<session>/<name>.log).
+	DataDir string
+	// AgentOutputBytes bounds each agent's output kept in memory (default 1 MiB); the log has all.
+	AgentOutputBytes int
+	// AgentStopGrace is how long an agent gets between SIGTERM and SIGKILL (default 5 s).
+	AgentStopGrace time.Duration
+	// RestartBackoff is the first delay before an agent is restarted by its policy; it doubles
+	// at each restart up to 30 s (default 1 s).
+	RestartBackoff time.Duration
+	// AgentQueueLimit bounds the messages waiting for a per-message agent (default 16).
+	AgentQueueLimit int
 }
 
 // EventSink records internal events; the audit log implements it.
@@ -58,6 +73,18 @@ func (o *Options) defaults() {
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = time.Hour
+	}
+	if o.AgentOutputBytes <= 0 {
+		o.AgentOutputBytes = 1 << 20
+	}
+	if o.AgentStopGrace <= 0 {
+		o.AgentStopGrace = 5 * time.Second
+	}
+	if o.RestartBackoff <= 0 {
+		o.RestartBackoff = time.Second
+	}
+	if o.AgentQueueLimit <= 0 {
+		o.AgentQueueLimit = 16
 	}
 	if o.SnapshotRetention <= 0 {
 		o.SnapshotRetention = 7 * 24 * time.Hour

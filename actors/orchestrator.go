@@ -57,6 +57,10 @@ type (
 		id            string
 		agents, pages int
 	}
+	sessionActivity struct {
+		id string
+		at time.Time
+	}
 	prepareShutdown struct{}
 	ping            struct{}
 )
@@ -111,6 +115,19 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		if e := o.sessions[msg.id]; e != nil {
 			e.status = messages.StatusActive
 		}
+	case *sessionActivity:
+		if e := o.sessions[msg.id]; e != nil && msg.at.After(e.lastActivity) {
+			e.lastActivity = msg.at
+			o.dirty[msg.id] = msg.at
+		}
+	case *messages.CreateAgent:
+		o.route(ctx, msg.SessionID, msg)
+	case *messages.SendToAgent:
+		o.routeChild(ctx, msg.AgentID, msg)
+	case *messages.ReadAgentOutput:
+		o.routeChild(ctx, msg.AgentID, msg)
+	case *messages.DeleteAgent:
+		o.routeChild(ctx, msg.AgentID, msg)
 	case *childrenChanged:
 		if e := o.sessions[msg.id]; e != nil {
 			e.agents, e.pages = msg.agents, msg.pages
@@ -203,6 +220,17 @@ func (o *orchestrator) route(ctx actor.Context, id string, msg any) {
 	e.lastActivity = now
 	o.dirty[id] = now
 	ctx.Forward(e.pid)
+}
+
+// routeChild routes a message naming a child "<session>/<name>" to its session.
+func (o *orchestrator) routeChild(ctx actor.Context, childID string, msg any) {
+	sessionID, _, ok := splitChildID(childID)
+	if !ok {
+		ctx.Respond(agentErrorReply(msg, messages.Errorf(messages.CodeInvalidArgument,
+			"invalid id %q: a child's id is <session_id>/<name>, as create_agent, open_page and get_session show it", childID)))
+		return
+	}
+	o.route(ctx, sessionID, msg)
 }
 
 func (o *orchestrator) routeDelete(ctx actor.Context, msg *messages.DeleteSession) {

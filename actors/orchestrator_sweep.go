@@ -112,6 +112,14 @@ func errorReply(msg any, err *messages.Error) any {
 		return &messages.DeleteSessionResult{SessionID: m.SessionID, Err: err}
 	case *messages.SessionMetrics:
 		return &messages.SessionMetricsResult{Err: err}
+	case *messages.CreateAgent:
+		return &messages.AgentResult{Err: err}
+	case *messages.DeleteAgent:
+		return &messages.DeleteAgentResult{AgentID: m.AgentID, Err: err}
+	case *messages.SendToAgent:
+		return &messages.SendToAgentResult{AgentID: m.AgentID, Err: err}
+	case *messages.ReadAgentOutput:
+		return &messages.ReadAgentOutputResult{Err: err}
 	default:
 		return err
 	}

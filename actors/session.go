@@ -23,6 +23,13 @@ type sessionCore struct {
 	// gone is set once the session has been deleted (or failed to be created); the actor is
 	// draining its mailbox and answers every further request that the session is gone.
 	gone string
+
+	// children are the live children in creation order (protoactor's child set keeps no order).
+	children []*child
+	// pendingCreate maps a child being created to the caller waiting for it.
+	pendingCreate map[string]*actor.PID
+	// stops are the child stops in progress, by child id.
+	stops map[string]*pendingStop
 }
 
 // sessionActor is one session (DESIGN §2): state, cookies, status and its ordered children.
@@ -40,7 +47,27 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		return
 	}
 	switch msg := msg.(type) {
-	case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *actor.Started:
+		s.started(ctx)
+	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *actor.Terminated:
+		s.onChildTerminated(ctx, msg.Who)
+	case *messages.CreateAgent:
+		s.touch()
+		s.createAgent(ctx, msg)
+	case *messages.SendToAgent:
+		s.routeToChild(ctx, msg.AgentID, msg)
+	case *messages.ReadAgentOutput:
+		s.routeToChild(ctx, msg.AgentID, msg)
+	case *messages.DeleteAgent:
+		s.touch()
+		s.deleteAgent(ctx, msg)
+	case *agentStarted:
+		s.onAgentStarted(ctx, msg)
+	case *agentChanged:
+		s.onAgentChanged(ctx, msg)
+	case *childStopped:
+		s.onChildStopped(ctx, msg)
 	case *messages.CreateSession:
 		s.create(ctx, msg)
 	case *messages.GetSession:
@@ -66,6 +93,39 @@ func (s *sessionActor) recoverPanic(ctx actor.Context) {
 }
 
 func (s *sessionActor) touch() { s.rec.LastActivity = s.opts.Clock.Now() }
+
+// started brings back the children of a recovered session: what a crashed run left of their
+// processes is ended first, then each child is re-created.
+func (s *sessionActor) started(ctx actor.Context) {
+	s.pendingCreate = make(map[string]*actor.PID)
+	s.stops = make(map[string]*pendingStop)
+	if !s.recovered {
+		return
+	}
+	for _, spec := range s.rec.Children {
+		c := &child{spec: spec}
+		switch spec.Kind {
+		case "agent":
+			var as agentChildSpec
+			if err := json.Unmarshal(spec.Spec, &as); err != nil {
+				s.log.Error().Err(err).Str("child", spec.ID).Msg("unreadable agent spec; the agent is dropped")
+				continue
+			}
+			if as.Process != nil && s.opts.Processes != nil {
+				if killed, err := s.opts.Processes.KillStale(*as.Process, s.opts.AgentStopGrace); err != nil {
+					s.log.Warn().Err(err).Str("child", spec.ID).Msg("end the process a previous run left")
+				} else if killed {
+					s.log.Info().Str("child", spec.ID).Int("pid", as.Process.PID).Msg("ended a process left by a previous run")
+				}
+			}
+			if err := s.startAgentChild(ctx, c, as.Agent, true); err != nil {
+				s.log.Error().Err(err).Str("child", spec.ID).Msg("recover agent")
+			}
+		default:
+			s.log.Warn().Str("child", spec.ID).Str("kind", spec.Kind).Msg("child kind not supported by this build; kept in the record")
+		}
+	}
+}
 
 // create finishes a session the orchestrator has registered: its workspace, then the durable
 // record, then the answer. On failure the orchestrator forgets it and the actor winds down.
@@ -160,9 +220,9 @@ func (s *sessionCore) info() *messages.SessionInfo {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	children := make([]messages.ChildInfo, 0, len(s.rec.Children))
-	for _, c := range s.rec.Children {
-		children = append(children, messages.ChildInfo{ID: c.ID, Kind: c.Kind, Name: c.Name, Status: "exited"})
+	children := make([]messages.ChildInfo, 0, len(s.children))
+	for _, c := range s.children {
+		children = append(children, c.info())
 	}
 	return &messages.SessionInfo{
 		SessionID: s.rec.ID, Name: s.rec.Name, Status: s.rec.Status,

@@ -201,13 +201,17 @@ func TestLabelsFilter(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds or 5 s pass.
-func waitFor(t *testing.T, cond func() bool) {
+// waitFor polls cond until it holds or 5 s pass; describe, if given, says what was seen.
+func waitFor(t *testing.T, cond func() bool, describe ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not reached within 5s")
+			msg := "condition not reached within 5s"
+			for _, d := range describe {
+				msg += ": " + d()
+			}
+			t.Fatal(msg)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

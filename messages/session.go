@@ -38,6 +38,9 @@ type ChildInfo struct {
 	Title    string `json:"title,omitempty"`
 	PID      int    `json:"pid,omitempty"`
 	ExitCode *int   `json:"exit_code,omitempty"`
+	Signal   string `json:"signal,omitempty"`
+	Restarts int    `json:"restarts,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // SessionInfo is a session as answered to clients (DESIGN §7 field names).

@@ -9,6 +9,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/rs/zerolog"
+
+	"github.com/troupe-dev/troupe/internal/config"
 )
 
 // Requester sends a message to the actor tree and waits for the reply (actors.System).
@@ -21,8 +23,12 @@ type Deps struct {
 	Actors  Requester
 	Timeout time.Duration
 	Logger  zerolog.Logger
-	// ResolveWorkspace validates a user-supplied workspace path before it reaches the actors.
-	ResolveWorkspace func(path string) (string, error)
+	// Presets are the agent presets of the configuration.
+	Presets map[string]config.Preset
+	// AllowAnyCommand lets create_agent run a free-form command.
+	AllowAnyCommand bool
+	// MaxMessageBytes bounds a message to an agent (0: no limit).
+	MaxMessageBytes int
 }
 
 // Tool is one MCP tool with its handler.
@@ -45,6 +51,7 @@ func All(d Deps) []Tool {
 	}
 	var all []Tool
 	all = append(all, sessionTools(d)...)
+	all = append(all, agentTools(d)...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Tool.Name < all[j].Tool.Name })
 	for _, t := range all {
 		if err := checkAnnotations(t.Tool); err != nil {

@@ -91,13 +91,6 @@ func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 			return toolError(messages.Errorf(messages.CodeInvalidArgument, "cookies[%d] (%s): give a domain or a url so the browser knows where it belongs", i, c.Name)), nil
 		}
 	}
-	if a.Workspace != "" && d.ResolveWorkspace != nil {
-		ws, err := d.ResolveWorkspace(a.Workspace)
-		if err != nil {
-			return toolError(messages.Errorf(messages.CodeInvalidArgument, "workspace: %v", err)), nil
-		}
-		a.Workspace = ws
-	}
 	res, e := ask[*messages.SessionResult](ctx, d, &messages.CreateSession{
 		SessionID: a.SessionID, Name: a.Name, Workspace: a.Workspace, Cookies: a.Cookies,
 		State: a.State, Labels: a.Labels, IdleTimeoutSeconds: a.IdleTimeoutSeconds,

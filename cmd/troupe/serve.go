@@ -17,6 +17,7 @@ import (
 
 	"github.com/troupe-dev/troupe/actors"
 	"github.com/troupe-dev/troupe/internal/config"
+	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/workspace"
 	"github.com/troupe-dev/troupe/tools"
@@ -117,6 +118,8 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 		Store: st, Logger: log, MaxSessions: cfg.MaxSessions, MaxChildren: cfg.MaxChildren,
 		MaxStateBytes: cfg.MaxStateBytes, IdleTimeout: cfg.SessionTimeout.D(), SweepInterval: cfg.CleanupInterval.D(),
 		SnapshotRetention: cfg.SnapshotRetention.D(),
+		Processes:         process.Real(), DataDir: cfg.DataDir,
+		AgentOutputBytes: cfg.AgentOutputBytes, AgentStopGrace: cfg.AgentStopGrace.D(),
 		PrepareWorkspace: func(sessionID, requested string) (string, bool, error) {
 			if requested != "" {
 				p, err := workspace.ValidateUserWorkspace(requested, cfg.WorkspaceRoot, cfg.DataDir)
@@ -131,7 +134,8 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 		return nil, err
 	}
 	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys}
-	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log}, version)
+	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log,
+		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes}, version)
 	return rt, nil
 }
 

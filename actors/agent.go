@@ -1,0 +1,320 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/scheduler"
+	"github.com/rs/zerolog"
+
+	"github.com/troupe-dev/troupe/internal/process"
+	"github.com/troupe-dev/troupe/messages"
+)
+
+// agentConfig is what a session gives a new agent actor.
+type agentConfig struct {
+	opts      *Options
+	sessionID string
+	name      string
+	workspace string
+	spec      messages.AgentSpec
+	createdAt time.Time
+	// recovered: the server restarted; reopen the log instead of creating it, and start a
+	// process only when the policy is restart = "always".
+	recovered bool
+}
+
+// agentActor is one agent (DESIGN §2): one long-lived process (interactive) or one process per
+// message (per-message), its output with sequence numbers, and its status.
+type agentActor struct {
+	cfg  agentConfig
+	id   string
+	log  zerolog.Logger
+	self *actor.PID
+	root *actor.RootContext
+	out  *process.Output
+
+	proc     process.Process
+	status   string
+	exit     *process.ExitStatus
+	startErr string
+	restarts int
+	lastRun  time.Time // when the current interactive process started, for the back-off reset
+
+	queue     []queuedMessage // per-message mode: messages waiting for a run
+	run       *agentRun       // per-message mode: the run in progress
+	waiters   []*waiter
+	nextWait  int
+	timers    *scheduler.TimerScheduler
+	stopWatch context.CancelFunc
+	stopping  *actor.PID // who asked for the stop, answered once the process is gone
+	restartT  scheduler.CancelFunc
+}
+
+type queuedMessage struct {
+	text   string
+	waiter *waiter // nil when the caller did not wait
+}
+
+// agentRun is one per-message process.
+type agentRun struct {
+	proc    process.Process
+	fromSeq uint64
+	waiter  *waiter
+}
+
+// Internal messages of the agent actor.
+type (
+	startAgent   struct{}
+	agentStarted struct {
+		name   string
+		record *process.Record
+		info   *messages.AgentInfo
+		err    *messages.Error
+	}
+	outputArrived  struct{ seq uint64 }
+	processExited  struct{ proc process.Process }
+	waiterTimedOut struct{ id int }
+	restartProcess struct{}
+	stopChild      struct{ grace time.Duration }
+	childStopped   struct {
+		id   string
+		err  error
+		exit *process.ExitStatus
+	}
+	processStopDone struct{ err error }
+	// agentChanged tells the session an agent's state changed (for get_session and persistence).
+	agentChanged struct {
+		name     string
+		info     messages.AgentInfo
+		record   *process.Record
+		activity bool
+	}
+)
+
+func newAgentActor(cfg agentConfig) *agentActor {
+	id := cfg.sessionID + "/" + cfg.name
+	return &agentActor{cfg: cfg, id: id, status: messages.AgentStarting,
+		log: cfg.opts.Logger.With().Str("agent", id).Logger()}
+}
+
+func agentLogPath(dataDir, sessionID, name string) string {
+	return filepath.Join(dataDir, "agents", sessionID, name+".log")
+}
+
+// Receive implements actor.Actor.
+func (a *agentActor) Receive(ctx actor.Context) {
+	defer a.recoverPanic(ctx)
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		a.self, a.root = ctx.Self(), ctx.ActorSystem().Root
+		a.timers = scheduler.NewTimerScheduler(ctx)
+	case *startAgent:
+		res := a.start(ctx)
+		res.name = a.cfg.name
+		if p := a.current(); p != nil {
+			rec := p.Record()
+			res.record = &rec
+		}
+		ctx.Respond(res)
+	case *messages.SendToAgent:
+		a.send(ctx, msg)
+	case *messages.ReadAgentOutput:
+		a.read(ctx, msg)
+	case *outputArrived:
+		a.answerWaiters(ctx, false)
+		a.notify(ctx, true)
+	case *processExited:
+		a.onExit(ctx, msg.proc)
+	case *waiterTimedOut:
+		a.timeoutWaiter(ctx, msg.id)
+	case *restartProcess:
+		a.restartT = nil
+		if a.stopping == nil && a.status == messages.AgentExited {
+			a.restarts++
+			a.startInteractive(ctx)
+			a.notify(ctx, false)
+		}
+	case *stopChild:
+		a.beginStop(ctx, msg.grace)
+	case *processStopDone:
+		a.finishStop(ctx, msg.err)
+	case *actor.Stopping:
+		a.shutdown()
+	case *actor.Stopped, *actor.Restarting:
+	default:
+		a.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("agent: unknown message")
+	}
+}
+
+func (a *agentActor) recoverPanic(ctx actor.Context) {
+	if r := recover(); r != nil {
+		a.log.Error().Interface("panic", r).Str("type", fmt.Sprintf("%T", ctx.Message())).Msg("agent: handler panicked")
+		err := messages.Errorf(messages.CodeInternal, "internal error in agent %s: %v", a.id, r)
+		switch {
+		case ctx.Sender() == nil:
+		case isStop(ctx.Message()):
+			ctx.Respond(&childStopped{id: a.id, err: err})
+		default:
+			ctx.Respond(agentErrorReply(ctx.Message(), err))
+		}
+	}
+}
+
+// start opens the output log and, unless recovered without restart = "always", the process.
+func (a *agentActor) start(ctx actor.Context) *agentStarted {
+	path := agentLogPath(a.cfg.opts.DataDir, a.cfg.sessionID, a.cfg.name)
+	var err error
+	if a.cfg.recovered {
+		a.out, err = process.ReopenOutput(path, a.cfg.opts.AgentOutputBytes)
+	} else {
+		a.out, err = process.NewOutput(path, a.cfg.opts.AgentOutputBytes)
+	}
+	if err != nil {
+		return &agentStarted{err: messages.Errorf(messages.CodeInternal, "agent %s: %v", a.id, err)}
+	}
+	a.watchOutput()
+	switch {
+	case a.cfg.spec.Mode == "per-message":
+		a.status = messages.AgentIdle
+	case a.cfg.recovered && a.cfg.spec.Restart != "always":
+		a.status = messages.AgentExited
+		a.startErr = "the server restarted; this agent's process ended with it (restart policy " + a.cfg.spec.Restart + ")"
+	default:
+		a.startInteractive(ctx)
+		if a.status == messages.AgentFailed && !a.cfg.recovered {
+			return &agentStarted{err: messages.Errorf(messages.CodeInvalidArgument, "agent %s could not start: %s", a.id, a.startErr)}
+		}
+	}
+	info := a.info()
+	return &agentStarted{info: &info}
+}
+
+// watchOutput forwards "new output" to the actor as messages, from a goroutine that ends with
+// the actor.
+func (a *agentActor) watchOutput() {
+	wctx, cancel := context.WithCancel(context.Background())
+	a.stopWatch = cancel
+	out, root, self := a.out, a.root, a.self
+	go func() {
+		last := out.LastSeq()
+		for {
+			if err := out.Wait(wctx, last); err != nil {
+				return
+			}
+			last = out.LastSeq()
+			root.Send(self, &outputArrived{seq: last})
+		}
+	}()
+}
+
+// spawn starts one process of the agent with its output wired to the log.
+func (a *agentActor) spawn(args []string, stdin bool) (process.Process, error) {
+	if a.cfg.opts.Processes == nil {
+		return nil, errors.New("agents are not available: no process driver configured")
+	}
+	p, err := a.cfg.opts.Processes.Start(process.Spec{
+		Command: a.cfg.spec.Command, Args: args, Env: a.cfg.spec.Env, Dir: a.cfg.workspace,
+		Stdout: a.out.Writer("stdout"), Stderr: a.out.Writer("stderr"), Stdin: stdin,
+	})
+	if err != nil {
+		return nil, err
+	}
+	root, self := a.root, a.self
+	go func() {
+		<-p.Done()
+		root.Send(self, &processExited{proc: p})
+	}()
+	return p, nil
+}
+
+func (a *agentActor) startInteractive(ctx actor.Context) {
+	p, err := a.spawn(a.cfg.spec.Args, true)
+	if err != nil {
+		a.status, a.startErr, a.proc = messages.AgentFailed, err.Error(), nil
+		a.log.Warn().Err(err).Msg("agent process did not start")
+		return
+	}
+	a.proc, a.exit, a.startErr = p, nil, ""
+	a.status = messages.AgentRunning
+	a.lastRun = a.cfg.opts.Clock.Now()
+}
+
+// notify tells the session what changed.
+func (a *agentActor) notify(ctx actor.Context, activity bool) {
+	var rec *process.Record
+	if p := a.current(); p != nil {
+		r := p.Record()
+		rec = &r
+	}
+	ctx.Send(ctx.Parent(), &agentChanged{name: a.cfg.name, info: a.info(), record: rec, activity: activity})
+}
+
+// current is the running process, if any.
+func (a *agentActor) current() process.Process {
+	if a.run != nil {
+		return a.run.proc
+	}
+	return a.proc
+}
+
+func (a *agentActor) busy() bool { return a.run != nil }
+
+func (a *agentActor) info() messages.AgentInfo {
+	s := a.cfg.spec
+	info := messages.AgentInfo{
+		AgentID: a.id, SessionID: a.cfg.sessionID, Name: a.cfg.name, Preset: s.Preset, Command: s.Command, Args: s.Args,
+		Mode: s.Mode, Restart: s.Restart, Status: a.status, Busy: a.busy(), Restarts: a.restarts,
+		Queued: len(a.queue), Error: a.startErr, CreatedAt: a.cfg.createdAt,
+	}
+	if a.out != nil {
+		info.LastSeq, info.LogPath = a.out.LastSeq(), a.out.Path()
+	}
+	if p := a.current(); p != nil {
+		info.PID = p.PID()
+	}
+	if a.exit != nil {
+		code := a.exit.Code
+		info.ExitCode, info.Signal = &code, a.exit.Signal
+	}
+	return info
+}
+
+// shutdown releases the actor's goroutines and process when it stops for any reason.
+func (a *agentActor) shutdown() {
+	if a.restartT != nil {
+		a.restartT()
+	}
+	if p := a.current(); p != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.opts.AgentStopGrace+5*time.Second)
+		if err := p.Stop(ctx, a.cfg.opts.AgentStopGrace); err != nil {
+			a.log.Error().Err(err).Msg("agent process did not stop with its actor")
+		}
+		cancel()
+	}
+	for _, w := range a.waiters {
+		w.cancelTimer()
+	}
+	a.waiters = nil
+	if a.stopWatch != nil {
+		a.stopWatch()
+	}
+	if a.out != nil {
+		_ = a.out.Close()
+	}
+}
+
+func agentErrorReply(msg any, err *messages.Error) any {
+	switch msg.(type) {
+	case *startAgent:
+		return &agentStarted{err: err}
+	default:
+		return errorReply(msg, err)
+	}
+}
+
+func isStop(msg any) bool { _, ok := msg.(*stopChild); return ok }

@@ -1,0 +1,301 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/scheduler"
+
+	"github.com/troupe-dev/troupe/internal/process"
+	"github.com/troupe-dev/troupe/messages"
+)
+
+// waiter is a caller holding a long poll: it is answered on new output after `after`, when the
+// run it waits for ends, when the agent exits, or at its deadline.
+type waiter struct {
+	id       int
+	after    uint64
+	maxBytes int
+	// forRun: answer only when the per-message run this waiter belongs to has ended.
+	forRun      bool
+	reply       func(out *messages.AgentOutput)
+	cancelTimer scheduler.CancelFunc
+}
+
+const maxWait = 300 * time.Second
+
+func (a *agentActor) addWaiter(after uint64, maxBytes int, seconds float64, forRun bool, reply func(*messages.AgentOutput)) *waiter {
+	a.nextWait++
+	w := &waiter{id: a.nextWait, after: after, maxBytes: maxBytes, forRun: forRun, reply: reply}
+	d := min(time.Duration(seconds*float64(time.Second)), maxWait)
+	w.cancelTimer = a.timers.SendOnce(d, a.self, &waiterTimedOut{id: w.id})
+	a.waiters = append(a.waiters, w)
+	return w
+}
+
+// output reads the agent's output after `after`.
+func (a *agentActor) output(after uint64, maxBytes int) *messages.AgentOutput {
+	r := a.out.Read(after, maxBytes)
+	info := a.info()
+	out := &messages.AgentOutput{AgentID: a.id, Status: info.Status, Busy: info.Busy, ExitCode: info.ExitCode, Signal: info.Signal,
+		Chunks: make([]messages.OutputChunk, len(r.Chunks)), Next: r.Next, LastSeq: r.LastSeq, More: r.More,
+		Missing: r.Missing, Problem: r.Problem}
+	for i, c := range r.Chunks {
+		out.Chunks[i] = messages.OutputChunk{Seq: c.Seq, Stream: c.Stream, Time: c.Time, Text: string(c.Data)}
+	}
+	return out
+}
+
+// answerWaiters answers the waiters whose condition holds (all of them when final).
+func (a *agentActor) answerWaiters(ctx actor.Context, final bool) {
+	kept := a.waiters[:0]
+	for _, w := range a.waiters {
+		ready := final || (!w.forRun && a.out.LastSeq() > w.after) || (!w.forRun && a.status == messages.AgentExited)
+		if !ready {
+			kept = append(kept, w)
+			continue
+		}
+		w.cancelTimer()
+		w.reply(a.output(w.after, w.maxBytes))
+	}
+	a.waiters = kept
+}
+
+func (a *agentActor) timeoutWaiter(ctx actor.Context, id int) {
+	for i, w := range a.waiters {
+		if w.id == id {
+			a.waiters = append(a.waiters[:i], a.waiters[i+1:]...)
+			out := a.output(w.after, w.maxBytes)
+			out.TimedOut = true
+			w.reply(out)
+			return
+		}
+	}
+}
+
+func (a *agentActor) read(ctx actor.Context, msg *messages.ReadAgentOutput) {
+	if msg.WaitSeconds <= 0 || a.out.LastSeq() > msg.After || a.status == messages.AgentExited || a.status == messages.AgentFailed {
+		ctx.Respond(&messages.ReadAgentOutputResult{Output: a.output(msg.After, msg.MaxBytes)})
+		return
+	}
+	sender := ctx.Sender()
+	a.addWaiter(msg.After, msg.MaxBytes, msg.WaitSeconds, false, func(out *messages.AgentOutput) {
+		ctx.Send(sender, &messages.ReadAgentOutputResult{Output: out})
+	})
+}
+
+func (a *agentActor) send(ctx actor.Context, msg *messages.SendToAgent) {
+	fail := func(code messages.Code, format string, args ...any) {
+		ctx.Respond(&messages.SendToAgentResult{AgentID: a.id, Status: a.status, Err: messages.Errorf(code, format, args...)})
+	}
+	if a.stopping != nil {
+		fail(messages.CodeDeleting, "agent %s is being stopped", a.id)
+		return
+	}
+	from := a.out.LastSeq()
+	sender := ctx.Sender()
+	if a.cfg.spec.Mode == "per-message" {
+		if len(a.queue) >= a.cfg.opts.AgentQueueLimit {
+			fail(messages.CodeBusy, "agent %s already has %d messages waiting, the most it queues; wait for them (read_agent_output) and send again", a.id, len(a.queue))
+			return
+		}
+		q := queuedMessage{text: msg.Message}
+		if msg.WaitSeconds > 0 {
+			q.waiter = a.addWaiter(from, 0, msg.WaitSeconds, true, func(out *messages.AgentOutput) {
+				ctx.Send(sender, &messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Output: out, Status: out.Status})
+			})
+		}
+		a.queue = append(a.queue, q)
+		queued := len(a.queue) - 1
+		if a.run != nil {
+			queued++
+		}
+		a.nextRun(ctx)
+		if q.waiter == nil {
+			ctx.Respond(&messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Queued: queued, Status: a.status})
+		}
+		return
+	}
+	if a.proc == nil || a.status == messages.AgentExited || a.status == messages.AgentFailed {
+		fail(messages.CodeUnavailable, "agent %s is not running (%s%s); its output stays readable with read_agent_output. Delete it and create a new one, or use a preset with restart = \"always\"", a.id, a.status, a.exitText())
+		return
+	}
+	wctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	err := a.proc.Write(wctx, []byte(msg.Message+"\n"))
+	cancel()
+	if err != nil {
+		fail(messages.CodeUnavailable, "could not give agent %s the message: %v", a.id, err)
+		return
+	}
+	if msg.WaitSeconds <= 0 {
+		ctx.Respond(&messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Status: a.status})
+		return
+	}
+	a.addWaiter(from, 0, msg.WaitSeconds, false, func(out *messages.AgentOutput) {
+		ctx.Send(sender, &messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Output: out, Status: out.Status})
+	})
+}
+
+func (a *agentActor) exitText() string {
+	switch {
+	case a.exit != nil && a.exit.Signal != "":
+		return ", killed by " + a.exit.Signal
+	case a.exit != nil:
+		return fmt.Sprintf(", exit code %d", a.exit.Code)
+	case a.startErr != "":
+		return ": " + a.startErr
+	}
+	return ""
+}
+
+// nextRun starts the next queued message of a per-message agent when none is running.
+func (a *agentActor) nextRun(ctx actor.Context) {
+	for a.run == nil && len(a.queue) > 0 && a.stopping == nil {
+		q := a.queue[0]
+		a.queue = a.queue[1:]
+		args, viaStdin := process.ExpandArgs(a.cfg.spec.Args, q.text)
+		from := a.out.LastSeq()
+		p, err := a.spawn(args, viaStdin)
+		if err != nil {
+			a.startErr = err.Error()
+			if q.waiter != nil {
+				a.dropWaiter(q.waiter)
+				out := a.output(from, 0)
+				out.Problem = "the process did not start: " + err.Error()
+				q.waiter.reply(out)
+			}
+			continue
+		}
+		if viaStdin {
+			wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := p.Write(wctx, []byte(q.text)); err != nil {
+				a.log.Warn().Err(err).Msg("write message to stdin")
+			}
+			cancel()
+			_ = p.CloseStdin()
+		}
+		if q.waiter != nil {
+			q.waiter.after = from
+		}
+		a.run = &agentRun{proc: p, fromSeq: from, waiter: q.waiter}
+		a.status, a.startErr, a.exit = messages.AgentBusy, "", nil
+		a.notify(ctx, true)
+	}
+}
+
+func (a *agentActor) dropWaiter(w *waiter) {
+	w.cancelTimer()
+	for i, x := range a.waiters {
+		if x == w {
+			a.waiters = append(a.waiters[:i], a.waiters[i+1:]...)
+			return
+		}
+	}
+}
+
+// onExit handles the end of a process: a per-message run, or the interactive process (then
+// the restart policy applies).
+func (a *agentActor) onExit(ctx actor.Context, p process.Process) {
+	exit := p.Exit()
+	if a.run != nil && a.run.proc == p {
+		w := a.run.waiter
+		a.run, a.exit = nil, &exit
+		a.status = messages.AgentIdle
+		if w != nil {
+			a.dropWaiter(w)
+			w.reply(a.output(w.after, w.maxBytes))
+		}
+		a.nextRun(ctx)
+		a.notify(ctx, true)
+		return
+	}
+	if a.proc != p {
+		return
+	}
+	a.proc, a.exit = nil, &exit
+	a.status = messages.AgentExited
+	a.answerWaiters(ctx, false)
+	a.notify(ctx, true)
+	if a.stopping == nil && a.shouldRestart(exit) {
+		a.restartT = a.timers.SendOnce(a.backoff(), a.self, &restartProcess{})
+	}
+}
+
+func (a *agentActor) shouldRestart(exit process.ExitStatus) bool {
+	switch a.cfg.spec.Restart {
+	case "always":
+		return true
+	case "on-failure":
+		return exit.Code != 0 || exit.Signal != ""
+	}
+	return false
+}
+
+// backoff doubles with each restart up to 30 s; a process that ran a minute resets it.
+func (a *agentActor) backoff() time.Duration {
+	if a.cfg.opts.Clock.Now().Sub(a.lastRun) > time.Minute {
+		return a.cfg.opts.RestartBackoff
+	}
+	d := a.cfg.opts.RestartBackoff << min(a.restarts, 5)
+	return min(d, 30*time.Second)
+}
+
+// beginStop ends the agent's process without blocking the mailbox; finishStop answers.
+func (a *agentActor) beginStop(ctx actor.Context, grace time.Duration) {
+	if a.stopping != nil {
+		ctx.Respond(&childStopped{id: a.id, err: errors.New("a stop is already in progress")})
+		return
+	}
+	a.stopping = ctx.Sender()
+	a.status = messages.AgentStopping
+	if a.restartT != nil {
+		a.restartT()
+		a.restartT = nil
+	}
+	for _, q := range a.queue {
+		if q.waiter != nil {
+			a.dropWaiter(q.waiter)
+			out := a.output(q.waiter.after, 0)
+			out.Problem = "the agent was stopped before this message ran"
+			q.waiter.reply(out)
+		}
+	}
+	a.queue = nil
+	p := a.current()
+	if p == nil {
+		a.finishStop(ctx, nil)
+		return
+	}
+	root, self := a.root, a.self
+	go func() {
+		sctx, cancel := context.WithTimeout(context.Background(), grace+5*time.Second)
+		defer cancel()
+		root.Send(self, &processStopDone{err: p.Stop(sctx, grace)})
+	}()
+}
+
+func (a *agentActor) finishStop(ctx actor.Context, err error) {
+	var exit *process.ExitStatus
+	if err == nil {
+		if p := a.current(); p != nil {
+			e := p.Exit()
+			a.exit = &e
+			a.proc, a.run = nil, nil
+		}
+		exit = a.exit
+	}
+	if err != nil {
+		a.status = messages.AgentRunning
+		if a.run != nil {
+			a.status = messages.AgentBusy
+		}
+	} else {
+		a.status = messages.AgentExited
+	}
+	a.answerWaiters(ctx, true)
+	ctx.Send(a.stopping, &childStopped{id: a.id, err: err, exit: exit})
+	a.stopping = nil
+}

@@ -1,0 +1,282 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/troupe-dev/troupe/messages"
+)
+
+const agentIDDesc = "Agent id: <session_id>/<name>, as create_agent and get_session show it."
+
+func agentTools(d Deps) []Tool {
+	return []Tool{
+		{Family: "agents", ServerTool: server.ServerTool{Tool: createAgentTool(d), Handler: d.createAgent}},
+		{Family: "agents", ServerTool: server.ServerTool{Tool: sendToAgentTool(), Handler: d.sendToAgent}},
+		{Family: "agents", ServerTool: server.ServerTool{Tool: readAgentOutputTool(), Handler: d.readAgentOutput}},
+		{Family: "agents", ServerTool: server.ServerTool{Tool: deleteAgentTool(), Handler: d.deleteAgent}},
+	}
+}
+
+func createAgentTool(d Deps) mcp.Tool {
+	return newTool("create_agent",
+		"Start an agent in a session's workspace: a coding-agent CLI, a shell or another command from a named preset. "+
+			"Interactive agents keep one process and read each message on stdin; per-message agents run one process per message.",
+		hints(false, false, false, true),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
+		mcp.WithString("name", mcp.Description("The agent's name in the session (default agent-N). Same rule as session ids.")),
+		mcp.WithString("preset", mcp.Description("A preset from the server's configuration, e.g. shell, claude, codex, aider.")),
+		mcp.WithString("command", mcp.Description("A free-form program to run (interactive); only when the server allows it (allow_any_command).")),
+		mcp.WithArray("args", mcp.Description("Arguments appended to the preset's, or the command's arguments."), mcp.WithStringItems()),
+		mcp.WithObject("env", mcp.Description("Extra environment variables, e.g. {\"DEBUG\": \"1\"}."), mcp.AdditionalProperties(map[string]any{"type": "string"})),
+	)
+}
+
+type createAgentArgs struct {
+	SessionID string            `json:"session_id"`
+	Name      string            `json:"name"`
+	Preset    string            `json:"preset"`
+	Command   string            `json:"command"`
+	Args      []string          `json:"args"`
+	Env       map[string]string `json:"env"`
+}
+
+// agentSpec resolves a create_agent call into the command to run.
+func (d Deps) agentSpec(a createAgentArgs) (messages.AgentSpec, *messages.Error) {
+	names := make([]string, 0, len(d.Presets))
+	for n := range d.Presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for k := range a.Env {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return messages.AgentSpec{}, messages.Errorf(messages.CodeInvalidArgument, "env: %q is not a valid variable name", k)
+		}
+	}
+	switch {
+	case a.Preset != "" && a.Command != "":
+		return messages.AgentSpec{}, messages.Errorf(messages.CodeInvalidArgument, "give either preset or command, not both")
+	case a.Preset != "":
+		p, ok := d.Presets[a.Preset]
+		if !ok {
+			return messages.AgentSpec{}, messages.Errorf(messages.CodeInvalidArgument, "unknown preset %q; the presets are: %s", a.Preset, strings.Join(names, ", "))
+		}
+		spec := messages.AgentSpec{Preset: a.Preset, Command: p.Command, Args: append(append([]string{}, p.Args...), a.Args...), Mode: p.Mode, Restart: p.Restart}
+		spec.Env = append(envList(p.Env), envList(a.Env)...)
+		return spec, nil
+	case a.Command != "":
+		if !d.AllowAnyCommand {
+			return messages.AgentSpec{}, messages.Errorf(messages.CodeInvalidArgument, "free-form commands are refused by this server's configuration; use a preset (%s), or set allow_any_command = true in troupe.toml", strings.Join(names, ", "))
+		}
+		return messages.AgentSpec{Command: a.Command, Args: a.Args, Env: envList(a.Env), Mode: "interactive", Restart: "never"}, nil
+	default:
+		return messages.AgentSpec{}, messages.Errorf(messages.CodeInvalidArgument, "say what to run: preset (one of %s) or command", strings.Join(names, ", "))
+	}
+}
+
+func envList(env map[string]string) []string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k + "=" + env[k]
+	}
+	return out
+}
+
+func (d Deps) createAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var a createAgentArgs
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	if e := required("session_id", a.SessionID); e != nil {
+		return toolError(e), nil
+	}
+	spec, e := d.agentSpec(a)
+	if e != nil {
+		return toolError(e), nil
+	}
+	res, e := ask[*messages.AgentResult](ctx, d, &messages.CreateAgent{SessionID: a.SessionID, Name: a.Name, Spec: spec})
+	if e == nil {
+		e = res.Err
+	}
+	if r, err := d.answer(ctx, "create_agent", e); r != nil || err != nil {
+		return r, err
+	}
+	ag := res.Agent
+	return structured(ag, fmt.Sprintf("Agent %s is %s (%s mode, pid %d): %s %s", ag.AgentID, ag.Status, ag.Mode, ag.PID, ag.Command, strings.Join(ag.Args, " "))), nil
+}
+
+func sendToAgentTool() mcp.Tool {
+	return newTool("send_to_agent",
+		"Send a message to an agent: a line on an interactive agent's stdin, or one run of a per-message agent (queued if one is running). "+
+			"With wait_seconds, wait for the run to finish (per-message) or for new output (interactive) and return it.",
+		hints(false, false, false, true),
+		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc)),
+		mcp.WithString("message", mcp.Required(), mcp.Description("The message.")),
+		mcp.WithNumber("wait_seconds", mcp.Description("How long to wait for the answer (0 to 300; default 0: return at once)."), mcp.Min(0.0), mcp.Max(300.0)),
+	)
+}
+
+func (d Deps) sendToAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var a struct {
+		AgentID     string  `json:"agent_id"`
+		Message     *string `json:"message"`
+		WaitSeconds float64 `json:"wait_seconds"`
+	}
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	if e := required("agent_id", a.AgentID); e != nil {
+		return toolError(e), nil
+	}
+	if a.Message == nil {
+		return toolError(messages.Errorf(messages.CodeInvalidArgument, "message is required")), nil
+	}
+	if e := waitRange(a.WaitSeconds); e != nil {
+		return toolError(e), nil
+	}
+	if limit := d.MaxMessageBytes; limit > 0 && len(*a.Message) > limit {
+		return toolError(messages.Errorf(messages.CodeTooLarge, "the message is %d bytes, over the limit of %d; put large input in a file in the session's workspace and send its path", len(*a.Message), limit)), nil
+	}
+	res, e := askWaiting[*messages.SendToAgentResult](ctx, d, &messages.SendToAgent{AgentID: a.AgentID, Message: *a.Message, WaitSeconds: a.WaitSeconds}, a.WaitSeconds)
+	if e == nil {
+		e = res.Err
+	}
+	if r, err := d.answer(ctx, "send_to_agent", e); r != nil || err != nil {
+		return r, err
+	}
+	out := map[string]any{"agent_id": res.AgentID, "status": res.Status, "from_seq": res.FromSeq, "queued": res.Queued}
+	text := fmt.Sprintf("Sent to %s (%s); its output follows sequence number %d.", res.AgentID, res.Status, res.FromSeq)
+	if res.Queued > 0 {
+		text += fmt.Sprintf(" %d message(s) run before it.", res.Queued)
+	}
+	if res.Output != nil {
+		out["output"] = res.Output
+		text += "\n" + outputText(res.Output)
+	}
+	return structured(out, text), nil
+}
+
+func waitRange(s float64) *messages.Error {
+	if s < 0 || s > 300 {
+		return messages.Errorf(messages.CodeInvalidArgument, "wait_seconds must be between 0 and 300, got %v", s)
+	}
+	return nil
+}
+
+// askWaiting is ask with room for a long poll of wait seconds.
+func askWaiting[T any](ctx context.Context, d Deps, msg any, wait float64) (T, *messages.Error) {
+	d.Timeout += time.Duration(wait * float64(time.Second))
+	return ask[T](ctx, d, msg)
+}
+
+// outputText renders output for the text content: the chunks, then where to read on.
+func outputText(o *messages.AgentOutput) string {
+	var b strings.Builder
+	for _, c := range o.Chunks {
+		b.WriteString(c.Text)
+	}
+	if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "[%s", o.Status)
+	if o.ExitCode != nil {
+		fmt.Fprintf(&b, ", exit code %d", *o.ExitCode)
+	}
+	if o.Signal != "" {
+		fmt.Fprintf(&b, ", %s", o.Signal)
+	}
+	fmt.Fprintf(&b, "; read on with after=%d", o.Next)
+	if o.More {
+		b.WriteString("; more output is waiting")
+	}
+	if o.TimedOut {
+		b.WriteString("; the wait ended without new output")
+	}
+	if o.Problem != "" {
+		b.WriteString("; " + o.Problem)
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+func readAgentOutputTool() mcp.Tool {
+	return newTool("read_agent_output",
+		"Read an agent's output after a sequence number (stdout and stderr, in order), with its status and exit code. "+
+			"With wait_seconds, wait for output when there is none yet.",
+		hints(true, false, true, false),
+		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc)),
+		mcp.WithInteger("after", mcp.Description("Return output after this sequence number (default 0: from the start)."), mcp.Min(0)),
+		mcp.WithInteger("max_bytes", mcp.Description("At most this much output (default 65536)."), mcp.Min(1)),
+		mcp.WithNumber("wait_seconds", mcp.Description("How long to wait for output when there is none after `after` (0 to 300)."), mcp.Min(0.0), mcp.Max(300.0)),
+	)
+}
+
+func (d Deps) readAgentOutput(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var a struct {
+		AgentID     string  `json:"agent_id"`
+		After       int64   `json:"after"`
+		MaxBytes    int     `json:"max_bytes"`
+		WaitSeconds float64 `json:"wait_seconds"`
+	}
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	if e := required("agent_id", a.AgentID); e != nil {
+		return toolError(e), nil
+	}
+	if a.After < 0 || a.MaxBytes < 0 {
+		return toolError(messages.Errorf(messages.CodeInvalidArgument, "after and max_bytes must not be negative")), nil
+	}
+	if e := waitRange(a.WaitSeconds); e != nil {
+		return toolError(e), nil
+	}
+	res, e := askWaiting[*messages.ReadAgentOutputResult](ctx, d, &messages.ReadAgentOutput{AgentID: a.AgentID, After: uint64(a.After), MaxBytes: a.MaxBytes, WaitSeconds: a.WaitSeconds}, a.WaitSeconds)
+	if e == nil {
+		e = res.Err
+	}
+	if r, err := d.answer(ctx, "read_agent_output", e); r != nil || err != nil {
+		return r, err
+	}
+	return structured(res.Output, outputText(res.Output)), nil
+}
+
+func deleteAgentTool() mcp.Tool {
+	return newTool("delete_agent", "Stop an agent (SIGTERM to its process group, then SIGKILL after a grace period) and remove it from its session. A busy agent needs force.",
+		hints(false, true, false, false),
+		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc)),
+		mcp.WithBoolean("force", mcp.Description("Stop the agent even while it handles a message.")),
+	)
+}
+
+func (d Deps) deleteAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var a struct {
+		AgentID string `json:"agent_id"`
+		Force   bool   `json:"force"`
+	}
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	if e := required("agent_id", a.AgentID); e != nil {
+		return toolError(e), nil
+	}
+	res, e := ask[*messages.DeleteAgentResult](ctx, d, &messages.DeleteAgent{AgentID: a.AgentID, Force: a.Force})
+	if e == nil {
+		e = res.Err
+	}
+	if r, err := d.answer(ctx, "delete_agent", e); r != nil || err != nil {
+		return r, err
+	}
+	out := map[string]any{"agent_id": res.AgentID, "stopped": res.Stopped, "exit_code": res.ExitCode, "signal": res.Signal}
+	return structured(out, fmt.Sprintf("Agent %s stopped and removed; its output log stays on disk.", res.AgentID)), nil
+}
