@@ -11,13 +11,12 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
 
 func TestMain(m *testing.M) {
-	// protoactor's dead-letter throttle keeps a goroutine for one throttle interval (1 s) after
-	// a message reached a stopped actor; it ends by itself.
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
+	goleak.VerifyTestMain(m, testutil.LeakOptions()...)
 }
 
 // fakeClock is a settable clock.

@@ -14,9 +14,10 @@ import (
 
 	"github.com/troupe-dev/troupe/actors"
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/testutil"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, testutil.LeakOptions()...) }
 
 // newClient starts an actor tree on an in-memory store and an in-process MCP client on it.
 func newClient(t *testing.T, mod func(*actors.Options)) *client.Client {
