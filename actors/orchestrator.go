@@ -278,7 +278,11 @@ func (o *orchestrator) onGone(msg *sessionGone) {
 		o.counters.deleted++
 	}
 	if o.opts.Events != nil {
-		o.opts.Events.Record("session.deleted", msg.id, "", "ok", map[string]any{"reason": msg.reason, "snapshot_id": msg.snapshotID})
+		action := "session.deleted"
+		if msg.reason == "expired" {
+			action = "session.expire"
+		}
+		o.opts.Events.Record(action, msg.id, "", "ok", map[string]any{"reason": msg.reason, "snapshot_id": msg.snapshotID})
 	}
 }
 

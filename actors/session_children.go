@@ -266,7 +266,11 @@ func (s *sessionActor) deleteAgent(ctx actor.Context, msg *messages.DeleteAgent)
 // and delete_agent / close_page share this.
 func (s *sessionActor) stopChild(ctx actor.Context, c *child, grace time.Duration, done func(ctx actor.Context, err error, exit *process.ExitStatus)) {
 	c.stopping = true
-	s.stops[c.spec.ID] = &pendingStop{done: done}
+	id := c.spec.ID
+	s.stops[id] = &pendingStop{done: func(ctx actor.Context, err error, exit *process.ExitStatus) {
+		s.recordChildStop(id, err, exit)
+		done(ctx, err, exit)
+	}}
 	ctx.Request(c.pid, &stopChild{grace: grace})
 }
 
@@ -353,4 +357,20 @@ func (c *child) info() messages.ChildInfo {
 		ci.Status = messages.AgentStopping
 	}
 	return ci
+}
+
+// recordChildStop writes one child stop to the audit log.
+func (s *sessionActor) recordChildStop(id string, err error, exit *process.ExitStatus) {
+	if s.opts.Events == nil {
+		return
+	}
+	details := map[string]any{}
+	outcome := "ok"
+	if err != nil {
+		outcome, details["error"] = "error", err.Error()
+	}
+	if exit != nil {
+		details["exit_code"], details["signal"] = exit.Code, exit.Signal
+	}
+	s.opts.Events.Record("child.stop", s.rec.ID, id, outcome, details)
 }

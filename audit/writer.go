@@ -32,6 +32,9 @@ type Options struct {
 	// WrapFile, when set, wraps every segment file the writer opens; tests use it to inject
 	// failing writes or fsyncs.
 	WrapFile func(*os.File) File
+	// RecordDelay is how long an event queued by Record may wait for a write to share before
+	// it is written on its own (default 5 ms). An Append in the meantime writes it at once.
+	RecordDelay time.Duration
 }
 
 // Log is the one writer of an audit log: it owns the segment files, the sequence number and
@@ -54,6 +57,11 @@ type Log struct {
 	durable   uint64 // last seq written and fsynced
 	flushing  bool   // a goroutine is writing a batch, without mu
 	err       error  // sticky: ErrUnavailable or ErrClosed
+	// asyncFlush: flushTimer will run flushQueued; flushers counts them for Close.
+	asyncFlush  bool
+	flushTimer  *time.Timer
+	flushers    sync.WaitGroup
+	recordDelay time.Duration
 
 	closeOnce sync.Once
 	closeErr  error
@@ -89,6 +97,10 @@ func Open(dataDir string, opts Options) (*Log, error) {
 	}
 	l := &Log{dir: dir, log: opts.Logger, now: opts.Now, red: redactor{key: key}, enc: newEncoder(), lock: lock}
 	l.cond.L = &l.mu
+	l.recordDelay = opts.RecordDelay
+	if l.recordDelay <= 0 {
+		l.recordDelay = 5 * time.Millisecond
+	}
 	if l.now == nil {
 		l.now = time.Now
 	}
@@ -186,6 +198,21 @@ func (l *Log) Append(ctx context.Context, e Event) (Event, error) {
 	if err := ctx.Err(); err != nil {
 		return Event{}, fmt.Errorf("audit: event %s not recorded: %w", e.Action, err)
 	}
+	return l.add(e, true)
+}
+
+// Record queues e and returns without waiting for the fsync: the event is written with the next
+// batch, at once when no write is in progress. It is for events nothing waits on (read-only tool
+// calls, the "completed" half of a call); a write failure still closes the log for everything
+// after. It returns the error that kept e from being queued, if any.
+func (l *Log) Record(e Event) error {
+	_, err := l.add(e, false)
+	return err
+}
+
+// add encodes e into the pending batch; with wait it returns once e is durable, otherwise it
+// makes sure a flush will run.
+func (l *Log) add(e Event, wait bool) (Event, error) {
 	if err := validate(&e); err != nil {
 		return Event{}, err
 	}
@@ -208,6 +235,16 @@ func (l *Log) Append(ctx context.Context, e Event) (Event, error) {
 	e.Hash = h
 	l.pending, l.ends = buf, append(l.ends, len(buf))
 	l.seq, l.prev = e.Seq, h
+	if !wait {
+		// Wait a little for an Append to share the fsync with (the "requested" event of the
+		// next call, typically), then write on its own.
+		if !l.asyncFlush {
+			l.asyncFlush = true
+			l.flushers.Add(1)
+			l.flushTimer = time.AfterFunc(l.recordDelay, l.flushQueued)
+		}
+		return e, nil
+	}
 	for l.durable < e.Seq {
 		switch {
 		case l.err != nil:
@@ -219,6 +256,21 @@ func (l *Log) Append(ctx context.Context, e Event) (Event, error) {
 		}
 	}
 	return e, nil
+}
+
+// flushQueued makes every queued event durable; Record starts it.
+func (l *Log) flushQueued() {
+	defer l.flushers.Done()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.asyncFlush = false
+	for l.durable < l.seq && l.err == nil {
+		if l.flushing {
+			l.cond.Wait()
+			continue
+		}
+		l.flushLocked()
+	}
 }
 
 // flushLocked writes and fsyncs every pending line. mu is held on entry and on return, and
@@ -289,8 +341,13 @@ func (l *Log) close() error {
 		l.err = ErrClosed
 		err = errors.Join(err, l.head.write(headState{Seq: l.durable, Hash: l.prev}, true))
 	}
+	if l.asyncFlush && l.flushTimer.Stop() {
+		l.asyncFlush = false
+		l.flushers.Done() // the timer will not run: everything was written above
+	}
 	l.cond.Broadcast()
 	l.mu.Unlock()
+	l.flushers.Wait()
 	return errors.Join(err, l.release())
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/rs/zerolog"
 
+	"github.com/troupe-dev/troupe/audit"
 	"github.com/troupe-dev/troupe/internal/config"
 )
 
@@ -29,6 +30,10 @@ type Deps struct {
 	AllowAnyCommand bool
 	// MaxMessageBytes bounds a message to an agent (0: no limit).
 	MaxMessageBytes int
+	// Audit records every call; nil turns auditing off (benchmarks compare both).
+	Audit *audit.Log
+	// Transport names the MCP transport in audit events ("stdio", "http").
+	Transport string
 }
 
 // Tool is one MCP tool with its handler.
@@ -52,6 +57,7 @@ func All(d Deps) []Tool {
 	var all []Tool
 	all = append(all, sessionTools(d)...)
 	all = append(all, agentTools(d)...)
+	all = append(all, auditTools(d)...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Tool.Name < all[j].Tool.Name })
 	for _, t := range all {
 		if err := checkAnnotations(t.Tool); err != nil {
@@ -92,9 +98,16 @@ func NewServer(d Deps, version string, extra ...server.ServerOption) *server.MCP
 		server.WithRecovery(),
 		server.WithInstructions(instructions),
 	}, extra...)
+	all := All(d)
+	if d.Audit != nil {
+		opts = append(opts, server.WithToolHandlerMiddleware(auditMiddleware(d, all)), server.WithResourceCapabilities(false, false))
+	}
 	s := server.NewMCPServer("troupe", version, opts...)
-	for _, t := range All(d) {
+	for _, t := range all {
 		s.AddTools(t.ServerTool)
+	}
+	if d.Audit != nil {
+		addAuditResource(s, d)
 	}
 	return s
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/troupe-dev/troupe/actors"
+	"github.com/troupe-dev/troupe/audit"
 	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
@@ -101,6 +102,7 @@ type serverRuntime struct {
 	log    zerolog.Logger
 	store  *store.Bolt
 	actors *actors.System
+	audit  *audit.Log
 	mcp    *server.MCPServer
 }
 
@@ -114,11 +116,19 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 	if err != nil {
 		return nil, err
 	}
+	auditLog, err := audit.Open(cfg.DataDir, audit.Options{Logger: log.With().Str("component", "audit").Logger()})
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
 	sys, err := actors.Start(actors.Options{
 		Store: st, Logger: log, MaxSessions: cfg.MaxSessions, MaxChildren: cfg.MaxChildren,
 		MaxStateBytes: cfg.MaxStateBytes, IdleTimeout: cfg.SessionTimeout.D(), SweepInterval: cfg.CleanupInterval.D(),
 		SnapshotRetention: cfg.SnapshotRetention.D(),
 		Processes:         process.Real(), DataDir: cfg.DataDir,
+		Events: tools.EventSink{Log: auditLog, OnError: func(action string, err error) {
+			log.Error().Err(err).Str("action", action).Msg("audit: an internal event was not recorded")
+		}},
 		AgentOutputBytes: cfg.AgentOutputBytes, AgentStopGrace: cfg.AgentStopGrace.D(),
 		PrepareWorkspace: func(sessionID, requested string) (string, bool, error) {
 			if requested != "" {
@@ -130,12 +140,14 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 		},
 	})
 	if err != nil {
+		_ = auditLog.Close()
 		_ = st.Close()
 		return nil, err
 	}
-	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys}
+	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys, audit: auditLog}
 	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log,
-		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes}, version)
+		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes,
+		Audit: auditLog, Transport: "stdio"}, version)
 	return rt, nil
 }
 
@@ -143,7 +155,8 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 func (rt *serverRuntime) Close() error {
 	errA := rt.actors.Shutdown(context.Background())
 	errS := rt.store.Close()
-	return errors.Join(errA, errS)
+	errL := rt.audit.Close()
+	return errors.Join(errA, errS, errL)
 }
 
 // serveStdio serves MCP on in/out until EOF or SIGTERM/SIGINT, then shuts down in order: the

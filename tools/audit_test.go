@@ -1,0 +1,178 @@
+package tools
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/rs/zerolog"
+
+	"github.com/troupe-dev/troupe/actors"
+	"github.com/troupe-dev/troupe/audit"
+	"github.com/troupe-dev/troupe/internal/config"
+	"github.com/troupe-dev/troupe/internal/process"
+	"github.com/troupe-dev/troupe/internal/store"
+)
+
+// syncFailer is a segment file whose fsync fails while fail is set.
+type syncFailer struct {
+	*os.File
+	fail *atomic.Bool
+}
+
+func (f syncFailer) Sync() error {
+	if f.fail.Load() {
+		return syscall.EIO
+	}
+	return f.File.Sync()
+}
+
+// auditedClient starts an actor tree (fake processes), an audit log in dir and an in-process
+// client whose calls are audited.
+func auditedClient(t *testing.T, dir string, failSync *atomic.Bool) (*client.Client, *audit.Log) {
+	t.Helper()
+	opts := audit.Options{}
+	if failSync != nil {
+		opts.WrapFile = func(f *os.File) audit.File { return syncFailer{File: f, fail: failSync} }
+	}
+	log, err := audit.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := actors.Start(actors.Options{Store: store.NewMemory(), Logger: zerolog.Nop(), Processes: process.NewFake(),
+		DataDir: dir, Events: EventSink{Log: log}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(Deps{Actors: sys, Timeout: 5 * time.Second, Logger: zerolog.Nop(), Audit: log, Transport: "test",
+		Presets: config.BuiltinPresets()}, "test")
+	c, err := client.NewInProcessClient(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "audit-test-client", Version: "9.9"}
+	if _, err := c.Initialize(context.Background(), init); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Close()
+		sys.Shutdown(context.Background())
+		log.Close()
+	})
+	return c, log
+}
+
+func TestEveryCallIsAuditedWithTheClient(t *testing.T) {
+	dir := t.TempDir()
+	c, log := auditedClient(t, dir, nil)
+	mustOK(t, call(t, c, "create_session", `{"session_id":"au"}`))
+	mustOK(t, call(t, c, "get_session", `{"session_id":"au"}`))
+	mustFail(t, call(t, c, "get_session", `{"session_id":"nobody"}`))
+	mustOK(t, call(t, c, "delete_session", `{"session_id":"au"}`))
+	waitUntil(t, func() bool {
+		evs, _ := audit.Query(log.Dir(), audit.Filter{Session: "au"})
+		return len(evs) >= 6
+	})
+	evs, err := audit.Query(log.Dir(), audit.Filter{Session: "au"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Action+"/"+e.Stage+"/"+e.Outcome)
+		if e.Stage != "" && (e.Actor == nil || e.Actor.ClientName != "audit-test-client" || e.Actor.ClientVersion != "9.9" || e.Actor.Transport != "test") {
+			t.Errorf("event %s lacks the client identity: %+v", e.Action, e.Actor)
+		}
+	}
+	want := "session.create/requested/ session.create/completed/ok session.get/requested/ session.get/completed/ok session.delete/requested/ session.delete/completed/ok session.deleted//ok"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("events:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	failed, _ := audit.Query(log.Dir(), audit.Filter{Session: "nobody"})
+	if len(failed) != 2 || failed[1].Stage != audit.StageFailed || failed[1].Outcome != audit.OutcomeError {
+		t.Fatalf("a refused call should end failed/error: %+v", failed)
+	}
+	// The audit_query tool and the resource show the same log.
+	q := mustOK(t, call(t, c, "audit_query", `{"session_id":"au","action":"session.*","since":"1h"}`))
+	if n := len(q["events"].([]any)); n < 6 {
+		t.Fatalf("audit_query returned %d events", n)
+	}
+	mustFail(t, call(t, c, "audit_query", `{"since":"yesterday"}`), "duration")
+	mustFail(t, call(t, c, "audit_query", `{"limit":5000}`), "between 1 and 1000")
+	rr := mcp.ReadResourceRequest{}
+	rr.Params.URI = RecentEventsURI
+	res, err := c.ReadResource(context.Background(), rr)
+	if err != nil || len(res.Contents) != 1 || !strings.Contains(res.Contents[0].(mcp.TextResourceContents).Text, "session.create") {
+		t.Fatalf("resource: %v %+v", err, res)
+	}
+	if rep, err := audit.Verify(log.Dir()); err != nil || !rep.OK {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+func TestMutatingCallsFailClosedReadsGoOn(t *testing.T) {
+	dir := t.TempDir()
+	var fail atomic.Bool
+	c, _ := auditedClient(t, dir, &fail)
+	mustOK(t, call(t, c, "create_session", `{"session_id":"before"}`))
+	fail.Store(true)
+	mustFail(t, call(t, c, "create_session", `{"session_id":"after"}`), "audit log could not record this call, so it was not run")
+	fail.Store(false)
+	// Read-only calls keep answering; the mutation did not happen.
+	mustFail(t, call(t, c, "get_session", `{"session_id":"after"}`), "no session")
+	mustOK(t, call(t, c, "get_session", `{"session_id":"before"}`))
+	// The log stays closed until a restart: mutations keep being refused.
+	mustFail(t, call(t, c, "update_session_state", `{"session_id":"before","set":{"a":1}}`), "not run")
+	if st := mustOK(t, call(t, c, "get_session", `{"session_id":"before"}`))["state"].(map[string]any); len(st) != 0 {
+		t.Fatalf("state changed by a refused call: %v", st)
+	}
+}
+
+func TestSecretsAreNotInTheAuditLog(t *testing.T) {
+	dir := t.TempDir()
+	c, log := auditedClient(t, dir, nil)
+	mustOK(t, call(t, c, "create_session", `{"session_id":"sec","cookies":[{"name":"sid","value":"cookie-secret-value-1","domain":"example.test"}]}`))
+	mustOK(t, call(t, c, "create_agent", `{"session_id":"sec","preset":"cat","env":{"API_TOKEN":"token-secret-value-2","DB_PASSWORD":"pw-secret-value-3","PLAIN":"visible-value"}}`))
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.Contains(path, string(filepath.Separator)+audit.DirName+string(filepath.Separator)) {
+			data, _ := os.ReadFile(path)
+			all.Write(data)
+		}
+		return nil
+	})
+	for _, secret := range []string{"cookie-secret-value-1", "token-secret-value-2", "pw-secret-value-3"} {
+		if strings.Contains(all.String(), secret) {
+			t.Errorf("secret %q is in the audit log in clear", secret)
+		}
+	}
+	if !strings.Contains(all.String(), "visible-value") || !strings.Contains(all.String(), "hmac-sha256:") {
+		t.Fatal("the audit log should keep plain values and show secrets as HMACs")
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
