@@ -23,10 +23,24 @@ type agentConfig struct {
 	workspace string
 	spec      messages.AgentSpec
 	createdAt time.Time
-	// recovered: the server restarted; reopen the log instead of creating it, and start a
-	// process only when the policy is restart = "always".
-	recovered bool
+	mode      startMode
+	// stale is the process a previous run recorded; it is ended (if still there) before a new
+	// one starts.
+	stale *process.Record
 }
+
+// startMode says how an agent actor begins.
+type startMode int
+
+const (
+	// startFresh: a new agent; its log must not exist yet.
+	startFresh startMode = iota
+	// startRecovered: the server restarted; reopen the log, and start a process only when the
+	// policy is restart = "always" (the others show as exited, their output readable).
+	startRecovered
+	// startReopen: re-created by a rollback or a restore; reopen the log and start as new.
+	startReopen
+)
 
 // agentActor is one agent (DESIGN §2): one long-lived process (interactive) or one process per
 // message (per-message), its output with sequence numbers, and its status.
@@ -53,6 +67,9 @@ type agentActor struct {
 	stopWatch context.CancelFunc
 	stopping  *actor.PID // who asked for the stop, answered once the process is gone
 	restartT  scheduler.CancelFunc
+	// clearing: the stale process of a previous run is being ended; startAfter: start the
+	// interactive process once it is.
+	clearing, startAfter bool
 }
 
 type queuedMessage struct {
@@ -80,8 +97,12 @@ type (
 	processExited  struct{ proc process.Process }
 	waiterTimedOut struct{ id int }
 	restartProcess struct{}
-	stopChild      struct{ grace time.Duration }
-	childStopped   struct {
+	staleCleared   struct {
+		killed bool
+		err    error
+	}
+	stopChild    struct{ grace time.Duration }
+	childStopped struct {
 		id   string
 		err  error
 		exit *process.ExitStatus
@@ -132,6 +153,8 @@ func (a *agentActor) Receive(ctx actor.Context) {
 		a.onExit(ctx, msg.proc)
 	case *waiterTimedOut:
 		a.timeoutWaiter(ctx, msg.id)
+	case *staleCleared:
+		a.onStaleCleared(ctx, msg)
 	case *restartProcess:
 		a.restartT = nil
 		if a.stopping == nil && a.status == messages.AgentExited {
@@ -169,7 +192,7 @@ func (a *agentActor) recoverPanic(ctx actor.Context) {
 func (a *agentActor) start(ctx actor.Context) *agentStarted {
 	path := agentLogPath(a.cfg.opts.DataDir, a.cfg.sessionID, a.cfg.name)
 	var err error
-	if a.cfg.recovered {
+	if a.cfg.mode != startFresh {
 		a.out, err = process.ReopenOutput(path, a.cfg.opts.AgentOutputBytes)
 	} else {
 		a.out, err = process.NewOutput(path, a.cfg.opts.AgentOutputBytes)
@@ -178,20 +201,53 @@ func (a *agentActor) start(ctx actor.Context) *agentStarted {
 		return &agentStarted{err: messages.Errorf(messages.CodeInternal, "agent %s: %v", a.id, err)}
 	}
 	a.watchOutput()
+	a.clearStale()
 	switch {
 	case a.cfg.spec.Mode == "per-message":
 		a.status = messages.AgentIdle
-	case a.cfg.recovered && a.cfg.spec.Restart != "always":
+	case a.cfg.mode == startRecovered && a.cfg.spec.Restart != "always":
 		a.status = messages.AgentExited
 		a.startErr = "the server restarted; this agent's process ended with it (restart policy " + a.cfg.spec.Restart + ")"
+	case a.clearing:
+		a.startAfter = true
 	default:
 		a.startInteractive(ctx)
-		if a.status == messages.AgentFailed && !a.cfg.recovered {
+		if a.status == messages.AgentFailed && a.cfg.mode == startFresh {
 			return &agentStarted{err: messages.Errorf(messages.CodeInvalidArgument, "agent %s could not start: %s", a.id, a.startErr)}
 		}
 	}
 	info := a.info()
 	return &agentStarted{info: &info}
+}
+
+// clearStale ends, off the mailbox, what a previous run left of this agent's process: SIGTERM,
+// the grace period, SIGKILL, only if the recorded start time still matches.
+func (a *agentActor) clearStale() {
+	rec := a.cfg.stale
+	if rec == nil || a.cfg.opts.Processes == nil {
+		return
+	}
+	a.clearing = true
+	drv, grace, root, self := a.cfg.opts.Processes, a.cfg.opts.AgentStopGrace, a.root, a.self
+	go func() {
+		killed, err := drv.KillStale(*rec, grace)
+		root.Send(self, &staleCleared{killed: killed, err: err})
+	}()
+}
+
+func (a *agentActor) onStaleCleared(ctx actor.Context, msg *staleCleared) {
+	a.clearing = false
+	switch {
+	case msg.err != nil:
+		a.log.Warn().Err(msg.err).Msg("end the process a previous run left")
+	case msg.killed:
+		a.log.Info().Int("pid", a.cfg.stale.PID).Msg("ended the process a previous run left")
+	}
+	if a.startAfter && a.stopping == nil {
+		a.startAfter = false
+		a.startInteractive(ctx)
+		a.notify(ctx, false)
+	}
 }
 
 // watchOutput forwards "new output" to the actor as messages, from a goroutine that ends with
@@ -290,8 +346,12 @@ func (a *agentActor) shutdown() {
 		a.restartT()
 	}
 	if p := a.current(); p != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.opts.AgentStopGrace+5*time.Second)
-		if err := p.Stop(ctx, a.cfg.opts.AgentStopGrace); err != nil {
+		// Only a server shutdown (or a crash of the session) gets here with a process still
+		// running: clients such as Claude Desktop kill a server that takes seconds to exit, so
+		// the grace is short. All agents stop at once.
+		grace := min(a.cfg.opts.AgentStopGrace, time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), grace+5*time.Second)
+		if err := p.Stop(ctx, grace); err != nil {
 			a.log.Error().Err(err).Msg("agent process did not stop with its actor")
 		}
 		cancel()

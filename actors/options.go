@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
 )
@@ -51,6 +52,14 @@ type Options struct {
 	RestartBackoff time.Duration
 	// AgentQueueLimit bounds the messages waiting for a per-message agent (default 16).
 	AgentQueueLimit int
+
+	// Browser drives the sessions' browser contexts and pages; nil refuses pages with a clear error.
+	Browser browser.Driver
+	// PageTimeout bounds one page call, re-opening a lost context and tab included (default 60 s);
+	// the driver's own navigation and call deadlines are shorter.
+	PageTimeout time.Duration
+	// PageCloseTimeout bounds closing a page (default 10 s).
+	PageCloseTimeout time.Duration
 }
 
 // EventSink records internal events; the audit log implements it.
@@ -85,6 +94,12 @@ func (o *Options) defaults() {
 	}
 	if o.AgentQueueLimit <= 0 {
 		o.AgentQueueLimit = 16
+	}
+	if o.PageTimeout <= 0 {
+		o.PageTimeout = 60 * time.Second
+	}
+	if o.PageCloseTimeout <= 0 {
+		o.PageCloseTimeout = 10 * time.Second
 	}
 	if o.SnapshotRetention <= 0 {
 		o.SnapshotRetention = 7 * 24 * time.Hour

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -38,21 +39,30 @@ type orchestrator struct {
 	dirty    map[string]time.Time
 	counters counters
 	started  time.Time
-	spawned  int
+	// incarnations counts the actors spawned per session id.
+	incarnations map[string]int
 	// stopping is set once shutdown began: sessions terminating then are expected.
 	stopping bool
+	// background counts goroutines the orchestrator started (resumed deletes); Shutdown waits.
+	background *sync.WaitGroup
 }
 
 type counters struct{ created, deleted, expired, restored, rollbacks int64 }
 
 // Internal messages between the orchestrator and its sessions.
 type (
-	sessionCreateFailed struct{ id string }
-	sessionGone         struct {
+	sessionCreateFailed struct {
+		id      string
+		restore bool
+	}
+	sessionGone struct {
 		id, reason, snapshotID string
 		at                     time.Time
 	}
-	deleteAborted   struct{ id string }
+	deleteAborted struct {
+		id         string
+		rolledBack bool
+	}
 	childrenChanged struct {
 		id            string
 		agents, pages int
@@ -61,16 +71,19 @@ type (
 		id string
 		at time.Time
 	}
-	prepareShutdown struct{}
-	ping            struct{}
+	sessionTerminated struct{ who *actor.PID }
+	prepareShutdown   struct{}
+	ping              struct{}
 )
 
-func newOrchestrator(opts *Options) *orchestrator {
+func newOrchestrator(opts *Options, background *sync.WaitGroup) *orchestrator {
 	return &orchestrator{
-		opts:     opts,
-		log:      opts.Logger.With().Str("actor", "orchestrator").Logger(),
-		sessions: make(map[string]*entry),
-		dirty:    make(map[string]time.Time),
+		opts:         opts,
+		background:   background,
+		log:          opts.Logger.With().Str("actor", "orchestrator").Logger(),
+		sessions:     make(map[string]*entry),
+		dirty:        make(map[string]time.Time),
+		incarnations: make(map[string]int),
 	}
 }
 
@@ -82,7 +95,13 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		o.started = o.opts.Clock.Now()
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
 	case *actor.Terminated:
-		o.onTerminated(msg)
+		// Terminated is a system message and overtakes the user messages a session sent just
+		// before stopping (sessionGone, sessionCreateFailed): look at it after them.
+		ctx.Send(ctx.Self(), &sessionTerminated{who: msg.Who})
+	case *deleteResumed:
+		o.onDeleteResumed(msg)
+	case *sessionTerminated:
+		o.onTerminated(msg.who)
 	case *recoverSessions:
 		ctx.Respond(o.recover(ctx))
 	case *ping:
@@ -108,18 +127,29 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		o.onExpiryResult(msg)
 	case *sessionCreateFailed:
 		o.forget(msg.id)
-		o.counters.created--
+		if msg.restore {
+			o.counters.restored--
+		} else {
+			o.counters.created--
+		}
 	case *sessionGone:
 		o.onGone(msg)
 	case *deleteAborted:
 		if e := o.sessions[msg.id]; e != nil {
 			e.status = messages.StatusActive
 		}
+		if msg.rolledBack {
+			o.counters.rollbacks++
+		}
 	case *sessionActivity:
 		if e := o.sessions[msg.id]; e != nil && msg.at.After(e.lastActivity) {
 			e.lastActivity = msg.at
 			o.dirty[msg.id] = msg.at
 		}
+	case *messages.RestoreSession:
+		o.restore(ctx, msg)
+	case *messages.ListSnapshots:
+		ctx.Respond(o.listSnapshots(msg))
 	case *messages.CreateAgent:
 		o.route(ctx, msg.SessionID, msg)
 	case *messages.SendToAgent:
@@ -128,6 +158,28 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		o.routeChild(ctx, msg.AgentID, msg)
 	case *messages.DeleteAgent:
 		o.routeChild(ctx, msg.AgentID, msg)
+	case *messages.OpenPage:
+		o.route(ctx, msg.SessionID, msg)
+	case *messages.NavigatePage:
+		o.routeChild(ctx, msg.PageID, msg)
+	case *messages.PageContent:
+		o.routeChild(ctx, msg.PageID, msg)
+	case *messages.PageAction:
+		o.routeChild(ctx, msg.PageID, msg)
+	case *messages.ScreenshotPage:
+		o.routeChild(ctx, msg.PageID, msg)
+	case *messages.ClosePage:
+		o.routeChild(ctx, msg.PageID, msg)
+	case *messages.CrawlURL:
+		if msg.SessionID == "" {
+			o.crawlThrowaway(ctx, msg)
+		} else {
+			o.route(ctx, msg.SessionID, msg)
+		}
+	case *messages.SetCookies:
+		o.route(ctx, msg.SessionID, msg)
+	case *messages.GetCookies:
+		o.route(ctx, msg.SessionID, msg)
 	case *childrenChanged:
 		if e := o.sessions[msg.id]; e != nil {
 			e.agents, e.pages = msg.agents, msg.pages
@@ -180,7 +232,7 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 		CreatedAt: now, LastActivity: now, IdleTimeoutSeconds: msg.IdleTimeoutSeconds,
 		Status: messages.StatusActive,
 	}
-	pid, err := o.spawnSession(ctx, rec, false)
+	pid, err := o.spawnSession(ctx, rec, startFresh)
 	if err != nil {
 		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "start session %q: %v", id, err)})
 		return
@@ -191,16 +243,18 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 	ctx.Forward(pid)
 }
 
-func (o *orchestrator) spawnSession(ctx actor.Context, rec store.SessionRecord, recovered bool) (*actor.PID, error) {
-	core := &sessionCore{opts: o.opts, rec: rec, recovered: recovered,
+func (o *orchestrator) spawnSession(ctx actor.Context, rec store.SessionRecord, start startMode) (*actor.PID, error) {
+	core := &sessionCore{opts: o.opts, rec: rec, start: start,
 		log: o.opts.Logger.With().Str("session", rec.ID).Logger()}
 	props := actor.PropsFromProducer(func() actor.Actor { return &sessionActor{core} })
-	pid, err := ctx.SpawnNamed(props, rec.ID)
-	if errors.Is(err, actor.ErrNameExists) {
-		// The previous actor of a re-used id is still stopping; give this one another name.
-		o.spawned++
-		pid, err = ctx.SpawnNamed(props, fmt.Sprintf("%s~%d", rec.ID, o.spawned))
+	// Every incarnation of an id gets its own actor name, so that the late Terminated of a
+	// deleted session's actor can never be taken for its successor's.
+	name := rec.ID
+	if n := o.incarnations[rec.ID]; n > 0 {
+		name = fmt.Sprintf("%s~%d", rec.ID, n)
 	}
+	o.incarnations[rec.ID]++
+	pid, err := ctx.SpawnNamed(props, name)
 	return pid, err
 }
 
@@ -286,12 +340,12 @@ func (o *orchestrator) onGone(msg *sessionGone) {
 	}
 }
 
-func (o *orchestrator) onTerminated(msg *actor.Terminated) {
+func (o *orchestrator) onTerminated(who *actor.PID) {
 	if o.stopping {
 		return
 	}
 	for id, e := range o.sessions {
-		if e.pid.Equal(msg.Who) {
+		if e.pid.Equal(who) {
 			o.log.Error().Str("session", id).Msg("session actor stopped unexpectedly; it will be recovered at the next start")
 			o.forget(id)
 		}

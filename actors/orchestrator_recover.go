@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -29,13 +28,11 @@ func (o *orchestrator) recover(ctx actor.Context) *recoverResult {
 	res := &recoverResult{}
 	for _, rec := range recs {
 		if rec.Status == messages.StatusDeleting {
-			if err := o.finishInterruptedDelete(rec); err != nil {
-				return &recoverResult{err: fmt.Errorf("finish the interrupted delete of %q: %w", rec.ID, err)}
-			}
+			o.resumeDelete(ctx, rec)
 			res.finished++
 			continue
 		}
-		pid, err := o.spawnSession(ctx, rec, true)
+		pid, err := o.spawnSession(ctx, rec, startRecovered)
 		if err != nil {
 			return &recoverResult{err: fmt.Errorf("recover session %q: %w", rec.ID, err)}
 		}
@@ -56,28 +53,34 @@ func (o *orchestrator) recover(ctx actor.Context) *recoverResult {
 	return res
 }
 
-// finishInterruptedDelete completes a delete that a crash cut short: the snapshot was durable
-// before anything was stopped, so the session leaves the live set with its snapshot kept.
-func (o *orchestrator) finishInterruptedDelete(rec store.SessionRecord) error {
-	now := o.opts.Clock.Now()
-	snap, err := o.opts.Store.Snapshot(rec.SnapshotID)
-	if errors.Is(err, store.ErrNotFound) || rec.SnapshotID == "" {
-		// BeginDelete writes both at once, so this only happens to a hand-edited store: keep
-		// what the record says rather than lose it.
-		rec.Status = messages.StatusActive
-		snap = store.Snapshot{ID: newSnapshotID(now), SessionID: rec.ID, Reason: "deleted", CreatedAt: now, Session: rec}
-	} else if err != nil {
-		return err
+// resumeDelete finishes, off the mailbox, a delete that a crash interrupted: ending what the
+// crashed run left of the children's processes takes their grace periods, and the server
+// answers meanwhile. The session shows as being deleted until it is done.
+func (o *orchestrator) resumeDelete(ctx actor.Context, rec store.SessionRecord) {
+	o.sessions[rec.ID] = &entry{name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt, lastActivity: rec.LastActivity,
+		idleTimeout: o.opts.IdleTimeout, status: messages.StatusDeleting}
+	root, self := ctx.ActorSystem().Root, ctx.Self()
+	o.background.Add(1)
+	go func() {
+		defer o.background.Done()
+		err := o.finishInterruptedDelete(rec)
+		root.Send(self, &deleteResumed{id: rec.ID, err: err})
+	}()
+}
+
+// deleteResumed reports the end of resumeDelete.
+type deleteResumed struct {
+	id  string
+	err error
+}
+
+func (o *orchestrator) onDeleteResumed(msg *deleteResumed) {
+	if msg.err != nil {
+		o.log.Error().Err(msg.err).Str("session", msg.id).Msg("could not finish the delete a crash interrupted; it is retried at the next start")
+		return
 	}
-	snap.Completed = true
-	tomb := store.Tombstone{SessionID: rec.ID, Reason: snap.Reason, At: now, SnapshotID: snap.ID}
-	if err := o.opts.Store.FinishDelete(rec.ID, snap, tomb); err != nil {
-		return err
-	}
-	if o.opts.Events != nil {
-		o.opts.Events.Record("session.delete.resumed", rec.ID, "", "ok", map[string]any{"snapshot_id": snap.ID, "reason": snap.Reason})
-	}
-	return nil
+	o.forget(msg.id)
+	o.counters.deleted++
 }
 
 func countChildren(children []store.ChildSpec) (agents, pages int) {

@@ -102,7 +102,7 @@ func (o *orchestrator) metrics() *messages.SessionMetricsResult {
 // errorReply builds the reply type that matches msg, carrying err.
 func errorReply(msg any, err *messages.Error) any {
 	switch m := msg.(type) {
-	case *messages.CreateSession, *messages.GetSession:
+	case *messages.CreateSession, *messages.GetSession, *messages.RestoreSession:
 		return &messages.SessionResult{Err: err}
 	case *messages.ListSessions:
 		return &messages.ListSessionsResult{Err: err}
@@ -120,6 +120,24 @@ func errorReply(msg any, err *messages.Error) any {
 		return &messages.SendToAgentResult{AgentID: m.AgentID, Err: err}
 	case *messages.ReadAgentOutput:
 		return &messages.ReadAgentOutputResult{Err: err}
+	case *messages.OpenPage:
+		return &messages.PageResult{Err: err}
+	case *messages.NavigatePage:
+		return &messages.NavigatePageResult{PageID: m.PageID, Err: err}
+	case *messages.PageContent:
+		return &messages.PageContentResult{PageID: m.PageID, Err: err}
+	case *messages.CrawlURL:
+		return &messages.PageContentResult{Err: err}
+	case *messages.PageAction:
+		return &messages.PageActionResult{PageID: m.PageID, Action: m.Action, Err: err}
+	case *messages.ScreenshotPage:
+		return &messages.ScreenshotPageResult{PageID: m.PageID, Err: err}
+	case *messages.ClosePage:
+		return &messages.ClosePageResult{PageID: m.PageID, Err: err}
+	case *messages.SetCookies:
+		return &messages.CookiesResult{SessionID: m.SessionID, Err: err}
+	case *messages.GetCookies:
+		return &messages.CookiesResult{SessionID: m.SessionID, Err: err}
 	default:
 		return err
 	}

@@ -16,10 +16,12 @@ import (
 // sessionCore is a session's data. It lives outside the actor struct so that a supervisor
 // restart, which replaces the struct, keeps it.
 type sessionCore struct {
-	opts      *Options
-	log       zerolog.Logger
-	rec       store.SessionRecord
-	recovered bool
+	opts *Options
+	log  zerolog.Logger
+	rec  store.SessionRecord
+	// start says how the session's children begin: none (a new session), recovered after a
+	// server restart, or re-created by restore_session.
+	start startMode
 	// gone is set once the session has been deleted (or failed to be created); the actor is
 	// draining its mailbox and answers every further request that the session is gone.
 	gone string
@@ -30,6 +32,10 @@ type sessionCore struct {
 	pendingCreate map[string]*actor.PID
 	// stops are the child stops in progress, by child id.
 	stops map[string]*pendingStop
+	// browser is the session's browser context, for its pages, crawls and cookies.
+	browser sessionBrowser
+	// deleting is the delete_session in progress, if any.
+	deleting *deletion
 }
 
 // sessionActor is one session (DESIGN §2): state, cookies, status and its ordered children.
@@ -40,6 +46,7 @@ type sessionActor struct{ *sessionCore }
 func (s *sessionActor) Receive(ctx actor.Context) {
 	defer s.recoverPanic(ctx)
 	msg := ctx.Message()
+	s.releaseBrowser(ctx, msg)
 	if s.gone != "" {
 		if _, system := msg.(actor.SystemMessage); !system && ctx.Sender() != nil {
 			ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeNotFound, "session %q %s", s.rec.ID, s.gone)))
@@ -49,7 +56,11 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 	switch msg := msg.(type) {
 	case *actor.Started:
 		s.started(ctx)
-	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
+	case *actor.Stopping:
+		// The server is shutting down: the children stop with the session and stay in the
+		// record (their Terminated is not a removal), to come back at the next start.
+		s.gone = "is stopping with the server; try again once it is back"
+	case *actor.Stopped, *actor.Restarting:
 	case *actor.Terminated:
 		s.onChildTerminated(ctx, msg.Who)
 	case *messages.CreateAgent:
@@ -68,8 +79,44 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		s.onAgentChanged(ctx, msg)
 	case *childStopped:
 		s.onChildStopped(ctx, msg)
+	case *messages.OpenPage:
+		s.touch()
+		s.openPage(ctx, msg)
+	case *messages.NavigatePage:
+		s.routeToPage(ctx, msg.PageID, msg)
+	case *messages.PageContent:
+		s.routeToPage(ctx, msg.PageID, msg)
+	case *messages.PageAction:
+		s.routeToPage(ctx, msg.PageID, msg)
+	case *messages.ScreenshotPage:
+		s.routeToPage(ctx, msg.PageID, msg)
+	case *messages.ClosePage:
+		s.closePage(ctx, msg)
+	case *messages.CrawlURL:
+		s.touch()
+		s.crawl(ctx, msg, ctx.Sender(), false)
+	case *messages.SetCookies:
+		s.touch()
+		s.cookies(ctx, msg, "", ctx.Sender(), false)
+	case *messages.GetCookies:
+		s.touch()
+		s.cookies(ctx, nil, msg.URL, ctx.Sender(), false)
+	case *pageStarted:
+		s.onPageStarted(ctx, msg)
+	case *pageChanged:
+		s.onPageChanged(ctx, msg)
+	case *needContext:
+		s.onNeedContext(ctx, msg)
+	case *contextOpened:
+		s.onContextOpened(ctx, msg)
+	case *crawlDone:
+		s.onCrawlDone(ctx, msg)
+	case *cookiesDone:
+		s.onCookiesDone(ctx, msg)
 	case *messages.CreateSession:
 		s.create(ctx, msg)
+	case *messages.RestoreSession:
+		s.restored(ctx)
 	case *messages.GetSession:
 		s.touch()
 		ctx.Respond(&messages.SessionResult{Session: s.info()})
@@ -99,27 +146,29 @@ func (s *sessionActor) touch() { s.rec.LastActivity = s.opts.Clock.Now() }
 func (s *sessionActor) started(ctx actor.Context) {
 	s.pendingCreate = make(map[string]*actor.PID)
 	s.stops = make(map[string]*pendingStop)
-	if !s.recovered {
+	if s.start == startFresh {
 		return
 	}
 	for _, spec := range s.rec.Children {
 		c := &child{spec: spec}
 		switch spec.Kind {
 		case "agent":
-			var as agentChildSpec
-			if err := json.Unmarshal(spec.Spec, &as); err != nil {
-				s.log.Error().Err(err).Str("child", spec.ID).Msg("unreadable agent spec; the agent is dropped")
+			as, err := decodeAgentSpec(spec)
+			if err != nil {
+				s.log.Error().Err(err).Msg("the agent is dropped")
 				continue
 			}
-			if as.Process != nil && s.opts.Processes != nil {
-				if killed, err := s.opts.Processes.KillStale(*as.Process, s.opts.AgentStopGrace); err != nil {
-					s.log.Warn().Err(err).Str("child", spec.ID).Msg("end the process a previous run left")
-				} else if killed {
-					s.log.Info().Str("child", spec.ID).Int("pid", as.Process.PID).Msg("ended a process left by a previous run")
-				}
-			}
-			if err := s.startAgentChild(ctx, c, as.Agent, true); err != nil {
+			if err := s.startAgentChild(ctx, c, as.Agent, s.start); err != nil {
 				s.log.Error().Err(err).Str("child", spec.ID).Msg("recover agent")
+			}
+		case "page":
+			var ps pageChildSpec
+			if err := json.Unmarshal(spec.Spec, &ps); err != nil {
+				s.log.Error().Err(err).Str("child", spec.ID).Msg("unreadable page spec; the page is dropped")
+				continue
+			}
+			if err := s.startPageChild(ctx, c, ps); err != nil {
+				s.log.Error().Err(err).Str("child", spec.ID).Msg("recover page")
 			}
 		default:
 			s.log.Warn().Str("child", spec.ID).Str("kind", spec.Kind).Msg("child kind not supported by this build; kept in the record")

@@ -19,6 +19,7 @@ type child struct {
 	spec     store.ChildSpec
 	pid      *actor.PID
 	agent    *messages.AgentInfo
+	page     *messages.PageInfo
 	stopping bool
 }
 
@@ -113,7 +114,7 @@ func (s *sessionActor) createAgent(ctx actor.Context, msg *messages.CreateAgent)
 	raw, _ := json.Marshal(agentChildSpec{Agent: msg.Spec})
 	now := s.opts.Clock.Now()
 	c := &child{spec: store.ChildSpec{ID: s.rec.ID + "/" + name, Kind: "agent", Name: name, CreatedAt: now, Spec: raw}}
-	if err := s.startAgentChild(ctx, c, msg.Spec, false); err != nil {
+	if err := s.startAgentChild(ctx, c, msg.Spec, startFresh); err != nil {
 		reply(messages.Errorf(messages.CodeInternal, "start agent %s: %v", c.spec.ID, err))
 		return
 	}
@@ -121,9 +122,15 @@ func (s *sessionActor) createAgent(ctx actor.Context, msg *messages.CreateAgent)
 }
 
 // startAgentChild spawns the agent actor of c and asks it to start.
-func (s *sessionActor) startAgentChild(ctx actor.Context, c *child, spec messages.AgentSpec, recovered bool) error {
+func (s *sessionActor) startAgentChild(ctx actor.Context, c *child, spec messages.AgentSpec, mode startMode) error {
 	cfg := agentConfig{opts: s.opts, sessionID: s.rec.ID, name: c.spec.Name, workspace: s.rec.Workspace,
-		spec: spec, createdAt: c.spec.CreatedAt, recovered: recovered}
+		spec: spec, createdAt: c.spec.CreatedAt, mode: mode}
+	if mode != startFresh {
+		// What a previous run left of this agent's process is ended first, by the agent.
+		if as, err := decodeAgentSpec(c.spec); err == nil {
+			cfg.stale = as.Process
+		}
+	}
 	pid, err := s.spawnChild(ctx, actor.PropsFromProducer(func() actor.Actor { return newAgentActor(cfg) }), c.spec.Name)
 	if err != nil {
 		return err
@@ -326,11 +333,16 @@ func (s *sessionActor) removeChild(c *child) {
 
 // persist writes the record with the children as they are now.
 func (s *sessionActor) persist() error {
+	s.persistChildren()
+	return s.opts.Store.PutSession(s.rec)
+}
+
+// persistChildren copies the children's specs, in creation order, into the record.
+func (s *sessionActor) persistChildren() {
 	s.rec.Children = make([]store.ChildSpec, len(s.children))
 	for i, c := range s.children {
 		s.rec.Children[i] = c.spec
 	}
-	return s.opts.Store.PutSession(s.rec)
 }
 
 // reportChildren tells the orchestrator the session's child counts.
@@ -352,6 +364,9 @@ func (c *child) info() messages.ChildInfo {
 	ci := messages.ChildInfo{ID: c.spec.ID, Kind: c.spec.Kind, Name: c.spec.Name, Status: "unknown"}
 	if a := c.agent; a != nil {
 		ci.Status, ci.Busy, ci.PID, ci.ExitCode, ci.Signal, ci.Restarts, ci.Error = a.Status, a.Busy, a.PID, a.ExitCode, a.Signal, a.Restarts, a.Error
+	}
+	if p := c.page; p != nil {
+		ci.Status, ci.Busy, ci.URL, ci.Title, ci.Error = p.Status, p.Busy, p.URL, p.Title, p.Error
 	}
 	if c.stopping {
 		ci.Status = messages.AgentStopping

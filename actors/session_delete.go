@@ -1,72 +1,332 @@
 package actors
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/workspace"
 	"github.com/troupe-dev/troupe/messages"
 )
 
-// delete runs DESIGN §4 for this session. Children, work preservation and rollback plug in here.
+// deletion is a delete_session in progress (DESIGN §4): the session actor stops its children
+// one at a time, newest first, each awaited before the next, and keeps handling other messages
+// meanwhile (guarded by the deleting status).
+type deletion struct {
+	msg      *messages.DeleteSession
+	reason   string
+	replyTo  *actor.PID
+	start    time.Time
+	snap     store.Snapshot
+	begun    bool // the deleting record and the snapshot are durable
+	order    []*child
+	next     int
+	stopped  []string
+	failures []messages.StopFailure
+	kept     *messages.Preserved
+	grace    time.Duration
+	step     int
+	steps    int
+}
+
+func (d *deletion) progress(message string) {
+	d.step++
+	if d.msg.Progress != nil {
+		d.msg.Progress(d.step, d.steps, message)
+	}
+}
+
+func (s *sessionActor) busyChildren() []string {
+	var busy []string
+	for _, c := range s.children {
+		if c.info().Busy {
+			busy = append(busy, c.spec.ID)
+		}
+	}
+	return busy
+}
+
+// delete runs DESIGN §4 steps 1 to 5 and starts step 6; the cascade continues in stopNext.
 func (s *sessionActor) delete(ctx actor.Context, msg *messages.DeleteSession) {
-	start := s.opts.Clock.Now()
 	res := &messages.DeleteSessionResult{SessionID: s.rec.ID, DryRun: msg.DryRun}
+	fail := func(err *messages.Error) {
+		res.Err = err
+		ctx.Respond(res)
+		if !msg.DryRun {
+			ctx.Send(ctx.Parent(), &deleteAborted{id: s.rec.ID})
+		}
+	}
+	if s.deleting != nil {
+		fail(messages.Errorf(messages.CodeDeleting, "session %q is already being deleted", s.rec.ID))
+		return
+	}
 	reason := msg.Reason
 	if reason == "" {
 		reason = "deleted"
 	}
-	// Step 1: dry run, the plan: children newest first.
+	newestFirst := make([]*child, 0, len(s.children))
+	for i := len(s.children) - 1; i >= 0; i-- {
+		newestFirst = append(newestFirst, s.children[i])
+	}
+	// Step 1: the plan.
 	if msg.DryRun {
-		res.Plan = make([]string, 0, len(s.rec.Children))
-		for i := len(s.rec.Children) - 1; i >= 0; i-- {
-			res.Plan = append(res.Plan, s.rec.Children[i].ID)
+		res.Plan = make([]string, len(newestFirst))
+		for i, c := range newestFirst {
+			res.Plan[i] = c.spec.ID
 		}
-		res.Preserved = &messages.Preserved{Kind: "none", Note: "work preservation is not built yet; the workspace is left in place"}
-		res.Duration = s.opts.Clock.Now().Sub(start)
+		res.Preserved = s.planPreservation(msg.PreserveWork)
 		ctx.Respond(res)
+		return
+	}
+	// Step 2: critical operations.
+	if busy := s.busyChildren(); len(busy) > 0 && !msg.Force {
+		fail(messages.Errorf(messages.CodeBusy, "session %q has busy children: %s; wait for them to finish, or pass force=true to delete anyway", s.rec.ID, strings.Join(busy, ", ")))
 		return
 	}
 	// Steps 3 and 4: status deleting and the snapshot, durable together before any child stops.
-	// With no child to stop nothing can happen in between, so the one write of step 8 suffices.
 	now := s.opts.Clock.Now()
-	snap := store.Snapshot{ID: newSnapshotID(now), SessionID: s.rec.ID, Reason: reason, CreatedAt: now, Session: s.rec}
-	snap.Session.Status = messages.StatusActive
+	d := &deletion{msg: msg, reason: reason, replyTo: ctx.Sender(), start: now, order: newestFirst,
+		grace: s.opts.AgentStopGrace, steps: len(newestFirst) + 3}
+	if msg.GraceSeconds > 0 {
+		d.grace = time.Duration(msg.GraceSeconds * float64(time.Second))
+	}
+	s.persistChildren()
+	d.snap = store.Snapshot{ID: newSnapshotID(now), SessionID: s.rec.ID, Reason: reason, CreatedAt: now, Session: s.rec, PreserveWork: msg.PreserveWork}
+	d.snap.Session.Status, d.snap.Session.SnapshotID = messages.StatusActive, ""
 	deleting := s.rec
-	deleting.Status, deleting.SnapshotID = messages.StatusDeleting, snap.ID
-	begun := len(s.rec.Children) > 0
-	if begun {
-		if err := s.opts.Store.BeginDelete(deleting, snap); err != nil {
+	deleting.Status, deleting.SnapshotID = messages.StatusDeleting, d.snap.ID
+	// With no child to stop nothing happens between here and step 8, whose one write suffices.
+	if len(newestFirst) > 0 {
+		if err := s.opts.Store.BeginDelete(deleting, d.snap); err != nil {
 			s.log.Error().Err(err).Msg("write snapshot")
-			res.Err = messages.Errorf(messages.CodeInternal, "could not write the snapshot of %q, so nothing was deleted: %v", s.rec.ID, err)
-			ctx.Respond(res)
-			ctx.Send(ctx.Parent(), &deleteAborted{id: s.rec.ID})
+			fail(messages.Errorf(messages.CodeInternal, "could not write the snapshot of %q, so nothing was deleted: %v", s.rec.ID, err))
 			return
 		}
+		d.begun = true
 	}
-	s.rec = deleting
-	// Step 8: leave the live set; the snapshot stays.
-	snap.Completed = true
-	tomb := store.Tombstone{SessionID: s.rec.ID, Reason: reason, At: s.opts.Clock.Now(), SnapshotID: snap.ID}
-	if err := s.opts.Store.FinishDelete(s.rec.ID, snap, tomb); err != nil {
+	s.rec, s.deleting = deleting, d
+	s.event("session.snapshot", "", "ok", map[string]any{"snapshot_id": d.snap.ID, "reason": reason, "children": len(newestFirst)})
+	d.progress("snapshot " + d.snap.ID + " written")
+	// Step 5: preserve work.
+	d.kept = s.preserveWork(msg.PreserveWork, d.snap.ID)
+	d.progress("work preserved: " + d.kept.Kind)
+	// Step 6.
+	s.stopNext(ctx)
+}
+
+// stopNext stops the next child, newest first, and continues when it has terminated.
+func (s *sessionActor) stopNext(ctx actor.Context) {
+	d := s.deleting
+	if d.next >= len(d.order) {
+		s.finishDelete(ctx)
+		return
+	}
+	c := d.order[d.next]
+	d.next++
+	s.stopChild(ctx, c, d.grace, func(ctx actor.Context, err error, _ *process.ExitStatus) {
+		if err != nil {
+			if !d.msg.Force {
+				s.rollback(ctx, c, err)
+				return
+			}
+			d.failures = append(d.failures, messages.StopFailure{ID: c.spec.ID, Error: err.Error()})
+			d.progress(c.spec.ID + " failed to stop: " + err.Error())
+		} else {
+			d.stopped = append(d.stopped, c.spec.ID)
+			d.progress(c.spec.ID + " stopped")
+		}
+		s.stopNext(ctx)
+	})
+}
+
+// finishDelete is step 8: the session leaves the live set; the snapshot stays.
+func (s *sessionActor) finishDelete(ctx actor.Context) {
+	d := s.deleting
+	if d.kept.Kind == workspace.KindArchive && s.rec.WorkspaceOwned {
+		// Only now, with every child stopped and no rollback possible, is the archived
+		// workspace removed.
+		if err := workspace.RemoveOwned(s.opts.DataDir, s.rec.Workspace); err != nil {
+			d.kept.Note = "archived, but the workspace could not be removed: " + err.Error()
+		}
+	}
+	d.snap.Completed, d.snap.Preserved, d.snap.Stopped, d.snap.Failures = true, d.kept, d.stopped, d.failures
+	tomb := store.Tombstone{SessionID: s.rec.ID, Reason: d.reason, At: s.opts.Clock.Now(), SnapshotID: d.snap.ID}
+	res := &messages.DeleteSessionResult{SessionID: s.rec.ID, SnapshotID: d.snap.ID, Stopped: d.stopped, Failures: d.failures, Preserved: d.kept}
+	if err := s.opts.Store.FinishDelete(s.rec.ID, d.snap, tomb); err != nil {
 		s.log.Error().Err(err).Msg("finish delete")
-		if !begun {
-			// Nothing was written: the session stays as it was.
+		s.deleting = nil
+		if !d.begun {
 			s.rec.Status, s.rec.SnapshotID = messages.StatusActive, ""
 			res.Err = messages.Errorf(messages.CodeInternal, "could not delete %q: %v; nothing was changed", s.rec.ID, err)
 			ctx.Send(ctx.Parent(), &deleteAborted{id: s.rec.ID})
-			ctx.Respond(res)
-			return
+		} else {
+			// The record says deleting with a durable snapshot: the next start finishes the job.
+			res.Err = messages.Errorf(messages.CodeInternal, "could not finish deleting %q (%v); its snapshot %s is saved and the delete completes at the next start", s.rec.ID, err, d.snap.ID)
 		}
-		// The record says deleting with a durable snapshot: the next start finishes the job.
-		res.Err = messages.Errorf(messages.CodeInternal, "could not finish deleting %q (%v); its snapshot %s is saved and the delete completes at the next start", s.rec.ID, err, snap.ID)
-		ctx.Respond(res)
+		ctx.Send(d.replyTo, res)
 		return
 	}
-	res.SnapshotID = snap.ID
-	res.Stopped = []string{}
-	res.Preserved = &messages.Preserved{Kind: "none", Note: "work preservation is not built yet; the workspace is left in place"}
-	res.Duration = s.opts.Clock.Now().Sub(start)
-	ctx.Send(ctx.Parent(), &sessionGone{id: s.rec.ID, reason: reason, snapshotID: snap.ID, at: tomb.At})
-	ctx.Respond(res)
+	d.progress("session deleted; snapshot " + d.snap.ID + " kept")
+	res.Duration = s.opts.Clock.Now().Sub(d.start)
+	s.deleting = nil
+	ctx.Send(ctx.Parent(), &sessionGone{id: s.rec.ID, reason: d.reason, snapshotID: d.snap.ID, at: tomb.At})
+	ctx.Send(d.replyTo, res)
 	s.windDown(ctx, "was deleted")
+}
+
+// rollback is step 7: a child failed to stop without force. The children already stopped are
+// re-created oldest first from the snapshot, the status is active again, and the caller learns
+// what happened.
+func (s *sessionActor) rollback(ctx actor.Context, failed *child, cause error) {
+	d := s.deleting
+	s.deleting = nil
+	recreated := make([]string, 0, len(d.stopped))
+	for i := len(d.stopped) - 1; i >= 0; i-- {
+		spec := specByID(d.snap.Session.Children, d.stopped[i])
+		if spec == nil {
+			continue
+		}
+		if err := s.recreateChild(ctx, *spec); err != nil {
+			s.log.Error().Err(err).Str("child", spec.ID).Msg("rollback: re-create child")
+			continue
+		}
+		recreated = append(recreated, spec.ID)
+	}
+	s.rec.Status, s.rec.SnapshotID = messages.StatusActive, ""
+	s.rec.State = d.snap.Session.State
+	if err := s.persist(); err != nil {
+		s.log.Error().Err(err).Msg("rollback: persist")
+	}
+	if err := s.opts.Store.DeleteSnapshot(d.snap.ID); err != nil {
+		s.log.Warn().Err(err).Msg("rollback: drop the snapshot")
+	}
+	s.reportChildren(ctx)
+	s.event("session.rollback", failed.spec.ID, "ok", map[string]any{"snapshot_id": d.snap.ID, "error": cause.Error(), "recreated": recreated})
+	ctx.Send(ctx.Parent(), &deleteAborted{id: s.rec.ID, rolledBack: true})
+	msg := fmt.Sprintf("%s did not stop (%v), so the delete of %q was rolled back", failed.spec.ID, cause, s.rec.ID)
+	if len(recreated) > 0 {
+		msg += fmt.Sprintf(": %s stopped first and %s re-created", strings.Join(d.stopped, ", "), plural(len(recreated), "was", "were"))
+	}
+	msg += "; the session is active with its state. Pass force=true to delete it anyway."
+	ctx.Send(d.replyTo, &messages.DeleteSessionResult{SessionID: s.rec.ID, Stopped: d.stopped,
+		Failures: []messages.StopFailure{{ID: failed.spec.ID, Error: cause.Error()}}, Err: &messages.Error{Code: messages.CodeRolledBack, Message: msg}})
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func specByID(specs []store.ChildSpec, id string) *store.ChildSpec {
+	for i := range specs {
+		if specs[i].ID == id {
+			return &specs[i]
+		}
+	}
+	return nil
+}
+
+// recreateChild starts a child again from its spec (rollback, restore).
+func (s *sessionActor) recreateChild(ctx actor.Context, spec store.ChildSpec) error {
+	c := &child{spec: spec}
+	switch spec.Kind {
+	case "agent":
+		as, err := decodeAgentSpec(spec)
+		if err != nil {
+			return err
+		}
+		return s.startAgentChild(ctx, c, as.Agent, startReopen)
+	default:
+		return fmt.Errorf("cannot re-create a child of kind %q", spec.Kind)
+	}
+}
+
+func decodeAgentSpec(spec store.ChildSpec) (agentChildSpec, error) {
+	var as agentChildSpec
+	if err := json.Unmarshal(spec.Spec, &as); err != nil {
+		return as, fmt.Errorf("agent %s: unreadable spec: %w", spec.ID, err)
+	}
+	return as, nil
+}
+
+// preserveWork is step 5.
+func (s *sessionActor) preserveWork(preserve bool, snapshotID string) *messages.Preserved {
+	if !preserve {
+		return &messages.Preserved{Kind: workspace.KindNone, Note: "preserve_work was false"}
+	}
+	if s.rec.Workspace == "" {
+		return &messages.Preserved{Kind: workspace.KindNone, Note: "the session has no workspace"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	p, err := workspace.PreserveWork(ctx, s.opts.DataDir, s.rec.Workspace, s.rec.ID, snapshotID)
+	out := toPreserved(p)
+	if err != nil {
+		s.log.Error().Err(err).Msg("preserve work")
+		out.Kind, out.Note = workspace.KindNone, "could not preserve the work, so the workspace is left in place: "+err.Error()
+	}
+	s.event("session.preserve", "", outcomeOf(err), map[string]any{"kind": out.Kind, "ref": out.Ref, "commit": out.Commit, "archive": out.Archive})
+	return out
+}
+
+func (s *sessionActor) planPreservation(preserve bool) *messages.Preserved {
+	if !preserve || s.rec.Workspace == "" {
+		return &messages.Preserved{Kind: workspace.KindNone}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := workspace.Plan(ctx, s.opts.DataDir, s.rec.Workspace)
+	out := toPreserved(p)
+	if err != nil {
+		out.Note = "cannot tell: " + err.Error()
+	}
+	return out
+}
+
+func toPreserved(p workspace.Preserved) *messages.Preserved {
+	out := &messages.Preserved{Kind: p.Kind, Ref: p.Ref, Commit: p.Commit, Archive: p.Archive, Files: p.Files}
+	if out.Kind == "" {
+		out.Kind = workspace.KindNone
+	}
+	if len(p.Warnings) > 0 {
+		out.Note = strings.Join(p.Warnings, "; ")
+	}
+	return out
+}
+
+func outcomeOf(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
+}
+
+// event records an internal event of this session in the audit log.
+func (s *sessionCore) event(action, target, outcome string, details map[string]any) {
+	if s.opts.Events != nil {
+		s.opts.Events.Record(action, s.rec.ID, target, outcome, details)
+	}
+}
+
+// restored finishes a restore_session: the record is written (which clears the tombstone) and
+// the caller answered; the children are already being re-created, oldest first.
+func (s *sessionActor) restored(ctx actor.Context) {
+	if err := s.persist(); err != nil {
+		s.log.Error().Err(err).Msg("persist restored session")
+		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "could not save the restored session %q: %v", s.rec.ID, err)})
+		ctx.Send(ctx.Parent(), &sessionCreateFailed{id: s.rec.ID, restore: true})
+		s.windDown(ctx, "could not be restored")
+		return
+	}
+	s.event("session.restored", "", "ok", map[string]any{"children": len(s.children)})
+	s.reportChildren(ctx)
+	ctx.Respond(&messages.SessionResult{Session: s.info()})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -20,6 +21,7 @@ type System struct {
 	orchestrator *actor.PID
 	opts         *Options
 	stopSweep    scheduler.CancelFunc
+	background   sync.WaitGroup
 }
 
 // Start builds the actor tree, re-creates the sessions found in the store and starts the idle
@@ -37,13 +39,14 @@ func Start(opts Options) (*System, error) {
 		actor.WithDeadLetterRequestLogging(false),
 	)
 	sys := actor.NewActorSystemWithConfig(cfg)
-	props := actor.PropsFromProducer(func() actor.Actor { return newOrchestrator(o) },
+	s := &System{sys: sys, opts: o}
+	props := actor.PropsFromProducer(func() actor.Actor { return newOrchestrator(o, &s.background) },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(10, time.Minute, func(any) actor.Directive { return actor.ResumeDirective })))
 	pid, err := sys.Root.SpawnNamed(props, "orchestrator")
 	if err != nil {
 		return nil, fmt.Errorf("spawn orchestrator: %w", err)
 	}
-	s := &System{sys: sys, orchestrator: pid, opts: o}
+	s.orchestrator = pid
 	res, err := sys.Root.RequestFuture(pid, &recoverSessions{}, 5*time.Minute).Result()
 	if err != nil {
 		s.stopActors()
@@ -83,6 +86,7 @@ func (s *System) Shutdown(ctx context.Context) error {
 	}
 	_, err := s.sys.Root.RequestFuture(s.orchestrator, &prepareShutdown{}, 30*time.Second).Result()
 	s.stopActors()
+	s.background.Wait()
 	s.sys.Shutdown()
 	return err
 }

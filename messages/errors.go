@@ -16,6 +16,7 @@ const (
 	CodeLimitExceeded   Code = "limit_exceeded"
 	CodeTooLarge        Code = "too_large"
 	CodeBusy            Code = "busy"
+	CodeRolledBack      Code = "rolled_back"
 	CodeUnavailable     Code = "unavailable"
 	CodeNotImplemented  Code = "not_implemented"
 	CodeInternal        Code = "internal"

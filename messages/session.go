@@ -127,6 +127,9 @@ type DeleteSession struct {
 	GraceSeconds float64
 	// Reason is "deleted" for a client's call and "expired" for idle expiry.
 	Reason string
+	// Progress, when set, is told of each step (the tool layer turns it into MCP progress
+	// notifications). It is called from the session actor and must not block.
+	Progress func(done, total int, message string)
 }
 
 // Preserved says what delete_session kept of a session's workspace.
@@ -198,4 +201,33 @@ type SweepIdle struct{}
 // SweepIdleResult answers SweepIdle once the expiries have been started.
 type SweepIdleResult struct {
 	Expiring []string
+}
+
+// RestoreSession brings a deleted or expired session back from its snapshot.
+type RestoreSession struct {
+	SnapshotID string
+	// SessionID restores under another id; empty means the snapshot's own.
+	SessionID string
+}
+
+// ListSnapshots asks for the snapshots kept, of one session when SessionID is set.
+type ListSnapshots struct{ SessionID string }
+
+// SnapshotInfo describes one snapshot to clients.
+type SnapshotInfo struct {
+	SnapshotID string     `json:"snapshot_id"`
+	SessionID  string     `json:"session_id"`
+	Reason     string     `json:"reason"`
+	CreatedAt  time.Time  `json:"created_at"`
+	Completed  bool       `json:"completed"`
+	Children   []string   `json:"children"`
+	Stopped    []string   `json:"stopped,omitempty"`
+	Preserved  *Preserved `json:"preserved,omitempty"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+}
+
+// ListSnapshotsResult answers ListSnapshots, oldest first.
+type ListSnapshotsResult struct {
+	Snapshots []SnapshotInfo
+	Err       *Error
 }

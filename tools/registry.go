@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/troupe-dev/troupe/audit"
+	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/config"
 )
 
@@ -30,10 +31,14 @@ type Deps struct {
 	AllowAnyCommand bool
 	// MaxMessageBytes bounds a message to an agent (0: no limit).
 	MaxMessageBytes int
+	// URLPolicy is the browser's URL policy: page tools refuse what it refuses before anything runs.
+	URLPolicy browser.Policy
 	// Audit records every call; nil turns auditing off (benchmarks compare both).
 	Audit *audit.Log
 	// Transport names the MCP transport in audit events ("stdio", "http").
 	Transport string
+	// Notifications, when set, makes results wait for their progress notifications (stdio).
+	Notifications *NotifyTracker
 }
 
 // Tool is one MCP tool with its handler.
@@ -57,7 +62,9 @@ func All(d Deps) []Tool {
 	var all []Tool
 	all = append(all, sessionTools(d)...)
 	all = append(all, agentTools(d)...)
+	all = append(all, pageTools(d)...)
 	all = append(all, auditTools(d)...)
+	all = append(all, snapshotTools(d)...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Tool.Name < all[j].Tool.Name })
 	for _, t := range all {
 		if err := checkAnnotations(t.Tool); err != nil {

@@ -81,15 +81,12 @@ func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 		return toolError(messages.Errorf(messages.CodeInvalidArgument, "idle_timeout_seconds must be positive, got %d", a.IdleTimeoutSeconds)), nil
 	}
 	if a.URL != "" {
-		return toolError(messages.Errorf(messages.CodeNotImplemented, "opening a page (url) is not available in this build yet; create the session without url")), nil
+		if e := d.checkURL("url", a.URL); e != nil {
+			return toolError(e), nil
+		}
 	}
-	for i, c := range a.Cookies {
-		if c.Name == "" {
-			return toolError(messages.Errorf(messages.CodeInvalidArgument, "cookies[%d]: name is empty; every cookie needs a name and a value", i)), nil
-		}
-		if c.Domain == "" && c.URL == "" {
-			return toolError(messages.Errorf(messages.CodeInvalidArgument, "cookies[%d] (%s): give a domain or a url so the browser knows where it belongs", i, c.Name)), nil
-		}
+	if e := checkCookies(a.Cookies); e != nil {
+		return toolError(e), nil
 	}
 	res, e := ask[*messages.SessionResult](ctx, d, &messages.CreateSession{
 		SessionID: a.SessionID, Name: a.Name, Workspace: a.Workspace, Cookies: a.Cookies,
@@ -102,6 +99,9 @@ func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 		return r, err
 	}
 	s := res.Session
+	if a.URL != "" {
+		return d.sessionPage(ctx, s, a.URL)
+	}
 	return structured(s, fmt.Sprintf("Created session %s (workspace %s); it expires after %s idle.", s.SessionID, s.Workspace, time.Duration(s.IdleTimeoutSeconds)*time.Second)), nil
 }
 
@@ -210,7 +210,7 @@ func (d Deps) updateSessionState(ctx context.Context, req mcp.CallToolRequest) (
 
 func deleteSessionTool() mcp.Tool {
 	return newTool("delete_session",
-		"Delete a session: its children are stopped newest first and a snapshot of it is kept. dry_run shows the plan without changing anything.",
+		"Delete a session: its children are stopped newest first, each awaited, after a snapshot is kept (restore_session undoes the delete) and uncommitted work in its workspace is preserved (a git ref, or an archive of a workspace troupe created). dry_run shows the plan without changing anything.",
 		hints(false, true, false, false),
 		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
 		mcp.WithBoolean("force", mcp.Description("Delete even when a child is busy, and go on when a child fails to stop.")),
@@ -238,9 +238,12 @@ func (d Deps) deleteSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 		return toolError(messages.Errorf(messages.CodeInvalidArgument, "grace_seconds must be 0 or more, got %v", a.GraceSeconds)), nil
 	}
 	preserve := a.PreserveWork == nil || *a.PreserveWork
-	res, e := ask[*messages.DeleteSessionResult](ctx, d, &messages.DeleteSession{
+	progress, flush := d.progressReporter(ctx, req)
+	defer flush()
+	res, e := askWaiting[*messages.DeleteSessionResult](ctx, d, &messages.DeleteSession{
 		SessionID: a.SessionID, Force: a.Force, PreserveWork: preserve, DryRun: a.DryRun, GraceSeconds: a.GraceSeconds, Reason: "deleted",
-	})
+		Progress: progress,
+	}, 300)
 	if e == nil {
 		e = res.Err
 	}

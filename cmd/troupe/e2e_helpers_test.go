@@ -76,6 +76,10 @@ func startServer(t *testing.T, dataDir string, env ...string) *troupeProc {
 	s.c = c
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	// The transport is started already; Start (idempotent) installs the notification handlers.
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatalf("start client: %v", err)
+	}
 	init := mcp.InitializeRequest{}
 	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
 	init.Params.ClientInfo = mcp.Implementation{Name: "troupe-e2e", Version: "1"}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/troupe-dev/troupe/actors"
 	"github.com/troupe-dev/troupe/audit"
+	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
@@ -98,12 +99,14 @@ func isTerminal(f *os.File) bool {
 
 // serverRuntime is the server's running parts, shared by the transports.
 type serverRuntime struct {
-	cfg    config.Config
-	log    zerolog.Logger
-	store  *store.Bolt
-	actors *actors.System
-	audit  *audit.Log
-	mcp    *server.MCPServer
+	cfg     config.Config
+	log     zerolog.Logger
+	store   *store.Bolt
+	actors  *actors.System
+	browser browser.Driver
+	audit   *audit.Log
+	notify  *tools.NotifyTracker
+	mcp     *server.MCPServer
 }
 
 // startRuntime opens the store and starts the actor tree. Close undoes it.
@@ -121,7 +124,18 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
+	// The browser starts on first use: a server without Chromium serves everything but pages.
+	policy := browser.Policy{AllowHosts: cfg.AllowHosts, DenyHosts: cfg.DenyHosts}
+	browserDir, _ := filepath.Abs(filepath.Join(cfg.DataDir, "browser"))
+	drv, err := browser.New(browser.Options{Bin: cfg.Browser, DataDir: browserDir, NavTimeout: cfg.NavTimeout.D(),
+		MaxContent: cfg.PageContentMax, Policy: policy, Logger: log})
+	if err != nil {
+		_ = auditLog.Close()
+		_ = st.Close()
+		return nil, fmt.Errorf("browser: %w", err)
+	}
 	sys, err := actors.Start(actors.Options{
+		Browser: drv, PageTimeout: 2 * cfg.NavTimeout.D(),
 		Store: st, Logger: log, MaxSessions: cfg.MaxSessions, MaxChildren: cfg.MaxChildren,
 		MaxStateBytes: cfg.MaxStateBytes, IdleTimeout: cfg.SessionTimeout.D(), SweepInterval: cfg.CleanupInterval.D(),
 		SnapshotRetention: cfg.SnapshotRetention.D(),
@@ -140,23 +154,26 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 		},
 	})
 	if err != nil {
+		_ = drv.Close()
 		_ = auditLog.Close()
 		_ = st.Close()
 		return nil, err
 	}
-	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys, audit: auditLog}
+	notify := tools.NewNotifyTracker()
+	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys, audit: auditLog, notify: notify, browser: drv}
 	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log,
 		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes,
-		Audit: auditLog, Transport: "stdio"}, version)
+		Audit: auditLog, Transport: "stdio", Notifications: notify, URLPolicy: policy}, version)
 	return rt, nil
 }
 
 // Close stops the actors (flushing activity) and closes the store.
 func (rt *serverRuntime) Close() error {
 	errA := rt.actors.Shutdown(context.Background())
+	errB := rt.browser.Close() // after the sessions, which close their contexts as they stop
 	errS := rt.store.Close()
 	errL := rt.audit.Close()
-	return errors.Join(errA, errS, errL)
+	return errors.Join(errA, errB, errS, errL)
 }
 
 // serveStdio serves MCP on in/out until EOF or SIGTERM/SIGINT, then shuts down in order: the
@@ -177,7 +194,8 @@ func serveStdio(ctx context.Context, cfg config.Config, in io.Reader, out, stder
 	rt.log.Info().Str("data_dir", cfg.DataDir).Str("transport", "stdio").Str("version", version).Msg("troupe serving")
 	stdio := server.NewStdioServer(rt.mcp)
 	stdio.SetErrorLogger(stdLogger(rt.log))
-	err = stdio.Listen(ctx, in, out)
+	gate := newStdioGate()
+	err = stdio.Listen(ctx, gate.Reader(ctx, in, rt.cfg.CallTimeout.D()+time.Minute), gate.Writer(rt.notify.Writer(out)))
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}

@@ -61,6 +61,9 @@ type Snapshot struct {
 	Failures  []messages.StopFailure `json:"failures,omitempty"`
 	// Completed is set once the session has left the live set.
 	Completed bool `json:"completed"`
+	// PreserveWork is the delete's preserve_work, so that a delete resumed after a crash
+	// preserves as asked.
+	PreserveWork bool `json:"preserve_work,omitempty"`
 }
 
 // Tombstone records that a session id was deleted or expired, and when.

@@ -1,0 +1,260 @@
+package actors
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/process"
+	"github.com/troupe-dev/troupe/internal/workspace"
+	"github.com/troupe-dev/troupe/messages"
+)
+
+func (h *harness) del(msg *messages.DeleteSession) *messages.DeleteSessionResult {
+	h.t.Helper()
+	if msg.Reason == "" {
+		msg.Reason = "deleted"
+	}
+	return h.ask(msg).(*messages.DeleteSessionResult)
+}
+
+// sessionWithAgents creates session id with n cat agents a1..an, in that order.
+func (h *harness) sessionWithAgents(id string, n int) {
+	h.t.Helper()
+	h.mustCreate(id)
+	for i := 1; i <= n; i++ {
+		h.mustAgent(id, fmt.Sprintf("a%d", i), catSpec)
+	}
+}
+
+func TestDeleteStopsChildrenNewestFirst(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sessionWithAgents("s", 4)
+	var steps []string
+	res := h.del(&messages.DeleteSession{SessionID: "s", PreserveWork: true, Progress: func(done, total int, m string) {
+		steps = append(steps, fmt.Sprintf("%d/%d %s", done, total, m))
+	}})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if got := strings.Join(res.Stopped, " "); got != "s/a4 s/a3 s/a2 s/a1" {
+		t.Fatalf("stop order = %s, want newest first", got)
+	}
+	if len(steps) != 7 || !strings.HasPrefix(steps[0], "1/7 snapshot") || !strings.HasPrefix(steps[6], "7/7") {
+		t.Fatalf("progress = %q, want 7 steps", steps)
+	}
+	for _, p := range h.procs.Processes() {
+		if p.StopCalls() == 0 {
+			t.Fatalf("process %d was not stopped", p.PID())
+		}
+	}
+	snaps := h.ask(&messages.ListSnapshots{SessionID: "s"}).(*messages.ListSnapshotsResult)
+	if len(snaps.Snapshots) != 1 || snaps.Snapshots[0].SnapshotID != res.SnapshotID || len(snaps.Snapshots[0].Children) != 4 {
+		t.Fatalf("snapshots = %+v", snaps)
+	}
+}
+
+func TestDeleteDryRunChangesNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sessionWithAgents("s", 2)
+	res := h.del(&messages.DeleteSession{SessionID: "s", DryRun: true, PreserveWork: true})
+	if res.Err != nil || strings.Join(res.Plan, " ") != "s/a2 s/a1" || res.Preserved == nil {
+		t.Fatalf("dry run = %+v", res)
+	}
+	kids := h.get("s").Session.Children
+	if len(kids) != 2 || kids[0].Status != messages.AgentRunning || kids[1].Status != messages.AgentRunning {
+		t.Fatalf("children after a dry run = %+v", kids)
+	}
+	if snaps := h.ask(&messages.ListSnapshots{}).(*messages.ListSnapshotsResult); len(snaps.Snapshots) != 0 {
+		t.Fatalf("a dry run wrote snapshots: %+v", snaps.Snapshots)
+	}
+}
+
+func TestDeleteRefusesBusyChildrenUnlessForced(t *testing.T) {
+	h := newHarness(t, nil)
+	h.procs.Behave("slow", process.FakeBehavior{Linger: true, Silent: true})
+	h.mustCreate("s")
+	h.mustAgent("s", "idle", catSpec)
+	h.mustAgent("s", "worker", messages.AgentSpec{Command: "slow", Mode: "per-message", Restart: "never"})
+	h.send("s/worker", "job", 0)
+	waitFor(t, func() bool { return h.get("s").Session.Children[1].Busy })
+	res := h.del(&messages.DeleteSession{SessionID: "s"})
+	wantCode(t, res.Err, messages.CodeBusy)
+	if !strings.Contains(res.Err.Message, "s/worker") || strings.Contains(res.Err.Message, "s/idle") {
+		t.Fatalf("refusal %q should name the busy child only", res.Err.Message)
+	}
+	if h.get("s").Err != nil {
+		t.Fatal("the refused delete changed the session")
+	}
+	res = h.del(&messages.DeleteSession{SessionID: "s", Force: true})
+	if res.Err != nil || strings.Join(res.Stopped, " ") != "s/worker s/idle" {
+		t.Fatalf("forced delete = %+v", res)
+	}
+}
+
+func TestRollbackAfterAStopFailure(t *testing.T) {
+	h := newHarness(t, nil)
+	h.procs.Behave("stuck", process.FakeBehavior{Stop: process.StopNever})
+	h.mustCreate("s")
+	h.ask(&messages.UpdateSessionState{SessionID: "s", Set: map[string]json.RawMessage{"k": json.RawMessage(`"v"`)}})
+	h.mustAgent("s", "a1", catSpec)
+	h.mustAgent("s", "stuck", messages.AgentSpec{Command: "stuck", Mode: "interactive", Restart: "never"})
+	h.mustAgent("s", "a3", catSpec)
+	h.mustAgent("s", "a4", catSpec)
+	res := h.del(&messages.DeleteSession{SessionID: "s"})
+	wantCode(t, res.Err, messages.CodeRolledBack)
+	if strings.Join(res.Stopped, " ") != "s/a4 s/a3" || len(res.Failures) != 1 || res.Failures[0].ID != "s/stuck" {
+		t.Fatalf("rollback answer = %+v", res)
+	}
+	var kids []messages.ChildInfo
+	waitFor(t, func() bool {
+		r := h.get("s")
+		if r.Err != nil {
+			return false
+		}
+		kids = r.Session.Children
+		for _, k := range kids {
+			if k.Status != messages.AgentRunning {
+				return false
+			}
+		}
+		return len(kids) == 4
+	}, func() string { return fmt.Sprintf("%+v", kids) })
+	var order []string
+	for _, k := range kids {
+		order = append(order, k.ID)
+	}
+	if strings.Join(order, " ") != "s/a1 s/stuck s/a3 s/a4" {
+		t.Fatalf("children after rollback = %v, want the creation order back", order)
+	}
+	if st := h.get("s").Session.State; string(st["k"]) != `"v"` {
+		t.Fatalf("state after rollback = %v", st)
+	}
+	m := h.ask(&messages.SessionMetrics{}).(*messages.SessionMetricsResult)
+	if m.Rollbacks != 1 {
+		t.Fatalf("rollbacks = %d, want 1", m.Rollbacks)
+	}
+	// With force the failure is recorded and the cascade goes on.
+	res = h.del(&messages.DeleteSession{SessionID: "s", Force: true})
+	if res.Err != nil || len(res.Failures) != 1 || len(res.Stopped) != 3 {
+		t.Fatalf("forced delete = %+v", res)
+	}
+	for _, p := range h.procs.Running() {
+		p.Die("SIGKILL") // the stuck process, which no stop could end
+	}
+}
+
+func TestRestoreAfterDeleteAndAfterExpiry(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sessionWithAgents("s", 2)
+	h.ask(&messages.UpdateSessionState{SessionID: "s", Set: map[string]json.RawMessage{"k": json.RawMessage(`1`)}})
+	h.send("s/a1", "kept output", 5)
+	res := h.del(&messages.DeleteSession{SessionID: "s"})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	r := h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}).(*messages.SessionResult)
+	if r.Err != nil || r.Session.SessionID != "s" || string(r.Session.State["k"]) != "1" {
+		t.Fatalf("restore = %+v %v", r.Session, r.Err)
+	}
+	waitFor(t, func() bool {
+		k := h.get("s").Session.Children
+		return len(k) == 2 && k[0].ID == "s/a1" && k[1].ID == "s/a2" && k[0].Status == messages.AgentRunning && k[1].Status == messages.AgentRunning
+	})
+	if out := h.read("s/a1", 0, 0); !strings.Contains(joined(out), "kept output") {
+		t.Fatalf("output after restore = %q", joined(out))
+	}
+	// The id is taken now: restoring again needs another id.
+	wantCode(t, h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}).(*messages.SessionResult).Err, messages.CodeAlreadyExists)
+	other := h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID, SessionID: "copy"}).(*messages.SessionResult)
+	if other.Err != nil || other.Session.Children[0].ID != "copy/a1" {
+		t.Fatalf("restore under another id = %+v %v", other.Session, other.Err)
+	}
+	// After an expiry.
+	h.clock.Advance(2 * time.Hour)
+	h.ask(&messages.SweepIdle{})
+	waitFor(t, func() bool { r := h.get("copy"); return r.Err != nil && r.Err.Code == messages.CodeExpired })
+	msg := h.get("copy").Err.Message
+	snap := msg[strings.Index(msg, "snap-"):]
+	snap = snap[:strings.IndexByte(snap, '"')]
+	if r := h.ask(&messages.RestoreSession{SnapshotID: snap}).(*messages.SessionResult); r.Err != nil {
+		t.Fatalf("restore after expiry: %v", r.Err)
+	}
+	wantCode(t, h.ask(&messages.RestoreSession{SnapshotID: "snap-nope"}).(*messages.SessionResult).Err, messages.CodeNotFound)
+}
+
+func TestDeleteArchivesAnOwnedWorkspaceAndRestoreUnpacksIt(t *testing.T) {
+	h := newHarness(t, func(o *Options) {
+		o.PrepareWorkspace = func(id, requested string) (string, bool, error) {
+			p, err := workspace.Create(o.DataDir, id)
+			return p, true, err
+		}
+	})
+	ws := h.mustCreate("w").Workspace
+	if err := os.WriteFile(filepath.Join(ws, "notes.txt"), []byte("unsaved work"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := h.del(&messages.DeleteSession{SessionID: "w", PreserveWork: true})
+	if res.Err != nil || res.Preserved.Kind != workspace.KindArchive || res.Preserved.Archive == "" {
+		t.Fatalf("delete = %+v %+v", res, res.Preserved)
+	}
+	if _, err := os.Stat(ws); !os.IsNotExist(err) {
+		t.Fatalf("the archived workspace is still there: %v", err)
+	}
+	r := h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}).(*messages.SessionResult)
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	data, err := os.ReadFile(filepath.Join(r.Session.Workspace, "notes.txt"))
+	if err != nil || string(data) != "unsaved work" {
+		t.Fatalf("restored workspace: %q, %v", data, err)
+	}
+}
+
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func TestDeletePreservesUncommittedWorkInAUsersRepository(t *testing.T) {
+	repo := t.TempDir()
+	git(t, repo, "init", "-q")
+	os.WriteFile(filepath.Join(repo, "tracked.txt"), []byte("v1"), 0o600)
+	git(t, repo, "add", ".")
+	git(t, repo, "commit", "-qm", "first")
+	h := newHarness(t, func(o *Options) {
+		o.PrepareWorkspace = func(id, requested string) (string, bool, error) { return requested, false, nil }
+	})
+	h.create(&messages.CreateSession{SessionID: "g", Workspace: repo})
+	os.WriteFile(filepath.Join(repo, "tracked.txt"), []byte("v2, unsaved"), 0o600)
+	os.WriteFile(filepath.Join(repo, "new.txt"), []byte("untracked"), 0o600)
+	before := git(t, repo, "status", "--porcelain")
+	res := h.del(&messages.DeleteSession{SessionID: "g", PreserveWork: true})
+	if res.Err != nil || res.Preserved.Kind != workspace.KindGitRef || !strings.HasPrefix(res.Preserved.Ref, "refs/troupe/preserved/g/"+res.SnapshotID) {
+		t.Fatalf("delete = %+v, preserved %+v", res.Err, res.Preserved)
+	}
+	if got := git(t, repo, "show", res.Preserved.Ref+":tracked.txt"); got != "v2, unsaved" {
+		t.Fatalf("preserved tracked.txt = %q", got)
+	}
+	if got := git(t, repo, "show", res.Preserved.Ref+":new.txt"); got != "untracked" {
+		t.Fatalf("preserved new.txt = %q", got)
+	}
+	if after := git(t, repo, "status", "--porcelain"); after != before {
+		t.Fatalf("the working tree changed: %q → %q", before, after)
+	}
+	if _, err := os.Stat(filepath.Join(repo, "new.txt")); err != nil {
+		t.Fatal("a user's workspace lost a file")
+	}
+}

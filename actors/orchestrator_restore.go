@@ -1,0 +1,165 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/workspace"
+	"github.com/troupe-dev/troupe/messages"
+)
+
+// restore brings a deleted or expired session back from its snapshot (DESIGN §4, last
+// paragraph): the same id unless it is taken or another is given, its state and cookies, its
+// children re-created oldest first.
+func (o *orchestrator) restore(ctx actor.Context, msg *messages.RestoreSession) {
+	reply := func(err *messages.Error) { ctx.Respond(&messages.SessionResult{Err: err}) }
+	snap, err := o.opts.Store.Snapshot(msg.SnapshotID)
+	if errors.Is(err, store.ErrNotFound) {
+		reply(messages.Errorf(messages.CodeNotFound, "no snapshot %q; list_snapshots shows the snapshots kept (for %s after a delete)", msg.SnapshotID, o.opts.SnapshotRetention))
+		return
+	}
+	if err != nil {
+		reply(messages.Errorf(messages.CodeInternal, "read snapshot %q: %v", msg.SnapshotID, err))
+		return
+	}
+	if !snap.Completed {
+		reply(messages.Errorf(messages.CodeInvalidArgument, "snapshot %q belongs to a delete that has not completed; the session is still live or being deleted", msg.SnapshotID))
+		return
+	}
+	id := msg.SessionID
+	if id == "" {
+		id = snap.SessionID
+	}
+	switch {
+	case !ValidID(id):
+		reply(messages.Errorf(messages.CodeInvalidArgument, "invalid session_id %q: use %s", id, IDRule))
+		return
+	case o.sessions[id] != nil:
+		reply(messages.Errorf(messages.CodeAlreadyExists, "session %q exists; pass session_id to restore the snapshot under another id", id))
+		return
+	case len(o.sessions) >= o.opts.MaxSessions:
+		reply(messages.Errorf(messages.CodeLimitExceeded, "the limit of %d concurrent sessions is reached; delete a session first or raise TROUPE_MAX_SESSIONS", o.opts.MaxSessions))
+		return
+	}
+	rec, rerr := o.restoredRecord(snap, id)
+	if rerr != nil {
+		reply(rerr)
+		return
+	}
+	pid, err := o.spawnSession(ctx, rec, startReopen)
+	if err != nil {
+		reply(messages.Errorf(messages.CodeInternal, "start session %q: %v", id, err))
+		return
+	}
+	timeout := o.opts.IdleTimeout
+	if rec.IdleTimeoutSeconds > 0 {
+		timeout = time.Duration(rec.IdleTimeoutSeconds) * time.Second
+	}
+	agents, pages := countChildren(rec.Children)
+	o.sessions[id] = &entry{pid: pid, name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt, lastActivity: rec.LastActivity,
+		idleTimeout: timeout, status: messages.StatusActive, agents: agents, pages: pages}
+	o.counters.restored++
+	ctx.Forward(pid)
+}
+
+// restoredRecord builds the live record of a restored session: children renamed under the new
+// id, and a troupe-owned workspace that was archived and removed unpacked again.
+func (o *orchestrator) restoredRecord(snap store.Snapshot, id string) (store.SessionRecord, *messages.Error) {
+	rec := snap.Session
+	rec.ID, rec.Status, rec.SnapshotID = id, messages.StatusActive, ""
+	rec.LastActivity = o.opts.Clock.Now()
+	rec.Children = make([]store.ChildSpec, len(snap.Session.Children))
+	for i, c := range snap.Session.Children {
+		c.ID = id + "/" + c.Name
+		rec.Children[i] = c
+	}
+	p := snap.Preserved
+	if p == nil || p.Kind != workspace.KindArchive || !rec.WorkspaceOwned {
+		return rec, nil
+	}
+	dir, err := workspace.Create(o.opts.DataDir, id)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		_, err = workspace.Extract(ctx, p.Archive, dir)
+	}
+	if err != nil {
+		return rec, messages.Errorf(messages.CodeInternal, "unpack the archived workspace %s: %v; nothing was restored", p.Archive, err)
+	}
+	rec.Workspace = dir
+	return rec, nil
+}
+
+func (o *orchestrator) listSnapshots(msg *messages.ListSnapshots) *messages.ListSnapshotsResult {
+	snaps, err := o.opts.Store.Snapshots(msg.SessionID)
+	if err != nil {
+		return &messages.ListSnapshotsResult{Err: messages.Errorf(messages.CodeInternal, "read snapshots: %v", err)}
+	}
+	out := make([]messages.SnapshotInfo, 0, len(snaps))
+	for _, s := range snaps {
+		kids := make([]string, len(s.Session.Children))
+		for i, c := range s.Session.Children {
+			kids[i] = c.ID
+		}
+		out = append(out, messages.SnapshotInfo{SnapshotID: s.ID, SessionID: s.SessionID, Reason: s.Reason, CreatedAt: s.CreatedAt,
+			Completed: s.Completed, Children: kids, Stopped: s.Stopped, Preserved: s.Preserved,
+			ExpiresAt: s.CreatedAt.Add(o.opts.SnapshotRetention)})
+	}
+	return &messages.ListSnapshotsResult{Snapshots: out}
+}
+
+// finishInterruptedDelete completes a delete that a crash cut short: the snapshot was durable
+// before anything was stopped, so what the crashed run left of the children's processes is
+// ended, the work is preserved if that had not happened, and the session leaves the live set
+// with its snapshot kept.
+func (o *orchestrator) finishInterruptedDelete(rec store.SessionRecord) error {
+	now := o.opts.Clock.Now()
+	snap, err := o.opts.Store.Snapshot(rec.SnapshotID)
+	if errors.Is(err, store.ErrNotFound) || rec.SnapshotID == "" {
+		// BeginDelete writes both at once, so this only happens to a hand-edited store: keep
+		// what the record says rather than lose it.
+		rec.Status = messages.StatusActive
+		snap = store.Snapshot{ID: newSnapshotID(now), SessionID: rec.ID, Reason: "deleted", CreatedAt: now, Session: rec}
+	} else if err != nil {
+		return err
+	}
+	for _, c := range rec.Children {
+		if c.Kind != "agent" || o.opts.Processes == nil {
+			continue
+		}
+		if as, err := decodeAgentSpec(c); err == nil && as.Process != nil {
+			if killed, err := o.opts.Processes.KillStale(*as.Process, o.opts.AgentStopGrace); err != nil {
+				o.log.Warn().Err(err).Str("child", c.ID).Msg("end a process left by the crashed run")
+			} else if killed {
+				o.log.Info().Str("child", c.ID).Msg("ended a process left by the crashed run")
+			}
+		}
+	}
+	if snap.Preserved == nil && snap.PreserveWork && rec.Workspace != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		p, err := workspace.PreserveWork(ctx, o.opts.DataDir, rec.Workspace, rec.ID, snap.ID)
+		cancel()
+		snap.Preserved = toPreserved(p)
+		if err != nil {
+			snap.Preserved.Kind, snap.Preserved.Note = workspace.KindNone, "could not preserve the work; the workspace is left in place: "+err.Error()
+		} else if p.Kind == workspace.KindArchive && rec.WorkspaceOwned {
+			if err := workspace.RemoveOwned(o.opts.DataDir, rec.Workspace); err != nil {
+				snap.Preserved.Note = "archived, but the workspace could not be removed: " + err.Error()
+			}
+		}
+	}
+	snap.Completed = true
+	tomb := store.Tombstone{SessionID: rec.ID, Reason: snap.Reason, At: now, SnapshotID: snap.ID}
+	if err := o.opts.Store.FinishDelete(rec.ID, snap, tomb); err != nil {
+		return fmt.Errorf("finish delete: %w", err)
+	}
+	if o.opts.Events != nil {
+		o.opts.Events.Record("session.delete.resumed", rec.ID, "", "ok", map[string]any{"snapshot_id": snap.ID, "reason": snap.Reason})
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+)
+
+// stdioGate holds back the end of input until every request read has been answered. mcp-go
+// stops its workers at EOF and drops the tool calls still queued; a client that writes its last
+// requests and closes stdin (a script, `troupe serve < calls.jsonl`) would get no answer to
+// them. SIGTERM still stops at once.
+type stdioGate struct {
+	mu       sync.Mutex
+	changed  chan struct{}
+	requests int // requests read (a method and an id)
+	answers  int // responses written (an id, no method)
+	pending  []byte
+}
+
+func newStdioGate() *stdioGate { return &stdioGate{changed: make(chan struct{})} }
+
+func (g *stdioGate) bump(requests, answers int) {
+	g.mu.Lock()
+	g.requests += requests
+	g.answers += answers
+	close(g.changed)
+	g.changed = make(chan struct{})
+	g.mu.Unlock()
+}
+
+type rpcShape struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+}
+
+func classify(line []byte) (request, answer bool) {
+	var m rpcShape
+	if json.Unmarshal(line, &m) != nil || len(m.ID) == 0 || string(m.ID) == "null" {
+		return false, false
+	}
+	return m.Method != "", m.Method == ""
+}
+
+// Reader wraps the input: requests are counted as they pass; at EOF it waits (until ctx ends or
+// at most limit) for their answers before passing the EOF on.
+func (g *stdioGate) Reader(ctx context.Context, r io.Reader, limit time.Duration) io.Reader {
+	return &gateReader{g: g, r: r, ctx: ctx, limit: limit}
+}
+
+type gateReader struct {
+	g     *stdioGate
+	r     io.Reader
+	ctx   context.Context
+	limit time.Duration
+}
+
+func (gr *gateReader) Read(p []byte) (int, error) {
+	n, err := gr.r.Read(p)
+	if n > 0 {
+		gr.count(p[:n])
+	}
+	if err == io.EOF {
+		gr.wait()
+	}
+	return n, err
+}
+
+func (gr *gateReader) count(b []byte) {
+	g := gr.g
+	g.pending = append(g.pending, b...)
+	requests := 0
+	for {
+		i := bytes.IndexByte(g.pending, '\n')
+		if i < 0 {
+			break
+		}
+		if req, _ := classify(g.pending[:i]); req {
+			requests++
+		}
+		g.pending = g.pending[i+1:]
+	}
+	if requests > 0 {
+		g.bump(requests, 0)
+	}
+}
+
+func (gr *gateReader) wait() {
+	deadline := time.After(gr.limit)
+	for {
+		gr.g.mu.Lock()
+		done, changed := gr.g.answers >= gr.g.requests, gr.g.changed
+		gr.g.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			return
+		case <-gr.ctx.Done():
+			return
+		}
+	}
+}
+
+// Writer wraps the output and counts the answers; mcp-go writes one message per Write.
+func (g *stdioGate) Writer(w io.Writer) io.Writer { return gateWriter{g: g, w: w} }
+
+type gateWriter struct {
+	g *stdioGate
+	w io.Writer
+}
+
+func (gw gateWriter) Write(p []byte) (int, error) {
+	n, err := gw.w.Write(p)
+	if _, answer := classify(bytes.TrimSpace(p)); answer {
+		gw.g.bump(0, 1)
+	}
+	return n, err
+}
