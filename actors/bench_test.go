@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/troupe-dev/troupe/internal/bench"
+	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/messages"
 )
@@ -59,4 +60,108 @@ func liveHeap() uint64 {
 	}
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkDeleteAndRestore1000Children measures delete_session of a session with 1,000 fake
+// agents (the cascade itself: one stop at a time, newest first) and restore_session of it, on a
+// real bbolt file.
+func BenchmarkDeleteAndRestore1000Children(b *testing.B) {
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "troupe.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	sys, err := Start(Options{Store: st, Logger: zerolog.Nop(), MaxChildren: 2000, Processes: process.NewFake(), DataDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	ask := func(msg any) any {
+		res, err := sys.Request(context.Background(), msg, time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res
+	}
+	for b.Loop() {
+		ask(&messages.CreateSession{SessionID: "big"})
+		for i := range 1000 {
+			if r := ask(&messages.CreateAgent{SessionID: "big", Name: fmt.Sprintf("c%04d", i), Spec: messages.AgentSpec{Command: "cat", Mode: "interactive", Restart: "never"}}).(*messages.AgentResult); r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+		start := time.Now()
+		res := ask(&messages.DeleteSession{SessionID: "big", Reason: "deleted"}).(*messages.DeleteSessionResult)
+		deleted := time.Since(start)
+		if res.Err != nil || len(res.Stopped) != 1000 {
+			b.Fatalf("delete: %v, %d stopped", res.Err, len(res.Stopped))
+		}
+		start = time.Now()
+		r := ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}).(*messages.SessionResult)
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+		for {
+			g := ask(&messages.GetSession{SessionID: "big"}).(*messages.SessionResult)
+			if running(g.Session.Children) == 1000 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		restored := time.Since(start)
+		bench.ReportRounded("delete_1000_children_ms", bench.Millis(deleted), 1, "ms")
+		bench.ReportRounded("restore_1000_children_ms", bench.Millis(restored), 1, "ms")
+	}
+}
+
+func running(kids []messages.ChildInfo) int {
+	n := 0
+	for _, k := range kids {
+		if k.Status == messages.AgentRunning {
+			n++
+		}
+	}
+	return n
+}
+
+// BenchmarkDelete50Agents measures delete_session of a session with 50 real `cat` agents.
+func BenchmarkDelete50Agents(b *testing.B) {
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "troupe.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	sys, err := Start(Options{Store: st, Logger: zerolog.Nop(), MaxChildren: 100, Processes: process.Real(), DataDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sys.Shutdown(context.Background())
+	ask := func(msg any) any {
+		res, err := sys.Request(context.Background(), msg, time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res
+	}
+	for b.Loop() {
+		var ds []time.Duration
+		for round := range 5 {
+			id := fmt.Sprintf("fifty%d", round)
+			ask(&messages.CreateSession{SessionID: id})
+			for i := range 50 {
+				if r := ask(&messages.CreateAgent{SessionID: id, Name: fmt.Sprintf("cat%02d", i), Spec: messages.AgentSpec{Command: "cat", Mode: "interactive", Restart: "never"}}).(*messages.AgentResult); r.Err != nil {
+					b.Fatal(r.Err)
+				}
+			}
+			start := time.Now()
+			res := ask(&messages.DeleteSession{SessionID: id, Reason: "deleted"}).(*messages.DeleteSessionResult)
+			ds = append(ds, time.Since(start))
+			if res.Err != nil || len(res.Stopped) != 50 {
+				b.Fatalf("delete: %v, %d stopped", res.Err, len(res.Stopped))
+			}
+		}
+		bench.ReportRounded("delete_50_agents_ms", bench.Millis(bench.Percentile(ds, 50)), 1, "ms")
+	}
 }

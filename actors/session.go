@@ -36,6 +36,8 @@ type sessionCore struct {
 	browser sessionBrowser
 	// deleting is the delete_session in progress, if any.
 	deleting *deletion
+	// persistPending: a persistNow message is queued.
+	persistPending bool
 }
 
 // sessionActor is one session (DESIGN §2): state, cookies, status and its ordered children.
@@ -77,6 +79,8 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		s.onAgentStarted(ctx, msg)
 	case *agentChanged:
 		s.onAgentChanged(ctx, msg)
+	case *persistNow:
+		s.onPersistNow()
 	case *childStopped:
 		s.onChildStopped(ctx, msg)
 	case *messages.OpenPage:

@@ -166,9 +166,7 @@ func (s *sessionActor) onAgentStarted(ctx actor.Context, msg *agentStarted) {
 	changed := c.setRecord(msg.record)
 	if !creating {
 		if changed {
-			if err := s.persist(); err != nil {
-				s.log.Error().Err(err).Str("agent", c.spec.ID).Msg("persist agent process record")
-			}
+			s.persistSoon(ctx)
 		}
 		return
 	}
@@ -196,9 +194,31 @@ func (s *sessionActor) onAgentChanged(ctx actor.Context, msg *agentChanged) {
 		ctx.Send(ctx.Parent(), &sessionActivity{id: s.rec.ID, at: s.rec.LastActivity})
 	}
 	if c.setRecord(msg.record) {
-		if err := s.persist(); err != nil {
-			s.log.Error().Err(err).Str("agent", c.spec.ID).Msg("persist agent process record")
-		}
+		s.persistSoon(ctx)
+	}
+}
+
+// persistNow asks the session to write its record once for the changes queued before it.
+type persistNow struct{}
+
+// persistSoon writes the record after the messages already queued (one write for a burst of
+// process records, as when a restore starts many agents). Nothing waits on these writes: a
+// record missing after a crash only means a process of the crashed run is not ended at start.
+func (s *sessionActor) persistSoon(ctx actor.Context) {
+	if s.persistPending {
+		return
+	}
+	s.persistPending = true
+	ctx.Send(ctx.Self(), &persistNow{})
+}
+
+func (s *sessionActor) onPersistNow() {
+	s.persistPending = false
+	if s.gone != "" || s.deleting != nil {
+		return
+	}
+	if err := s.persist(); err != nil {
+		s.log.Error().Err(err).Msg("persist agent process records")
 	}
 }
 
