@@ -91,6 +91,13 @@ func TestSessionToolsBadInput(t *testing.T) {
 		{"delete_session", `{"session_id":"taken","grace_seconds":-1}`, []string{"0 or more"}},
 		{"list_sessions", `{"label":3}`, []string{"must be a string"}},
 		{"session_metrics", `{"x":1}`, []string{`unknown argument "x"`}},
+		{"restore_session", `{}`, []string{"snapshot_id is required"}},
+		{"restore_session", `{"snapshot_id":"snap-none"}`, []string{`no snapshot "snap-none"`, "list_snapshots"}},
+		{"restore_session", `{"snapshot_id":7}`, []string{`"snapshot_id" must be a string`}},
+		{"restore_session", `{"snapshot_id":"x","session_id":"bad id"}`, []string{"no snapshot"}},
+		{"list_snapshots", `{"session_id":[]}`, []string{"must be a string"}},
+		{"list_snapshots", `{"all":true}`, []string{`unknown argument "all"`}},
+		{"audit_query", `{"limit":"ten"}`, []string{"must be a number"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.tool+" "+tc.args[:min(len(tc.args), 40)], func(t *testing.T) {
