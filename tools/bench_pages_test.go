@@ -81,7 +81,7 @@ func BenchmarkPages(b *testing.B) {
 	callJSON(b, c, "open_page", map[string]any{"session_id": "warm", "name": "p", "url": site + "/"}) // launches Chromium
 	for b.Loop() {
 		var first, second, content []time.Duration
-		for i := range 15 {
+		for i := range 11 {
 			id := fmt.Sprintf("first-%d", i)
 			callJSON(b, c, "create_session", map[string]any{"session_id": id})
 			start := time.Now()
@@ -90,7 +90,7 @@ func BenchmarkPages(b *testing.B) {
 			callJSON(b, c, "close_page", map[string]any{"page_id": id + "/p"})
 			callJSON(b, c, "delete_session", map[string]any{"session_id": id})
 		}
-		for i := range 15 {
+		for i := range 11 {
 			start := time.Now()
 			callJSON(b, c, "open_page", map[string]any{"session_id": "warm", "name": fmt.Sprintf("q%d", i), "url": site + "/other"})
 			second = append(second, time.Since(start))

@@ -286,11 +286,6 @@ func schemaViolation(schema map[string]any, v any, path string, top bool) string
 		props, _ := schema["properties"].(map[string]any)
 		for k, val := range x {
 			sub, declared := props[k].(map[string]any)
-			for pk, pv := range props { // TEMP lenient
-				if !declared && strings.EqualFold(pk, k) {
-					sub, declared = pv.(map[string]any), true
-				}
-			}
 			if !declared {
 				switch ap := schema["additionalProperties"].(type) {
 				case map[string]any:

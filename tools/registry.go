@@ -120,6 +120,8 @@ func NewServer(d Deps, version string, extra ...server.ServerOption) *server.MCP
 }
 
 const instructions = `troupe keeps long-lived sessions for you: each session has a workspace, key/value state and ` +
-	`browser cookies, and survives disconnects and restarts. Create one with create_session, keep notes in its ` +
-	`state with update_session_state, and delete it with delete_session when done (a snapshot is kept; ` +
-	`restore_session undoes a delete). Idle sessions expire after their idle timeout.`
+	`browser cookies, and survives disconnects and restarts. Create one with create_session and keep notes in its ` +
+	`state (update_session_state). Start agents in it (create_agent with a preset; send_to_agent, read_agent_output) ` +
+	`and browser pages in its own browser context, so logins persist (open_page, page_content, page_action, ` +
+	`screenshot_page). delete_session stops everything newest first after keeping a snapshot and preserving ` +
+	`uncommitted work; restore_session undoes it. Idle sessions expire after their idle timeout and can be restored.`
