@@ -8,6 +8,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -94,26 +95,11 @@ func cookiesResult(res *messages.CookiesResult, head string) *mcp.CallToolResult
 // cookie saved with a session would break its browser context at every start.
 func checkCookies(cs []messages.Cookie) *messages.Error {
 	for i, c := range cs {
-		bad := func(format string, args ...any) *messages.Error {
-			return messages.Errorf(messages.CodeInvalidArgument, "cookies[%d] (%s): %s", i, c.Name, fmt.Sprintf(format, args...))
-		}
-		switch {
-		case c.Name == "":
-			return messages.Errorf(messages.CodeInvalidArgument, "cookies[%d]: name is empty; every cookie needs a name and a value", i)
-		case strings.ContainsAny(c.Name, ";=, \t\r\n"):
-			return bad("the name has a character cookies cannot have (; = , or space)")
-		case c.Domain == "" && c.URL == "":
-			return bad("give a domain or a url so the browser knows where it belongs")
-		}
-		if c.URL != "" {
-			if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return bad("url %q is not a full http or https URL", c.URL)
-			}
-		}
-		switch strings.ToLower(c.SameSite) {
-		case "", "strict", "lax", "none":
-		default:
-			return bad("same_site %q: use Strict, Lax or None", c.SameSite)
+		bc := browser.Cookie{Name: c.Name, Value: c.Value, Domain: c.Domain, Path: c.Path, Expires: c.Expires,
+			HTTPOnly: c.HTTPOnly, Secure: c.Secure, SameSite: c.SameSite, URL: c.URL}
+		if err := browser.ValidateCookie(&bc); err != nil {
+			msg := strings.TrimPrefix(err.Error(), browser.ErrBadRequest.Error()+": ")
+			return messages.Errorf(messages.CodeInvalidArgument, "cookies[%d]: %s", i, msg)
 		}
 	}
 	return nil

@@ -101,7 +101,7 @@ func TestPageToolsRefuseBadInput(t *testing.T) {
 		{"page_content", `{"page_id":"s/p","offset":-1}`, "must not be negative"},
 		{"page_action", `{"page_id":"s/p","action":"hover"}`, "unknown action"},
 		{"crawl_url", `{"url":"chrome://settings"}`, "refused"},
-		{"set_cookies", `{"session_id":"s","cookies":[{"name":"a","value":"b"}]}`, "domain or a url"},
+		{"set_cookies", `{"session_id":"s","cookies":[{"name":"a","value":"b"}]}`, "needs a url or a domain"},
 		{"set_cookies", `{"session_id":"s","cookies":[{"name":"a b","value":"b","domain":"x.test"}]}`, "cannot have"},
 		{"set_cookies", `{"session_id":"s","cookies":[]}`, "at least one"},
 		{"get_cookies", `{"session_id":"s","url":"ftp://x"}`, "http or https"},

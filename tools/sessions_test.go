@@ -75,7 +75,7 @@ func TestSessionToolsBadInput(t *testing.T) {
 		{"create_session", `{"state":[1]}`, []string{`"state" must be an object`}},
 		{"create_session", `{"idle_timeout_seconds":"soon"}`, []string{`"idle_timeout_seconds" must be a number`}},
 		{"create_session", `{"idle_timeout_seconds":-5}`, []string{"must be positive"}},
-		{"create_session", `{"cookies":[{"name":"a","value":"b"}]}`, []string{"domain or a url"}},
+		{"create_session", `{"cookies":[{"name":"a","value":"b"}]}`, []string{"needs a url or a domain"}},
 		{"create_session", `{"state":{"big":"` + strings.Repeat("x", 5000) + `"}}`, []string{"over the limit"}},
 		{"get_session", `{}`, []string{"session_id is required"}},
 		{"get_session", `{"session_id":"nobody"}`, []string{`no session "nobody"`, "list_sessions"}},

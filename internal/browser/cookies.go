@@ -23,8 +23,9 @@ type Cookie struct {
 	URL string `json:"url,omitempty"`
 }
 
-// validateCookie checks what a browser needs to set a cookie and normalizes SameSite.
-func validateCookie(c *Cookie) error {
+// ValidateCookie checks what a browser needs to set a cookie and normalizes SameSite; its
+// errors wrap ErrBadRequest and name the cookie and the fix.
+func ValidateCookie(c *Cookie) error {
 	if c.Name == "" {
 		return fmt.Errorf("%w: a cookie needs a name", ErrBadRequest)
 	}
@@ -58,7 +59,7 @@ func validateCookie(c *Cookie) error {
 func validateCookies(in []Cookie) ([]Cookie, error) {
 	out := make([]Cookie, len(in))
 	for i, c := range in {
-		if err := validateCookie(&c); err != nil {
+		if err := ValidateCookie(&c); err != nil {
 			return nil, err
 		}
 		out[i] = c
