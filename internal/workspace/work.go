@@ -49,6 +49,11 @@ func PreserveWork(ctx context.Context, dataDir, dir, sessionID, snapshotID strin
 		}
 		return Preserved{Kind: KindNone, Warnings: []string{fmt.Sprintf("workspace %s no longer exists", dir)}}, nil
 	}
+	if owned && !hasGitDir(dir) {
+		// troupe's own workspace counts as a repository only at its top level: without a .git
+		// there, no git process is needed to know it is archived.
+		return Archive(ctx, dir, archive)
+	}
 	r, err := openRepo(ctx, dir)
 	switch {
 	case errors.Is(err, ErrGitMissing):
@@ -88,7 +93,11 @@ func Plan(ctx context.Context, dataDir, dir string) (Preserved, error) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return Preserved{Kind: KindNone, Warnings: []string{fmt.Sprintf("workspace %s no longer exists", dir)}}, nil
 	}
-	r, err := openRepo(ctx, dir)
+	var r repo
+	err := ErrNotGitRepo
+	if !owned || hasGitDir(dir) {
+		r, err = openRepo(ctx, dir)
+	}
 	if errors.Is(err, ErrGitMissing) {
 		err = ErrNotGitRepo // what withoutGit does: archive troupe's workspace, keep a user's
 	}
@@ -128,4 +137,10 @@ func isTop(r repo, dir string) bool {
 	}
 	t, err := resolve(r.top)
 	return err == nil && t == d
+}
+
+// hasGitDir reports whether dir has a .git entry (a directory, or a file for a worktree).
+func hasGitDir(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, ".git"))
+	return err == nil
 }
