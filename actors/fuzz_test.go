@@ -186,7 +186,7 @@ func checkHeld(t *testing.T, when string, got, want map[string]json.RawMessage) 
 		held = 2
 	}
 	if held > fuzzStateLimit {
-		t.Fatalf("%s: the session holds a state of %d bytes, over the limit of %d: %v", when, held, fuzzStateLimit, got)
+		t.Fatalf("%s: the session holds a state of %d bytes, over the limit of %d (%d as compact JSON)", when, held, fuzzStateLimit, jsonSize(got))
 	}
 }
 

@@ -106,6 +106,9 @@ func (o *Options) defaults() {
 	}
 }
 
+// MaxIdleTimeoutSeconds bounds a session's idle timeout (ten years), well inside time.Duration.
+const MaxIdleTimeoutSeconds = 10 * 365 * 24 * 3600
+
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // ValidID reports whether id is a valid session id or child name (DESIGN §7).

@@ -218,6 +218,11 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 			"session %q already exists; choose another session_id, or omit it to get a generated one", id)})
 		return
 	}
+	if msg.IdleTimeoutSeconds < 0 || msg.IdleTimeoutSeconds > MaxIdleTimeoutSeconds {
+		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInvalidArgument,
+			"idle_timeout_seconds must be between 1 and %d (ten years), got %d", MaxIdleTimeoutSeconds, msg.IdleTimeoutSeconds)})
+		return
+	}
 	if len(o.sessions) >= o.opts.MaxSessions {
 		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeLimitExceeded,
 			"the limit of %d concurrent sessions is reached; delete a session you no longer need (delete_session) or raise TROUPE_MAX_SESSIONS", o.opts.MaxSessions)})

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -188,6 +189,9 @@ func (s *sessionActor) create(ctx actor.Context, msg *messages.CreateSession) {
 		ctx.Send(ctx.Parent(), &sessionCreateFailed{id: s.rec.ID})
 		s.windDown(ctx, "could not be created")
 	}
+	for k, v := range s.rec.State {
+		s.rec.State[k] = compactJSON(v)
+	}
 	if size := stateSize(s.rec.State); size > s.opts.MaxStateBytes {
 		fail(messages.Errorf(messages.CodeTooLarge, "state is %d bytes, over the limit of %d bytes per session; keep large data in the workspace and put its path in the state", size, s.opts.MaxStateBytes))
 		return
@@ -232,7 +236,9 @@ func (s *sessionActor) updateState(ctx actor.Context, msg *messages.UpdateSessio
 	for _, k := range msg.Unset {
 		delete(next, k)
 	}
-	maps.Copy(next, msg.Set)
+	for k, v := range msg.Set {
+		next[k] = compactJSON(v)
+	}
 	if size := stateSize(next); size > s.opts.MaxStateBytes {
 		reply(messages.Errorf(messages.CodeTooLarge, "the new state would be %d bytes, over the limit of %d bytes per session; nothing was changed. Keep large data in the workspace and put its path in the state", size, s.opts.MaxStateBytes))
 		return
@@ -246,6 +252,16 @@ func (s *sessionActor) updateState(ctx actor.Context, msg *messages.UpdateSessio
 		return
 	}
 	reply(nil)
+}
+
+// compactJSON returns v without insignificant whitespace, so that the size limit measures what
+// is stored; a value that is not valid JSON is kept as it is (json.Marshal refuses it later).
+func compactJSON(v json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, v); err != nil {
+		return v
+	}
+	return b.Bytes()
 }
 
 func stateSize(state map[string]json.RawMessage) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -19,6 +20,9 @@ type sessionBrowser struct {
 	ctx     browser.Context
 	opening bool
 	waiters []func(ctx actor.Context, bc browser.Context, err *messages.Error)
+	// stopped is set when the session actor has stopped: a context that finishes opening
+	// after that is closed at once, since no actor is left to receive it.
+	stopped atomic.Bool
 }
 
 // Internal messages of the session's browser work.
@@ -70,6 +74,7 @@ func (s *sessionActor) withContext(ctx actor.Context, fn func(ctx actor.Context,
 		s.log.Warn().Msg("browser context lost; opening a new one with the session's cookies")
 	}
 	drv, id, timeout, root, self := s.opts.Browser, s.rec.ID, s.opts.PageTimeout, ctx.ActorSystem().Root, ctx.Self()
+	stopped := &b.stopped
 	go func() {
 		if old != nil {
 			_ = old.Close()
@@ -77,6 +82,10 @@ func (s *sessionActor) withContext(ctx actor.Context, fn func(ctx actor.Context,
 		octx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		bc, err := drv.OpenContext(octx, id, cookies)
+		if err == nil && stopped.Load() {
+			_ = bc.Close()
+			return
+		}
 		root.Send(self, &contextOpened{bc: bc, err: err, replaced: old != nil})
 	}()
 }
@@ -109,9 +118,12 @@ func (s *sessionActor) onContextOpened(ctx actor.Context, msg *contextOpened) {
 // the actor has stopped, closes a context that finished opening after the session was gone,
 // and still answers the browser calls that were under way then.
 func (s *sessionActor) releaseBrowser(ctx actor.Context, msg any) {
-	if _, stopped := msg.(*actor.Stopped); stopped && s.browser.ctx != nil {
-		_ = s.browser.ctx.Close()
-		s.browser.ctx = nil
+	if _, stopped := msg.(*actor.Stopped); stopped {
+		s.browser.stopped.Store(true)
+		if s.browser.ctx != nil {
+			_ = s.browser.ctx.Close()
+			s.browser.ctx = nil
+		}
 	}
 	if s.gone == "" {
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -23,11 +24,90 @@ func decodeArgs(req mcp.CallToolRequest, dst any) *messages.Error {
 	if string(raw) == "null" {
 		raw = []byte("{}")
 	}
+	// encoding/json matches names case-insensitively ("Name" for "name", even "ſession_id"):
+	// names are checked exactly first, so that an argument the schema does not declare is refused.
+	if err := checkNames(raw, reflect.TypeOf(dst), ""); err != nil {
+		return messages.Errorf(messages.CodeInvalidArgument, "%s; see the tool's input schema (tools/list)", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return messages.Errorf(messages.CodeInvalidArgument, "%s; see the tool's input schema (tools/list)", describeDecodeError(err))
 	}
+	return nil
+}
+
+// checkNames refuses object keys that are not exactly a json name of the struct t decodes into,
+// at every depth where the value decodes into a struct. Values of other shapes are left to the
+// decoder, which reports wrong types.
+func checkNames(raw []byte, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil
+		}
+		fields := jsonFields(t)
+		for k, v := range obj {
+			ft, ok := fields[k]
+			if !ok {
+				return fmt.Errorf("unknown argument %q", path+k)
+			}
+			if err := checkNames(v, ft, path+k+"."); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil
+		}
+		for i, v := range items {
+			if err := checkNames(v, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// jsonFields maps the json names of a struct's fields to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := make(map[string]reflect.Type, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// UnmarshalJSON keeps each value compact, so that a size limit measures what is stored.
+func (o *rawObject) UnmarshalJSON(data []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return err
+	}
+	for k, v := range m {
+		var b bytes.Buffer
+		if err := json.Compact(&b, v); err != nil {
+			return err
+		}
+		m[k] = b.Bytes()
+	}
+	*o = m
 	return nil
 }
 

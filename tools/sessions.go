@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/troupe-dev/troupe/actors"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -77,8 +78,8 @@ func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 	if e := decodeArgs(req, &a); e != nil {
 		return toolError(e), nil
 	}
-	if a.IdleTimeoutSeconds < 0 {
-		return toolError(messages.Errorf(messages.CodeInvalidArgument, "idle_timeout_seconds must be positive, got %d", a.IdleTimeoutSeconds)), nil
+	if a.IdleTimeoutSeconds < 0 || a.IdleTimeoutSeconds > actors.MaxIdleTimeoutSeconds {
+		return toolError(messages.Errorf(messages.CodeInvalidArgument, "idle_timeout_seconds must be between 1 and %d (ten years), got %d", actors.MaxIdleTimeoutSeconds, a.IdleTimeoutSeconds)), nil
 	}
 	if a.URL != "" {
 		if e := d.checkURL("url", a.URL); e != nil {

@@ -53,12 +53,21 @@ type Seconds time.Duration
 // D returns the duration.
 func (s Seconds) D() time.Duration { return time.Duration(s) }
 
+// maxSeconds bounds every duration setting (a hundred years), well inside time.Duration.
+const maxSeconds = 100 * 365 * 24 * 3600
+
 // UnmarshalTOML accepts an integer or float number of seconds, or a Go duration string ("90s").
 func (s *Seconds) UnmarshalTOML(v any) error {
 	switch x := v.(type) {
 	case int64:
+		if x <= 0 || x > maxSeconds {
+			return fmt.Errorf("%d: want a positive number of seconds up to %d", x, maxSeconds)
+		}
 		*s = Seconds(time.Duration(x) * time.Second)
 	case float64:
+		if !(x > 0 && x <= maxSeconds) {
+			return fmt.Errorf("%v: want a positive number of seconds up to %d", x, maxSeconds)
+		}
 		*s = Seconds(time.Duration(x * float64(time.Second)))
 	case string:
 		d, err := parseSeconds(x)
@@ -74,13 +83,13 @@ func (s *Seconds) UnmarshalTOML(v any) error {
 
 func parseSeconds(v string) (time.Duration, error) {
 	if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-		if f <= 0 {
-			return 0, fmt.Errorf("%q: want a positive number of seconds", v)
+		if !(f > 0 && f <= maxSeconds) {
+			return 0, fmt.Errorf("%q: want a positive number of seconds up to %d", v, maxSeconds)
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(v))
-	if err != nil || d <= 0 {
+	if err != nil || d <= 0 || d > maxSeconds*time.Second {
 		return 0, fmt.Errorf("%q: want a positive number of seconds (e.g. 3600) or a duration (e.g. 1h)", v)
 	}
 	return d, nil
@@ -243,13 +252,20 @@ func (c *Config) Validate() error {
 	if c.MaxChildren <= 0 {
 		errs = append(errs, errors.New("max_children must be positive"))
 	}
-	if c.MaxStateBytes <= 0 {
-		errs = append(errs, errors.New("max_state_bytes must be positive"))
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"max_state_bytes", c.MaxStateBytes}, {"page_content_max_bytes", c.PageContentMax},
+		{"agent_output_bytes", c.AgentOutputBytes}, {"max_message_bytes", c.MaxMessageBytes}} {
+		if n.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be a positive number of bytes, got %d", n.name, n.v))
+		}
 	}
 	for _, d := range []struct {
 		name string
 		v    Seconds
-	}{{"session_timeout", c.SessionTimeout}, {"cleanup_interval", c.CleanupInterval}, {"call_timeout", c.CallTimeout}, {"navigation_timeout", c.NavTimeout}, {"snapshot_retention", c.SnapshotRetention}} {
+	}{{"session_timeout", c.SessionTimeout}, {"cleanup_interval", c.CleanupInterval}, {"call_timeout", c.CallTimeout},
+		{"navigation_timeout", c.NavTimeout}, {"snapshot_retention", c.SnapshotRetention}, {"agent_stop_grace", c.AgentStopGrace}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be a positive number of seconds", d.name))
 		}
@@ -257,7 +273,7 @@ func (c *Config) Validate() error {
 	switch strings.ToLower(c.LogLevel) {
 	case "trace", "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Errorf("log level %q: want trace, debug, info, warn or error", c.LogLevel))
+		errs = append(errs, fmt.Errorf("log_level %q: want trace, debug, info, warn or error", c.LogLevel))
 	}
 	if c.WorkspaceRoot != "" && !filepath.IsAbs(c.WorkspaceRoot) {
 		errs = append(errs, fmt.Errorf("workspace_root %q must be an absolute path", c.WorkspaceRoot))

@@ -63,7 +63,7 @@ func TestLoadRefusesBadInputWithTheFix(t *testing.T) {
 		{"preset without command", "[presets.x]\nmode = \"interactive\"\n", nil, `preset "x": command is empty`},
 		{"bad restart", "[presets.x]\ncommand = \"sh\"\nrestart = \"sometimes\"\n", nil, "restart"},
 		{"relative workspace root", "workspace_root = \"work\"\n", nil, "absolute path"},
-		{"bad log level", "log_level = \"loud\"\n", nil, "log level"},
+		{"bad log level", "log_level = \"loud\"\n", nil, "log_level"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

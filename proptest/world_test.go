@@ -1,0 +1,230 @@
+package proptest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"pgregory.net/rapid"
+
+	"github.com/troupe-dev/troupe/actors"
+	"github.com/troupe-dev/troupe/audit"
+	"github.com/troupe-dev/troupe/internal/browser"
+	"github.com/troupe-dev/troupe/internal/process"
+	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/messages"
+	"github.com/troupe-dev/troupe/tools"
+)
+
+// Commands of the fake agents: "cat" echoes (interactive); "slow" runs until the test
+// finishes it, so that a per-message agent stays busy.
+var (
+	catSpec  = messages.AgentSpec{Command: "cat", Mode: interactive, Restart: "never"}
+	slowSpec = messages.AgentSpec{Command: "slow", Mode: perMessage, Restart: "never"}
+)
+
+// settleTimeout bounds the wait for asynchronous work (children starting, expiries) to finish;
+// it only turns a hang into a failure, nothing is timed.
+const settleTimeout = 20 * time.Second
+
+// clock is the injected clock: it moves only when the model says so.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// world is the real tree under test with its fakes, kept across restarts.
+type world struct {
+	dir     string
+	clock   *clock
+	store   *store.Memory
+	procs   *process.Fake
+	browser *browser.Fake
+	log     *audit.Log
+	opts    actors.Options
+	sys     *actors.System
+	m       *model
+	// lastSeq is the audit seq of the last step marker: the events after it are the current
+	// action's.
+	lastSeq uint64
+	step    int
+	action  string
+	done    bool
+}
+
+func newWorld(t *rapid.T) *world {
+	dir, err := os.MkdirTemp("", "troupe-proptest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{dir: dir, clock: &clock{now: time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)},
+		store: store.NewMemory(), procs: process.NewFake(), browser: browser.NewFake(browser.Policy{})}
+	w.m = newModel(w.clock.Now())
+	w.procs.Behave("slow", process.FakeBehavior{Linger: true, Silent: true})
+	w.log, err = audit.Open(dir, audit.Options{Now: w.clock.Now, RecordDelay: time.Millisecond})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		t.Fatal(err)
+	}
+	w.opts = actors.Options{Store: w.store, Logger: zerolog.Nop(), Clock: w.clock,
+		MaxSessions: maxSessions, MaxChildren: maxChildren, MaxStateBytes: maxStateBytes,
+		IdleTimeout: idleTimeout, SnapshotRetention: retention,
+		Events:    tools.EventSink{Log: w.log},
+		Processes: w.procs, Browser: w.browser, DataDir: dir,
+		AgentStopGrace: 10 * time.Millisecond, RestartBackoff: time.Millisecond,
+		PageTimeout: 10 * time.Second, PageCloseTimeout: 5 * time.Second}
+	t.Cleanup(func() {
+		w.teardown()
+		_ = os.RemoveAll(dir)
+	})
+	w.start(t)
+	w.marker(t, "start")
+	return w
+}
+
+func (w *world) start(t *rapid.T) {
+	sys, err := actors.Start(w.opts)
+	if err != nil {
+		t.Fatalf("actors.Start: %v", err)
+	}
+	w.sys = sys
+}
+
+func (w *world) shutdown() error {
+	if w.sys == nil {
+		return nil
+	}
+	err := w.sys.Shutdown(context.Background())
+	w.sys = nil
+	return err
+}
+
+// teardown releases everything but the files: processes that would never stop are killed
+// first, so that no goroutine waits for them. It runs once, at the end of a run (before the
+// closed audit log is checked) or after a failure.
+func (w *world) teardown() {
+	if w.done {
+		return
+	}
+	w.done = true
+	for _, p := range w.procs.Running() {
+		p.Die("SIGKILL")
+	}
+	_ = w.shutdown()
+	for _, p := range w.procs.Running() {
+		p.Die("SIGKILL")
+	}
+	_ = w.log.Close()
+	_ = w.browser.Close()
+}
+
+// ask sends msg to the tree and returns the reply.
+func (w *world) ask(t *rapid.T, msg any) any {
+	t.Helper()
+	res, err := w.sys.Request(context.Background(), msg, settleTimeout)
+	if err != nil {
+		t.Fatalf("step %d (%s): Request(%T): %v", w.step, w.action, msg, err)
+	}
+	if e, ok := res.(*messages.Error); ok {
+		t.Fatalf("step %d (%s): Request(%T) answered a bare error: %v", w.step, w.action, msg, e)
+	}
+	return res
+}
+
+func (w *world) get(t *rapid.T, id string) *messages.SessionResult {
+	t.Helper()
+	return w.ask(t, &messages.GetSession{SessionID: id}).(*messages.SessionResult)
+}
+
+func (w *world) list(t *rapid.T) []messages.SessionSummary {
+	t.Helper()
+	r := w.ask(t, &messages.ListSessions{}).(*messages.ListSessionsResult)
+	if r.Err != nil {
+		t.Fatalf("list_sessions: %v", r.Err)
+	}
+	return r.Sessions
+}
+
+// poll asks cond again until it holds; describe says what was last seen when it never does.
+// Each try is a round trip through the tree, so the tree makes progress in between.
+func (w *world) poll(t *rapid.T, what string, cond func() bool, describe func() string) {
+	t.Helper()
+	deadline := time.Now().Add(settleTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("step %d (%s): %s never happened: %s", w.step, w.action, what, describe())
+		}
+		runtime.Gosched()
+	}
+}
+
+// process finds the fake process with pid.
+func (w *world) process(t *rapid.T, pid int) *process.FakeProcess {
+	t.Helper()
+	for _, p := range w.procs.Processes() {
+		if p.PID() == pid {
+			return p
+		}
+	}
+	t.Fatalf("step %d (%s): no fake process has pid %d", w.step, w.action, pid)
+	return nil
+}
+
+// childInfo is what get_session shows of one child of a live session.
+func (w *world) childInfo(t *rapid.T, sessionID, name string) messages.ChildInfo {
+	t.Helper()
+	r := w.get(t, sessionID)
+	if r.Err != nil {
+		t.Fatalf("step %d (%s): get_session %s: %v", w.step, w.action, sessionID, r.Err)
+	}
+	for _, c := range r.Session.Children {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("step %d (%s): session %s has no child %s: %+v", w.step, w.action, sessionID, name, r.Session.Children)
+	return messages.ChildInfo{}
+}
+
+func wantCode(t *rapid.T, w *world, what string, err *messages.Error, want messages.Code) {
+	t.Helper()
+	var got messages.Code
+	if err != nil {
+		got = err.Code
+	}
+	if got != want {
+		msg := ""
+		if err != nil {
+			msg = err.Message
+		}
+		t.Fatalf("step %d (%s): %s: code %q (%s), want %q", w.step, w.action, what, got, msg, orOK(want))
+	}
+}
+
+func orOK(c messages.Code) string {
+	if c == "" {
+		return "ok"
+	}
+	return string(c)
+}
+
+func (w *world) fatalf(t *rapid.T, format string, args ...any) {
+	t.Helper()
+	t.Fatalf("step %d (%s): %s", w.step, w.action, fmt.Sprintf(format, args...))
+}
