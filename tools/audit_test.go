@@ -54,19 +54,7 @@ func auditedClient(t *testing.T, dir string, failSync *atomic.Bool) (*client.Cli
 	}
 	srv := NewServer(Deps{Actors: sys, Timeout: 5 * time.Second, Logger: zerolog.Nop(), Audit: log, Transport: "test",
 		Presets: config.BuiltinPresets()}, "test")
-	c, err := client.NewInProcessClient(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "audit-test-client", Version: "9.9"}
-	if _, err := c.Initialize(context.Background(), init); err != nil {
-		t.Fatal(err)
-	}
+	c := connect(t, srv, "audit-test-client")
 	t.Cleanup(func() {
 		c.Close()
 		sys.Shutdown(context.Background())

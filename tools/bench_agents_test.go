@@ -35,19 +35,7 @@ func benchClient(b *testing.B, maxChildren int) *client.Client {
 	}
 	b.Cleanup(func() { sys.Shutdown(context.Background()) })
 	srv := NewServer(Deps{Actors: sys, Timeout: 30 * time.Second, Logger: zerolog.Nop(), Presets: config.BuiltinPresets()}, "bench")
-	c, err := client.NewInProcessClient(srv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	if _, err := c.Initialize(context.Background(), init); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close() })
+	c := connect(b, srv, "test")
 	return c
 }
 

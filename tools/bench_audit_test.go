@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/rs/zerolog"
 
 	"github.com/troupe-dev/troupe/actors"
@@ -39,19 +38,7 @@ func mutationClient(b *testing.B, withAudit bool) *client.Client {
 	}
 	b.Cleanup(func() { sys.Shutdown(context.Background()) })
 	d.Actors = sys
-	c, err := client.NewInProcessClient(NewServer(d, "bench"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	if _, err := c.Initialize(context.Background(), init); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close() })
+	c := connect(b, NewServer(d, "bench"), "test")
 	callB(b, c, "create_session", map[string]any{"session_id": "a"})
 	return c
 }

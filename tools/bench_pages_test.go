@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/rs/zerolog"
 
 	"github.com/troupe-dev/troupe/actors"
@@ -43,19 +41,7 @@ func pageBenchClient(b *testing.B) (*client.Client, string) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { sys.Shutdown(context.Background()) })
-	c, err := client.NewInProcessClient(NewServer(Deps{Actors: sys, Timeout: 30 * time.Second, Logger: zerolog.Nop()}, "bench"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	if _, err := c.Initialize(context.Background(), init); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close() })
+	c := connect(b, NewServer(Deps{Actors: sys, Timeout: 30 * time.Second, Logger: zerolog.Nop()}, "bench"), "test")
 	return c, dir
 }
 
@@ -136,47 +122,12 @@ func chromiumPID(b *testing.B, dir string) int {
 	return 0
 }
 
-// treePSS sums Pss (kB) from smaps_rollup over root and its descendants.
-func treePSS(b *testing.B, root int) int {
-	children := map[int][]int{}
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, f := range stats {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid …: comm may hold spaces, so split after the last ')'.
-		s := string(data)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		pid, _ := strconv.Atoi(strings.Fields(s)[0])
-		if len(fields) > 1 {
-			ppid, _ := strconv.Atoi(fields[1])
-			children[ppid] = append(children[ppid], pid)
-		}
+// treePSS is bench.TreePSSKB, failing the benchmark when nothing could be read.
+func treePSS(tb testing.TB, root int) int {
+	tb.Helper()
+	kb := bench.TreePSSKB(root)
+	if kb == 0 {
+		tb.Fatalf("no Pss read for chromium %d", root)
 	}
-	total := 0
-	for queue := []int{root}; len(queue) > 0; queue = queue[1:] {
-		total += pssKB(queue[0])
-		queue = append(queue, children[queue[0]]...)
-	}
-	if total == 0 {
-		b.Fatalf("no Pss read for chromium %d", root)
-	}
-	return total
-}
-
-func pssKB(pid int) int {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "Pss:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			return kb
-		}
-	}
-	return 0
+	return kb
 }

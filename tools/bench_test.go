@@ -34,19 +34,7 @@ func BenchmarkMutations16Clients(b *testing.B) {
 	const clients, perClient = 16, 250
 	cs := make([]*client.Client, clients)
 	for i := range cs {
-		c, err := client.NewInProcessClient(srv)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := c.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		init := mcp.InitializeRequest{}
-		init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-		if _, err := c.Initialize(context.Background(), init); err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
+		c := connect(b, srv, "test")
 		cs[i] = c
 		callB(b, c, "create_session", map[string]any{"session_id": fmt.Sprintf("m%02d", i)})
 	}

@@ -2,10 +2,11 @@ package tools
 
 import (
 	"fmt"
-	"github.com/troupe-dev/troupe/actors"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/troupe-dev/troupe/actors"
 )
 
 func TestSessionToolsHappyPath(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
@@ -31,20 +32,7 @@ func newClient(t *testing.T, mod func(*actors.Options)) *client.Client {
 		t.Fatal(err)
 	}
 	srv := NewServer(Deps{Actors: sys, Timeout: 5 * time.Second, Logger: zerolog.Nop()}, "test")
-	c, err := client.NewInProcessClient(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "tools-test", Version: "1"}
-	if _, err := c.Initialize(ctx, init); err != nil {
-		t.Fatal(err)
-	}
+	c := connect(t, srv, "tools-test")
 	t.Cleanup(func() {
 		_ = c.Close()
 		_ = sys.Shutdown(context.Background())
@@ -112,4 +100,24 @@ func mustFail(t *testing.T, r *mcp.CallToolResult, wantInMessage ...string) {
 			t.Fatalf("error %q does not mention %q", text(r), w)
 		}
 	}
+}
+
+// connect starts an initialized in-process MCP client on srv, closed when the test ends.
+func connect(tb testing.TB, srv *server.MCPServer, clientName string) *client.Client {
+	tb.Helper()
+	c, err := client.NewInProcessClient(srv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: clientName, Version: "9.9"}
+	if _, err := c.Initialize(context.Background(), init); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
 }

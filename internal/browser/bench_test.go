@@ -1,12 +1,8 @@
 package browser
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -92,51 +88,12 @@ func BenchmarkSessionContextMemory(b *testing.B) {
 	bench.ReportRounded("session_context_mb", float64(after-before)/n/1024, 1, "MB")
 }
 
-// treePSS sums Pss (kB) from smaps_rollup over pid and its descendants.
+// treePSS is bench.TreePSSKB, failing the benchmark when nothing could be read.
 func treePSS(tb testing.TB, root int) int {
 	tb.Helper()
-	children := map[int][]int{}
-	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, f := range procs {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid …: comm may hold spaces, so split after the last ')'.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		fields := strings.Fields(s[i+1:])
-		pid, _ := strconv.Atoi(strings.Fields(s)[0])
-		if len(fields) > 1 {
-			ppid, _ := strconv.Atoi(fields[1])
-			children[ppid] = append(children[ppid], pid)
-		}
-	}
-	total := 0
-	queue := []int{root}
-	for len(queue) > 0 {
-		pid := queue[0]
-		queue = append(queue[1:], children[pid]...)
-		total += pss(pid)
-	}
-	if total == 0 {
+	kb := bench.TreePSSKB(root)
+	if kb == 0 {
 		tb.Fatalf("no Pss read for chromium %d", root)
 	}
-	return total
-}
-
-func pss(pid int) int {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "Pss:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			return kb
-		}
-	}
-	return 0
+	return kb
 }
