@@ -258,3 +258,58 @@ func TestDeletePreservesUncommittedWorkInAUsersRepository(t *testing.T) {
 		t.Fatal("a user's workspace lost a file")
 	}
 }
+
+func TestDeleteMixedChildrenNewestFirstAndRestoreOldestFirst(t *testing.T) {
+	h, fake := pageHarness(t, nil)
+	h.mustCreate("m")
+	h.mustAgent("m", "a1", catSpec)
+	h.mustPage("m", "p1", homeURL)
+	h.mustAgent("m", "a2", catSpec)
+	h.mustPage("m", "p2", loginURL)
+	res := h.del(&messages.DeleteSession{SessionID: "m"})
+	if res.Err != nil || strings.Join(res.Stopped, " ") != "m/p2 m/a2 m/p1 m/a1" {
+		t.Fatalf("delete = %+v, want pages and agents stopped newest first", res)
+	}
+	if n := fake.Pages(); n != 0 {
+		t.Fatalf("%d tabs left open after the delete", n)
+	}
+	r := h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}).(*messages.SessionResult)
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	var kids []messages.ChildInfo
+	waitFor(t, func() bool {
+		kids = h.get("m").Session.Children
+		for _, k := range kids {
+			if k.Status != messages.AgentRunning && k.Status != messages.PageOpen {
+				return false
+			}
+		}
+		return len(kids) == 4
+	}, func() string { return fmt.Sprintf("%+v", kids) })
+	var order []string
+	for _, k := range kids {
+		order = append(order, k.ID)
+	}
+	if strings.Join(order, " ") != "m/a1 m/p1 m/a2 m/p2" || kids[3].URL != loginURL {
+		t.Fatalf("restored children = %v (%+v), want the creation order with pages at their URLs", order, kids[3])
+	}
+}
+
+func TestRollbackBringsPagesBack(t *testing.T) {
+	h, _ := pageHarness(t, nil)
+	h.procs.Behave("stuck", process.FakeBehavior{Stop: process.StopNever})
+	h.mustCreate("r")
+	h.mustAgent("r", "stuck", messages.AgentSpec{Command: "stuck", Mode: "interactive", Restart: "never"})
+	h.mustPage("r", "p", loginURL)
+	res := h.del(&messages.DeleteSession{SessionID: "r"})
+	wantCode(t, res.Err, messages.CodeRolledBack)
+	var kids []messages.ChildInfo
+	waitFor(t, func() bool {
+		kids = h.get("r").Session.Children
+		return len(kids) == 2 && kids[1].ID == "r/p" && kids[1].Status == messages.PageOpen && kids[1].URL == loginURL
+	}, func() string { return fmt.Sprintf("%+v", kids) })
+	for _, p := range h.procs.Running() {
+		p.Die("SIGKILL")
+	}
+}

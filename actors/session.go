@@ -155,28 +155,8 @@ func (s *sessionActor) started(ctx actor.Context) {
 		return
 	}
 	for _, spec := range s.rec.Children {
-		c := &child{spec: spec}
-		switch spec.Kind {
-		case "agent":
-			as, err := decodeAgentSpec(spec)
-			if err != nil {
-				s.log.Error().Err(err).Msg("the agent is dropped")
-				continue
-			}
-			if err := s.startAgentChild(ctx, c, as.Agent, s.start); err != nil {
-				s.log.Error().Err(err).Str("child", spec.ID).Msg("recover agent")
-			}
-		case "page":
-			var ps pageChildSpec
-			if err := json.Unmarshal(spec.Spec, &ps); err != nil {
-				s.log.Error().Err(err).Str("child", spec.ID).Msg("unreadable page spec; the page is dropped")
-				continue
-			}
-			if err := s.startPageChild(ctx, c, ps); err != nil {
-				s.log.Error().Err(err).Str("child", spec.ID).Msg("recover page")
-			}
-		default:
-			s.log.Warn().Str("child", spec.ID).Str("kind", spec.Kind).Msg("child kind not supported by this build; kept in the record")
+		if err := s.recreateChild(ctx, spec, s.start); err != nil {
+			s.log.Error().Err(err).Str("child", spec.ID).Msg("this child could not be brought back and is dropped")
 		}
 	}
 }

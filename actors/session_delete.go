@@ -192,7 +192,7 @@ func (s *sessionActor) rollback(ctx actor.Context, failed *child, cause error) {
 		if spec == nil {
 			continue
 		}
-		if err := s.recreateChild(ctx, *spec); err != nil {
+		if err := s.recreateChild(ctx, *spec, startReopen); err != nil {
 			s.log.Error().Err(err).Str("child", spec.ID).Msg("rollback: re-create child")
 			continue
 		}
@@ -234,8 +234,9 @@ func specByID(specs []store.ChildSpec, id string) *store.ChildSpec {
 	return nil
 }
 
-// recreateChild starts a child again from its spec (rollback, restore).
-func (s *sessionActor) recreateChild(ctx actor.Context, spec store.ChildSpec) error {
+// recreateChild starts a child again from its spec: after a server restart, a rollback or a
+// restore. Pages re-open at their last URL; agents reopen their log.
+func (s *sessionActor) recreateChild(ctx actor.Context, spec store.ChildSpec, mode startMode) error {
 	c := &child{spec: spec}
 	switch spec.Kind {
 	case "agent":
@@ -243,7 +244,13 @@ func (s *sessionActor) recreateChild(ctx actor.Context, spec store.ChildSpec) er
 		if err != nil {
 			return err
 		}
-		return s.startAgentChild(ctx, c, as.Agent, startReopen)
+		return s.startAgentChild(ctx, c, as.Agent, mode)
+	case "page":
+		var ps pageChildSpec
+		if err := json.Unmarshal(spec.Spec, &ps); err != nil {
+			return fmt.Errorf("page %s: unreadable spec: %w", spec.ID, err)
+		}
+		return s.startPageChild(ctx, c, ps)
 	default:
 		return fmt.Errorf("cannot re-create a child of kind %q", spec.Kind)
 	}
