@@ -3,6 +3,7 @@ package actors
 import (
 	"crypto/rand"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -52,6 +53,10 @@ type Options struct {
 	RestartBackoff time.Duration
 	// AgentQueueLimit bounds the messages waiting for a per-message agent (default 16).
 	AgentQueueLimit int
+
+	// background counts goroutines actors start that must end before the store closes
+	// (resumed deletes, browser contexts being opened); System.Shutdown waits for them.
+	background *sync.WaitGroup
 
 	// Browser drives the sessions' browser contexts and pages; nil refuses pages with a clear error.
 	Browser browser.Driver

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -43,8 +42,6 @@ type orchestrator struct {
 	incarnations map[string]int
 	// stopping is set once shutdown began: sessions terminating then are expected.
 	stopping bool
-	// background counts goroutines the orchestrator started (resumed deletes); Shutdown waits.
-	background *sync.WaitGroup
 }
 
 type counters struct{ created, deleted, expired, restored, rollbacks int64 }
@@ -76,10 +73,9 @@ type (
 	ping              struct{}
 )
 
-func newOrchestrator(opts *Options, background *sync.WaitGroup) *orchestrator {
+func newOrchestrator(opts *Options) *orchestrator {
 	return &orchestrator{
 		opts:         opts,
-		background:   background,
 		log:          opts.Logger.With().Str("actor", "orchestrator").Logger(),
 		sessions:     make(map[string]*entry),
 		dirty:        make(map[string]time.Time),

@@ -60,9 +60,9 @@ func (o *orchestrator) resumeDelete(ctx actor.Context, rec store.SessionRecord) 
 	o.sessions[rec.ID] = &entry{name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt, lastActivity: rec.LastActivity,
 		idleTimeout: o.opts.IdleTimeout, status: messages.StatusDeleting}
 	root, self := ctx.ActorSystem().Root, ctx.Self()
-	o.background.Add(1)
+	o.opts.background.Add(1)
 	go func() {
-		defer o.background.Done()
+		defer o.opts.background.Done()
 		err := o.finishInterruptedDelete(rec)
 		root.Send(self, &deleteResumed{id: rec.ID, err: err})
 	}()

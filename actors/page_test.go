@@ -314,10 +314,11 @@ func TestRestartReopensPagesAtLastURLWithCookies(t *testing.T) {
 		t.Fatalf("stored cookies after set_cookies = %+v, want both saved before the answer", got)
 	}
 
-	h.restart()
+	h.stop()
 	if fake.Contexts() != 0 {
 		t.Fatalf("%d contexts left open by the stopped session", fake.Contexts())
 	}
+	h.start()
 	waitFor(t, func() bool { c, _ := h.child("s", "s/p"); return c.Status == messages.PageOpen && !c.Busy },
 		func() string { return fmt.Sprint(h.get("s").Session.Children) })
 	c, _ := h.child("s", "s/p")

@@ -165,8 +165,9 @@ func (s *sessionActor) started(ctx actor.Context) {
 // record, then the answer. On failure the orchestrator forgets it and the actor winds down.
 func (s *sessionActor) create(ctx actor.Context, msg *messages.CreateSession) {
 	fail := func(err *messages.Error) {
-		ctx.Respond(&messages.SessionResult{Err: err})
+		// The orchestrator forgets the id first, so that the caller may use it again at once.
 		ctx.Send(ctx.Parent(), &sessionCreateFailed{id: s.rec.ID})
+		ctx.Respond(&messages.SessionResult{Err: err})
 		s.windDown(ctx, "could not be created")
 	}
 	for k, v := range s.rec.State {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync/atomic"
+	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -20,9 +20,12 @@ type sessionBrowser struct {
 	ctx     browser.Context
 	opening bool
 	waiters []func(ctx actor.Context, bc browser.Context, err *messages.Error)
-	// stopped is set when the session actor has stopped: a context that finishes opening
-	// after that is closed at once, since no actor is left to receive it.
-	stopped atomic.Bool
+	// mu guards stopped and pending against the goroutine opening a context: a context that
+	// finishes opening after the session stopped is closed at once, and one whose message the
+	// stopped actor will never read is closed when it stops.
+	mu      sync.Mutex
+	stopped bool
+	pending browser.Context
 }
 
 // Internal messages of the session's browser work.
@@ -74,17 +77,25 @@ func (s *sessionActor) withContext(ctx actor.Context, fn func(ctx actor.Context,
 		s.log.Warn().Msg("browser context lost; opening a new one with the session's cookies")
 	}
 	drv, id, timeout, root, self := s.opts.Browser, s.rec.ID, s.opts.PageTimeout, ctx.ActorSystem().Root, ctx.Self()
-	stopped := &b.stopped
+	bg := s.opts.background
+	bg.Add(1)
 	go func() {
+		defer bg.Done()
 		if old != nil {
 			_ = old.Close()
 		}
 		octx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		bc, err := drv.OpenContext(octx, id, cookies)
-		if err == nil && stopped.Load() {
-			_ = bc.Close()
-			return
+		if err == nil {
+			b.mu.Lock()
+			if b.stopped {
+				b.mu.Unlock()
+				_ = bc.Close()
+				return
+			}
+			b.pending = bc
+			b.mu.Unlock()
 		}
 		root.Send(self, &contextOpened{bc: bc, err: err, replaced: old != nil})
 	}()
@@ -92,6 +103,9 @@ func (s *sessionActor) withContext(ctx actor.Context, fn func(ctx actor.Context,
 
 func (s *sessionActor) onContextOpened(ctx actor.Context, msg *contextOpened) {
 	b := &s.browser
+	b.mu.Lock()
+	b.pending = nil
+	b.mu.Unlock()
 	b.opening = false
 	waiters := b.waiters
 	b.waiters = nil
@@ -119,10 +133,18 @@ func (s *sessionActor) onContextOpened(ctx actor.Context, msg *contextOpened) {
 // and still answers the browser calls that were under way then.
 func (s *sessionActor) releaseBrowser(ctx actor.Context, msg any) {
 	if _, stopped := msg.(*actor.Stopped); stopped {
-		s.browser.stopped.Store(true)
-		if s.browser.ctx != nil {
-			_ = s.browser.ctx.Close()
-			s.browser.ctx = nil
+		b := &s.browser
+		b.mu.Lock()
+		b.stopped = true
+		pending := b.pending
+		b.pending = nil
+		b.mu.Unlock()
+		if pending != nil && pending != b.ctx {
+			_ = pending.Close()
+		}
+		if b.ctx != nil {
+			_ = b.ctx.Close()
+			b.ctx = nil
 		}
 	}
 	if s.gone == "" {

@@ -57,10 +57,11 @@ func (s *sessionActor) delete(ctx actor.Context, msg *messages.DeleteSession) {
 	res := &messages.DeleteSessionResult{SessionID: s.rec.ID, DryRun: msg.DryRun}
 	fail := func(err *messages.Error) {
 		res.Err = err
-		ctx.Respond(res)
+		// The orchestrator learns first, so that the caller's next call finds the session active.
 		if !msg.DryRun {
 			ctx.Send(ctx.Parent(), &deleteAborted{id: s.rec.ID})
 		}
+		ctx.Respond(res)
 	}
 	if s.deleting != nil {
 		fail(messages.Errorf(messages.CodeDeleting, "session %q is already being deleted", s.rec.ID))
@@ -328,8 +329,8 @@ func (s *sessionCore) event(action, target, outcome string, details map[string]a
 func (s *sessionActor) restored(ctx actor.Context) {
 	if err := s.persist(); err != nil {
 		s.log.Error().Err(err).Msg("persist restored session")
-		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "could not save the restored session %q: %v", s.rec.ID, err)})
 		ctx.Send(ctx.Parent(), &sessionCreateFailed{id: s.rec.ID, restore: true})
+		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "could not save the restored session %q: %v", s.rec.ID, err)})
 		s.windDown(ctx, "could not be restored")
 		return
 	}

@@ -40,7 +40,8 @@ func Start(opts Options) (*System, error) {
 	)
 	sys := actor.NewActorSystemWithConfig(cfg)
 	s := &System{sys: sys, opts: o}
-	props := actor.PropsFromProducer(func() actor.Actor { return newOrchestrator(o, &s.background) },
+	o.background = &s.background
+	props := actor.PropsFromProducer(func() actor.Actor { return newOrchestrator(o) },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(10, time.Minute, func(any) actor.Directive { return actor.ResumeDirective })))
 	pid, err := sys.Root.SpawnNamed(props, "orchestrator")
 	if err != nil {
