@@ -168,13 +168,20 @@ func changedFiles(ctx context.Context, r repo, base, tree string) (int, error) {
 	return bytes.Count(out, []byte{0}), nil
 }
 
-// copyFile copies src to dst (created 0600).
+// copyFile copies the index src to dst (created 0600) and gives the copy src's modification
+// time. Git decides whether an entry is "racily clean" (a file changed in the same second the
+// index was written, with the same size) by comparing with the index file's mtime: a copy with
+// a fresh mtime would make such a change look clean, and it would be left out of the commit.
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
@@ -183,5 +190,8 @@ func copyFile(src, dst string) error {
 		out.Close()
 		return err
 	}
-	return out.Close()
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Chtimes(dst, st.ModTime(), st.ModTime())
 }

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"fmt"
 	"errors"
 	"os"
 	"path/filepath"
@@ -268,6 +269,26 @@ func TestIsGitRepo(t *testing.T) {
 	} {
 		if got := IsGitRepo(ctxT(t), tc.dir); got != tc.want {
 			t.Errorf("IsGitRepo(%s) = %v, want %v", tc.dir, got, tc.want)
+		}
+	}
+}
+
+// TestPreserveSeesASameSizeChangeRightAfterTheIndex: a file changed in the same clock tick the
+// index was written, keeping its size, is "racily clean" to git; the temporary index must keep
+// git's means of telling (the index file's mtime), or the change is left out of the commit.
+func TestPreserveSeesASameSizeChangeRightAfterTheIndex(t *testing.T) {
+	dir := newRepo(t, map[string]string{"a.txt": "v0\n"})
+	for i := range 60 {
+		write(t, dir, "a.txt", fmt.Sprintf("a%d\n", i%10))
+		gitT(t, dir, "add", "a.txt") // the index now records a.txt as it is…
+		want := fmt.Sprintf("b%d", i%10)
+		write(t, dir, "a.txt", want+"\n") // …and it changes at once, same size
+		p, err := Preserve(ctxT(t), dir, "s", fmt.Sprintf("snap%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := gitT(t, dir, "show", p.Ref+":a.txt"); got != want {
+			t.Fatalf("run %d: preserved a.txt = %q, want %q", i, got, want)
 		}
 	}
 }
