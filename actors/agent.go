@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -192,6 +194,15 @@ func (a *agentActor) recoverPanic(ctx actor.Context) {
 func (a *agentActor) start(ctx actor.Context) *agentStarted {
 	path := agentLogPath(a.cfg.opts.DataDir, a.cfg.sessionID, a.cfg.name)
 	var err error
+	if a.cfg.mode == startFresh {
+		// A new agent under a name used before (an agent deleted, or a session deleted and its
+		// id used again) starts with empty output; the old log is kept beside, renamed.
+		if aside, moved, merr := moveAside(path, a.cfg.opts.Clock.Now()); merr != nil {
+			return &agentStarted{err: messages.Errorf(messages.CodeInternal, "agent %s: %v", a.id, merr)}
+		} else if moved {
+			a.log.Info().Str("old_log", aside).Msg("an earlier agent's output log of this name was moved aside")
+		}
+	}
 	if a.cfg.mode != startFresh {
 		a.out, err = process.ReopenOutput(path, a.cfg.opts.AgentOutputBytes)
 	} else {
@@ -378,3 +389,20 @@ func agentErrorReply(msg any, err *messages.Error) any {
 }
 
 func isStop(msg any) bool { _, ok := msg.(*stopChild); return ok }
+
+// moveAside renames an existing log at path to <name>.<time>.log beside it.
+func moveAside(path string, now time.Time) (string, bool, error) {
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return "", false, nil
+	}
+	base := strings.TrimSuffix(path, ".log")
+	for i := 0; ; i++ {
+		aside := fmt.Sprintf("%s.%s.log", base, now.UTC().Format("20060102T150405"))
+		if i > 0 {
+			aside = fmt.Sprintf("%s.%s-%d.log", base, now.UTC().Format("20060102T150405"), i)
+		}
+		if _, err := os.Lstat(aside); errors.Is(err, os.ErrNotExist) {
+			return aside, true, os.Rename(path, aside)
+		}
+	}
+}

@@ -255,15 +255,6 @@ func (a *agentActor) beginStop(ctx actor.Context, grace time.Duration) {
 		a.restartT()
 		a.restartT = nil
 	}
-	for _, q := range a.queue {
-		if q.waiter != nil {
-			a.dropWaiter(q.waiter)
-			out := a.output(q.waiter.after, 0)
-			out.Problem = "the agent was stopped before this message ran"
-			q.waiter.reply(out)
-		}
-	}
-	a.queue = nil
 	p := a.current()
 	if p == nil {
 		a.finishStop(ctx, nil)
@@ -288,13 +279,27 @@ func (a *agentActor) finishStop(ctx actor.Context, err error) {
 		exit = a.exit
 	}
 	if err != nil {
+		// The agent lives on: its queued messages still run, in order.
 		a.status = messages.AgentRunning
 		if a.run != nil {
 			a.status = messages.AgentBusy
 		}
-	} else {
-		a.status = messages.AgentExited
+		to := a.stopping
+		a.stopping = nil
+		a.nextRun(ctx)
+		ctx.Send(to, &childStopped{id: a.id, err: err})
+		return
 	}
+	a.status = messages.AgentExited
+	for _, q := range a.queue {
+		if q.waiter != nil {
+			a.dropWaiter(q.waiter)
+			out := a.output(q.waiter.after, 0)
+			out.Problem = "the agent was stopped before this message ran"
+			q.waiter.reply(out)
+		}
+	}
+	a.queue = nil
 	a.answerWaiters(ctx, true)
 	ctx.Send(a.stopping, &childStopped{id: a.id, err: err, exit: exit})
 	a.stopping = nil

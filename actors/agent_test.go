@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -199,5 +200,23 @@ func TestAgentBadInput(t *testing.T) {
 	wantCode(t, r.Err, messages.CodeInvalidArgument)
 	if kids := h2.get("t").Session.Children; len(kids) != 0 {
 		t.Fatalf("a failed create left children %+v", kids)
+	}
+}
+
+func TestAgentNameReusedStartsWithEmptyOutput(t *testing.T) {
+	h := newHarness(t, nil)
+	h.mustCreate("s")
+	h.mustAgent("s", "a", catSpec)
+	h.send("s/a", "first life", 5)
+	if d := h.ask(&messages.DeleteAgent{AgentID: "s/a"}).(*messages.DeleteAgentResult); d.Err != nil {
+		t.Fatal(d.Err)
+	}
+	h.mustAgent("s", "a", catSpec)
+	if out := h.read("s/a", 0, 0); len(out.Chunks) != 0 {
+		t.Fatalf("the new agent shows the old one's output: %q", joined(out))
+	}
+	old, _ := filepath.Glob(filepath.Join(h.opts.DataDir, "agents", "s", "a.*.log"))
+	if len(old) != 1 {
+		t.Fatalf("old logs kept beside: %v, want one", old)
 	}
 }

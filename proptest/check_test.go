@@ -6,14 +6,12 @@ import (
 	"maps"
 	"slices"
 
-	"pgregory.net/rapid"
-
 	"github.com/troupe-dev/troupe/messages"
 )
 
 // check is the invariant check, run after every action: the tree (its answers, the store, the
 // fake processes and pages, the audit log) equals the model.
-func (w *world) check(t *rapid.T) {
+func (w *world) check(t tb) {
 	infos := w.settle(t)
 	w.checkSessions(t, infos)
 	w.checkMetrics(t)
@@ -34,7 +32,7 @@ func transitional(c messages.ChildInfo) bool {
 
 // settle waits until no session is being deleted and no child is in transition, and returns
 // what get_session shows of every listed session.
-func (w *world) settle(t *rapid.T) map[string]*messages.SessionInfo {
+func (w *world) settle(t tb) map[string]*messages.SessionInfo {
 	var infos map[string]*messages.SessionInfo
 	w.poll(t, "a settled tree", func() bool {
 		infos = map[string]*messages.SessionInfo{}
@@ -56,10 +54,15 @@ func (w *world) settle(t *rapid.T) map[string]*messages.SessionInfo {
 	return infos
 }
 
-func (w *world) checkSessions(t *rapid.T, infos map[string]*messages.SessionInfo) {
+func (w *world) checkSessions(t tb, infos map[string]*messages.SessionInfo) {
 	ids := w.m.liveIDs()
 	if got := slices.Sorted(maps.Keys(infos)); !slices.Equal(got, ids) {
 		w.fatalf(t, "live sessions %v, want %v", got, ids)
+	}
+	for _, id := range sessionIDs {
+		if w.m.sessions[id] == nil {
+			wantCode(t, w, "get_session "+id, w.get(t, id).Err, w.m.unknown(id))
+		}
 	}
 	if len(infos) > maxSessions {
 		w.fatalf(t, "%d sessions, over the limit of %d", len(infos), maxSessions)
@@ -117,7 +120,7 @@ func describeModel(s *mSession) string {
 	return fmt.Sprint(out)
 }
 
-func (w *world) checkMetrics(t *rapid.T) {
+func (w *world) checkMetrics(t tb) {
 	r := w.ask(t, &messages.SessionMetrics{}).(*messages.SessionMetricsResult)
 	c := w.m.counters
 	agents, pages := 0, 0
@@ -136,7 +139,7 @@ func (w *world) checkMetrics(t *rapid.T) {
 
 // checkProcesses: every running fake process is a live child's (or an orphan the model
 // allows), each live child's process runs, and the browser has exactly the live pages open.
-func (w *world) checkProcesses(t *rapid.T, infos map[string]*messages.SessionInfo) {
+func (w *world) checkProcesses(t tb, infos map[string]*messages.SessionInfo) {
 	owner := map[int]string{}
 	for _, id := range w.m.liveIDs() {
 		for _, c := range infos[id].Children {
@@ -171,7 +174,7 @@ func (w *world) checkProcesses(t *rapid.T, infos map[string]*messages.SessionInf
 }
 
 // checkStore: the store holds exactly the live sessions, with their children in creation order.
-func (w *world) checkStore(t *rapid.T) {
+func (w *world) checkStore(t tb) {
 	recs, err := w.store.LoadSessions()
 	if err != nil {
 		w.fatalf(t, "LoadSessions: %v", err)
@@ -200,7 +203,7 @@ func (w *world) checkStore(t *rapid.T) {
 
 // checkSnapshots: the snapshots kept are the model's, each with the children the session had
 // when its delete began, in creation order.
-func (w *world) checkSnapshots(t *rapid.T) {
+func (w *world) checkSnapshots(t tb) {
 	r := w.ask(t, &messages.ListSnapshots{}).(*messages.ListSnapshotsResult)
 	if r.Err != nil {
 		w.fatalf(t, "list_snapshots: %v", r.Err)

@@ -19,7 +19,9 @@ func lifecycle(t *rapid.T) {
 // longer; failures are saved under testdata/rapid/TestLifecycle and replayed with
 // -rapid.failfile.
 func TestLifecycle(t *testing.T) {
+	resetOutcomes()
 	rapid.Check(t, lifecycle)
+	checkOutcomes(t)
 }
 
 // FuzzLifecycle lets the fuzzer drive the same state machine (make fuzz).

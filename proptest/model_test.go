@@ -15,7 +15,7 @@ var (
 	sessionIDs  = []string{"s1", "s2", "s3", "s4", "s5"}
 	childNames  = []string{"c1", "c2", "c3", "c4"}
 	stateKeys   = []string{"k1", "k2", "k3"}
-	stateValues = []string{`1`, `"v"`, `"a-rather-longer-value"`}
+	stateValues = []string{`1`, `"v"`, `"a-value-of-thirty-characters"`}
 	// advances are the clock steps of "expire": below, between and above the idle timeouts.
 	advances = []time.Duration{5 * time.Minute, 15 * time.Minute, 2 * time.Hour}
 )

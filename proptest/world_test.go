@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime"
 	"sync"
 	"time"
@@ -30,6 +31,16 @@ var (
 // settleTimeout bounds the wait for asynchronous work (children starting, expiries) to finish;
 // it only turns a hang into a failure, nothing is timed.
 const settleTimeout = 20 * time.Second
+
+// tb is what the world needs of a test: *rapid.T in the state machine, *testing.T in the
+// regression scripts.
+type tb = rapid.TB
+
+// cleanupTB is a tb that also takes cleanups.
+type cleanupTB interface {
+	tb
+	Cleanup(func())
+}
 
 // clock is the injected clock: it moves only when the model says so.
 type clock struct {
@@ -63,13 +74,14 @@ type world struct {
 	// lastSeq is the audit seq of the last step marker: the events after it are the current
 	// action's.
 	lastSeq uint64
+	tail    *auditTail
 	step    int
 	action  string
 	done    bool
 }
 
-func newWorld(t *rapid.T) *world {
-	dir, err := os.MkdirTemp("", "troupe-proptest-")
+func newWorld(t cleanupTB) *world {
+	dir, err := os.MkdirTemp(tempBase(), "troupe-proptest-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +89,13 @@ func newWorld(t *rapid.T) *world {
 		store: store.NewMemory(), procs: process.NewFake(), browser: browser.NewFake(browser.Policy{})}
 	w.m = newModel(w.clock.Now())
 	w.procs.Behave("slow", process.FakeBehavior{Linger: true, Silent: true})
-	w.log, err = audit.Open(dir, audit.Options{Now: w.clock.Now, RecordDelay: time.Millisecond})
+	// Small segments, so that the chain is verified across rotations too.
+	w.log, err = audit.Open(dir, audit.Options{Now: w.clock.Now, RecordDelay: time.Millisecond, SegmentSize: 16 << 10})
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		t.Fatal(err)
 	}
+	w.tail = &auditTail{dir: w.log.Dir(), seg: 1}
 	w.opts = actors.Options{Store: w.store, Logger: zerolog.Nop(), Clock: w.clock,
 		MaxSessions: maxSessions, MaxChildren: maxChildren, MaxStateBytes: maxStateBytes,
 		IdleTimeout: idleTimeout, SnapshotRetention: retention,
@@ -98,10 +112,22 @@ func newWorld(t *rapid.T) *world {
 	return w
 }
 
-func (w *world) start(t *rapid.T) {
+// tempBase is where runs keep their files: a memory file system when there is one, because
+// every run opens an audit log and every step fsyncs it (about three times faster on tmpfs,
+// which is what lets rapid shrink a failure to a few steps within its time limit).
+var tempBase = sync.OnceValue(func() string {
+	if f, err := os.CreateTemp("/dev/shm", "troupe-proptest-probe-"); err == nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "/dev/shm"
+	}
+	return os.TempDir()
+})
+
+func (w *world) start(t tb) {
 	sys, err := actors.Start(w.opts)
 	if err != nil {
-		t.Fatalf("actors.Start: %v", err)
+		w.fatalf(t, "actors.Start: %v", err)
 	}
 	w.sys = sys
 }
@@ -135,74 +161,74 @@ func (w *world) teardown() {
 }
 
 // ask sends msg to the tree and returns the reply.
-func (w *world) ask(t *rapid.T, msg any) any {
+func (w *world) ask(t tb, msg any) any {
 	t.Helper()
 	res, err := w.sys.Request(context.Background(), msg, settleTimeout)
 	if err != nil {
-		t.Fatalf("step %d (%s): Request(%T): %v", w.step, w.action, msg, err)
+		w.fatalf(t, "Request(%T): %v", msg, err)
 	}
 	if e, ok := res.(*messages.Error); ok {
-		t.Fatalf("step %d (%s): Request(%T) answered a bare error: %v", w.step, w.action, msg, e)
+		w.fatalf(t, "Request(%T) answered a bare error: %v", msg, e)
 	}
 	return res
 }
 
-func (w *world) get(t *rapid.T, id string) *messages.SessionResult {
+func (w *world) get(t tb, id string) *messages.SessionResult {
 	t.Helper()
 	return w.ask(t, &messages.GetSession{SessionID: id}).(*messages.SessionResult)
 }
 
-func (w *world) list(t *rapid.T) []messages.SessionSummary {
+func (w *world) list(t tb) []messages.SessionSummary {
 	t.Helper()
 	r := w.ask(t, &messages.ListSessions{}).(*messages.ListSessionsResult)
 	if r.Err != nil {
-		t.Fatalf("list_sessions: %v", r.Err)
+		w.fatalf(t, "list_sessions: %v", r.Err)
 	}
 	return r.Sessions
 }
 
 // poll asks cond again until it holds; describe says what was last seen when it never does.
 // Each try is a round trip through the tree, so the tree makes progress in between.
-func (w *world) poll(t *rapid.T, what string, cond func() bool, describe func() string) {
+func (w *world) poll(t tb, what string, cond func() bool, describe func() string) {
 	t.Helper()
 	deadline := time.Now().Add(settleTimeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("step %d (%s): %s never happened: %s", w.step, w.action, what, describe())
+			w.fatalf(t, "%s never happened: %s", what, describe())
 		}
 		runtime.Gosched()
 	}
 }
 
 // process finds the fake process with pid.
-func (w *world) process(t *rapid.T, pid int) *process.FakeProcess {
+func (w *world) process(t tb, pid int) *process.FakeProcess {
 	t.Helper()
 	for _, p := range w.procs.Processes() {
 		if p.PID() == pid {
 			return p
 		}
 	}
-	t.Fatalf("step %d (%s): no fake process has pid %d", w.step, w.action, pid)
+	w.fatalf(t, "no fake process has pid %d", pid)
 	return nil
 }
 
 // childInfo is what get_session shows of one child of a live session.
-func (w *world) childInfo(t *rapid.T, sessionID, name string) messages.ChildInfo {
+func (w *world) childInfo(t tb, sessionID, name string) messages.ChildInfo {
 	t.Helper()
 	r := w.get(t, sessionID)
 	if r.Err != nil {
-		t.Fatalf("step %d (%s): get_session %s: %v", w.step, w.action, sessionID, r.Err)
+		w.fatalf(t, "get_session %s: %v", sessionID, r.Err)
 	}
 	for _, c := range r.Session.Children {
 		if c.Name == name {
 			return c
 		}
 	}
-	t.Fatalf("step %d (%s): session %s has no child %s: %+v", w.step, w.action, sessionID, name, r.Session.Children)
+	w.fatalf(t, "session %s has no child %s: %+v", sessionID, name, r.Session.Children)
 	return messages.ChildInfo{}
 }
 
-func wantCode(t *rapid.T, w *world, what string, err *messages.Error, want messages.Code) {
+func wantCode(t tb, w *world, what string, err *messages.Error, want messages.Code) {
 	t.Helper()
 	var got messages.Code
 	if err != nil {
@@ -213,7 +239,7 @@ func wantCode(t *rapid.T, w *world, what string, err *messages.Error, want messa
 		if err != nil {
 			msg = err.Message
 		}
-		t.Fatalf("step %d (%s): %s: code %q (%s), want %q", w.step, w.action, what, got, msg, orOK(want))
+		w.fatalf(t, "%s: code %q (%s), want %q", what, got, msg, orOK(want))
 	}
 }
 
@@ -224,7 +250,14 @@ func orOK(c messages.Code) string {
 	return string(c)
 }
 
-func (w *world) fatalf(t *rapid.T, format string, args ...any) {
+// fatalf fails the run. The details go to the log; the failure itself names the action and the
+// kind of mismatch only (the format, verbs left out), so that rapid, which shrinks a failing run
+// while its error stays the same, can shrink across runs whose details differ.
+func (w *world) fatalf(t tb, format string, args ...any) {
 	t.Helper()
-	t.Fatalf("step %d (%s): %s", w.step, w.action, fmt.Sprintf(format, args...))
+	t.Logf("step %d (%s): %s", w.step, w.action, fmt.Sprintf(format, args...))
+	t.Fatalf("%s: %s (details in the line above)", w.action, verb.ReplaceAllString(format, "…"))
 }
+
+// verb matches a formatting verb.
+var verb = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z]`)
