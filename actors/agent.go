@@ -72,6 +72,8 @@ type agentActor struct {
 	// clearing: the stale process of a previous run is being ended; startAfter: start the
 	// interactive process once it is.
 	clearing, startAfter bool
+	// deferred are messages that arrived before the process could start.
+	deferred []deferredSend
 }
 
 type queuedMessage struct {
@@ -258,6 +260,12 @@ func (a *agentActor) onStaleCleared(ctx actor.Context, msg *staleCleared) {
 		a.startAfter = false
 		a.startInteractive(ctx)
 		a.notify(ctx, false)
+	}
+	a.startAfter = false
+	deferred := a.deferred
+	a.deferred = nil
+	for _, d := range deferred {
+		a.sendFrom(ctx, d.msg, d.sender)
 	}
 }
 

@@ -88,15 +88,31 @@ func (a *agentActor) read(ctx actor.Context, msg *messages.ReadAgentOutput) {
 }
 
 func (a *agentActor) send(ctx actor.Context, msg *messages.SendToAgent) {
+	if a.startAfter {
+		// The process starts once what a previous run left is ended: the message waits for it.
+		a.deferred = append(a.deferred, deferredSend{msg: msg, sender: ctx.Sender()})
+		return
+	}
+	a.sendFrom(ctx, msg, ctx.Sender())
+}
+
+// deferredSend is a message that arrived while the agent's process was about to start.
+type deferredSend struct {
+	msg    *messages.SendToAgent
+	sender *actor.PID
+}
+
+// sendFrom handles a message for the caller sender.
+func (a *agentActor) sendFrom(ctx actor.Context, msg *messages.SendToAgent, sender *actor.PID) {
+	respond := func(r *messages.SendToAgentResult) { ctx.Send(sender, r) }
 	fail := func(code messages.Code, format string, args ...any) {
-		ctx.Respond(&messages.SendToAgentResult{AgentID: a.id, Status: a.status, Err: messages.Errorf(code, format, args...)})
+		respond(&messages.SendToAgentResult{AgentID: a.id, Status: a.status, Err: messages.Errorf(code, format, args...)})
 	}
 	if a.stopping != nil {
 		fail(messages.CodeDeleting, "agent %s is being stopped", a.id)
 		return
 	}
 	from := a.out.LastSeq()
-	sender := ctx.Sender()
 	if a.cfg.spec.Mode == "per-message" {
 		if len(a.queue) >= a.cfg.opts.AgentQueueLimit {
 			fail(messages.CodeBusy, "agent %s already has %d messages waiting, the most it queues; wait for them (read_agent_output) and send again", a.id, len(a.queue))
@@ -115,7 +131,7 @@ func (a *agentActor) send(ctx actor.Context, msg *messages.SendToAgent) {
 		}
 		a.nextRun(ctx)
 		if q.waiter == nil {
-			ctx.Respond(&messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Queued: queued, Status: a.status})
+			respond(&messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Queued: queued, Status: a.status})
 		}
 		return
 	}
@@ -131,7 +147,7 @@ func (a *agentActor) send(ctx actor.Context, msg *messages.SendToAgent) {
 		return
 	}
 	if msg.WaitSeconds <= 0 {
-		ctx.Respond(&messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Status: a.status})
+		respond(&messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Status: a.status})
 		return
 	}
 	a.addWaiter(from, 0, msg.WaitSeconds, false, func(out *messages.AgentOutput) {
@@ -251,6 +267,12 @@ func (a *agentActor) beginStop(ctx actor.Context, grace time.Duration) {
 	}
 	a.stopping = ctx.Sender()
 	a.status = messages.AgentStopping
+	a.startAfter = false
+	for _, d := range a.deferred {
+		ctx.Send(d.sender, &messages.SendToAgentResult{AgentID: a.id, Status: a.status,
+			Err: messages.Errorf(messages.CodeDeleting, "agent %s was stopped before its process started", a.id)})
+	}
+	a.deferred = nil
 	if a.restartT != nil {
 		a.restartT()
 		a.restartT = nil
