@@ -51,8 +51,14 @@ func (p *rodPage) Action(ctx context.Context, req ActionRequest) (ActionResult, 
 	// A round trip to the page: whatever the action set off has been reported by then. The
 	// page may hold the answer back until a navigation it started has loaded, so a navigation
 	// reported meanwhile ends the wait for the round trip.
+	// A click or a key press may only schedule its navigation (a form's submission runs as a
+	// task of its own): the round trip waits a few event-loop turns for it to start.
+	probe := "0"
+	if req.Action == ActionClick || req.Action == ActionPress {
+		probe = "new Promise(r => setTimeout(() => setTimeout(r, 25), 0))"
+	}
 	roundTrip := make(chan error, 1)
-	go func() { roundTrip <- evalJS(pg, "0", nil) }()
+	go func() { roundTrip <- evalJS(pg, probe, nil) }()
 	select {
 	case err := <-roundTrip:
 		if err != nil && !contextReplaced(err) && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
