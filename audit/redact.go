@@ -84,6 +84,14 @@ func (r redactor) normalizeDetails(details map[string]any) (map[string]any, []by
 	if len(details) == 0 {
 		return nil, nil, nil
 	}
+	// Details made of plain JSON values (what most callers pass) are copied as they are; only
+	// others go through encoding/json to become plain.
+	if plain, ok := plainCopy(details); ok {
+		generic := plain.(map[string]any)
+		r.walk(generic, redactNone)
+		raw, err := encodeDetails(generic)
+		return generic, raw, err
+	}
 	raw, err := json.Marshal(details)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: details cannot be written as JSON: %v", ErrInvalidEvent, err)
@@ -95,13 +103,54 @@ func (r redactor) normalizeDetails(details map[string]any) (map[string]any, []by
 		return nil, nil, fmt.Errorf("%w: details: %v", ErrInvalidEvent, err)
 	}
 	r.walk(generic, redactNone)
+	raw, err = encodeDetails(generic)
+	return generic, raw, err
+}
+
+func encodeDetails(generic map[string]any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(generic); err != nil {
-		return nil, nil, fmt.Errorf("%w: details: %v", ErrInvalidEvent, err)
+		return nil, fmt.Errorf("%w: details: %v", ErrInvalidEvent, err)
 	}
-	return generic, bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// plainCopy deep-copies v when it holds only plain JSON values (maps with string keys, slices,
+// strings, booleans, numbers, nil); ok is false otherwise.
+func plainCopy(v any) (any, bool) {
+	switch t := v.(type) {
+	case nil, string, bool, float64, json.Number, int, int64, uint64:
+		return t, true
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			c, ok := plainCopy(e)
+			if !ok {
+				return nil, false
+			}
+			out[k] = c
+		}
+		return out, true
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			c, ok := plainCopy(e)
+			if !ok {
+				return nil, false
+			}
+			out[i] = c
+		}
+		return out, true
+	case []string:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = e
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 // redactMode says which strings below a key are redacted.
