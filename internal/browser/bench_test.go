@@ -28,7 +28,7 @@ func BenchmarkPageOpen(b *testing.B) {
 		_ = p.Close(ctx)
 		_ = c.Close()
 	}
-	bench.ReportRounded("page_open_p50_ms", bench.Millis(bench.Percentile(ds, 50)), 1, "ms")
+	bench.ReportRounded("driver_page_open_p50_ms", bench.Millis(bench.Percentile(ds, 50)), 1, "ms")
 }
 
 // BenchmarkSecondPage: another page in a context that already has one.
@@ -47,7 +47,7 @@ func BenchmarkSecondPage(b *testing.B) {
 		}
 		_ = p.Close(ctx)
 	}
-	bench.ReportRounded("second_page_p50_ms", bench.Millis(bench.Percentile(ds, 50)), 1, "ms")
+	bench.ReportRounded("driver_second_page_p50_ms", bench.Millis(bench.Percentile(ds, 50)), 1, "ms")
 }
 
 // BenchmarkPageContentMarkdown: markdown of a small page.
@@ -63,7 +63,7 @@ func BenchmarkPageContentMarkdown(b *testing.B) {
 		}
 		ds = append(ds, time.Since(start))
 	}
-	bench.ReportRounded("page_content_md_p50_ms", bench.Millis(bench.Percentile(ds, 50)), 2, "ms")
+	bench.ReportRounded("driver_page_content_md_p50_ms", bench.Millis(bench.Percentile(ds, 50)), 2, "ms")
 }
 
 // BenchmarkSessionContextMemory: Chromium's PSS added by one more context with one page.
@@ -85,7 +85,7 @@ func BenchmarkSessionContextMemory(b *testing.B) {
 		}
 	}
 	after := treePSS(b, pid)
-	bench.ReportRounded("session_context_mb", float64(after-before)/n/1024, 1, "MB")
+	bench.ReportRounded("driver_session_context_mb", float64(after-before)/n/1024, 1, "MB")
 }
 
 // treePSS is bench.TreePSSKB, failing the benchmark when nothing could be read.
