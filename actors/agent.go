@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -192,83 +190,6 @@ func (a *agentActor) recoverPanic(ctx actor.Context) {
 	}
 }
 
-// start opens the output log and, unless recovered without restart = "always", the process.
-func (a *agentActor) start(ctx actor.Context) *agentStarted {
-	path := agentLogPath(a.cfg.opts.DataDir, a.cfg.sessionID, a.cfg.name)
-	var err error
-	if a.cfg.mode == startFresh {
-		// A new agent under a name used before (an agent deleted, or a session deleted and its
-		// id used again) starts with empty output; the old log is kept beside, renamed.
-		if aside, moved, merr := moveAside(path, a.cfg.opts.Clock.Now()); merr != nil {
-			return &agentStarted{err: messages.Errorf(messages.CodeInternal, "agent %s: %v", a.id, merr)}
-		} else if moved {
-			a.log.Info().Str("old_log", aside).Msg("an earlier agent's output log of this name was moved aside")
-		}
-	}
-	if a.cfg.mode != startFresh {
-		a.out, err = process.ReopenOutput(path, a.cfg.opts.AgentOutputBytes)
-	} else {
-		a.out, err = process.NewOutput(path, a.cfg.opts.AgentOutputBytes)
-	}
-	if err != nil {
-		return &agentStarted{err: messages.Errorf(messages.CodeInternal, "agent %s: %v", a.id, err)}
-	}
-	a.watchOutput()
-	a.clearStale()
-	switch {
-	case a.cfg.spec.Mode == "per-message":
-		a.status = messages.AgentIdle
-	case a.cfg.mode == startRecovered && a.cfg.spec.Restart != "always":
-		a.status = messages.AgentExited
-		a.startErr = "the server restarted; this agent's process ended with it (restart policy " + a.cfg.spec.Restart + ")"
-	case a.clearing:
-		a.startAfter = true
-	default:
-		a.startInteractive(ctx)
-		if a.status == messages.AgentFailed && a.cfg.mode == startFresh {
-			return &agentStarted{err: messages.Errorf(messages.CodeInvalidArgument, "agent %s could not start: %s", a.id, a.startErr)}
-		}
-	}
-	info := a.info()
-	return &agentStarted{info: &info}
-}
-
-// clearStale ends, off the mailbox, what a previous run left of this agent's process: SIGTERM,
-// the grace period, SIGKILL, only if the recorded start time still matches.
-func (a *agentActor) clearStale() {
-	rec := a.cfg.stale
-	if rec == nil || a.cfg.opts.Processes == nil {
-		return
-	}
-	a.clearing = true
-	drv, grace, root, self := a.cfg.opts.Processes, a.cfg.opts.AgentStopGrace, a.root, a.self
-	go func() {
-		killed, err := drv.KillStale(*rec, grace)
-		root.Send(self, &staleCleared{killed: killed, err: err})
-	}()
-}
-
-func (a *agentActor) onStaleCleared(ctx actor.Context, msg *staleCleared) {
-	a.clearing = false
-	switch {
-	case msg.err != nil:
-		a.log.Warn().Err(msg.err).Msg("end the process a previous run left")
-	case msg.killed:
-		a.log.Info().Int("pid", a.cfg.stale.PID).Msg("ended the process a previous run left")
-	}
-	if a.startAfter && a.stopping == nil {
-		a.startAfter = false
-		a.startInteractive(ctx)
-		a.notify(ctx, false)
-	}
-	a.startAfter = false
-	deferred := a.deferred
-	a.deferred = nil
-	for _, d := range deferred {
-		a.sendFrom(ctx, d.msg, d.sender)
-	}
-}
-
 // watchOutput forwards "new output" to the actor as messages, from a goroutine that ends with
 // the actor.
 func (a *agentActor) watchOutput() {
@@ -397,20 +318,3 @@ func agentErrorReply(msg any, err *messages.Error) any {
 }
 
 func isStop(msg any) bool { _, ok := msg.(*stopChild); return ok }
-
-// moveAside renames an existing log at path to <name>.<time>.log beside it.
-func moveAside(path string, now time.Time) (string, bool, error) {
-	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
-		return "", false, nil
-	}
-	base := strings.TrimSuffix(path, ".log")
-	for i := 0; ; i++ {
-		aside := fmt.Sprintf("%s.%s.log", base, now.UTC().Format("20060102T150405"))
-		if i > 0 {
-			aside = fmt.Sprintf("%s.%s-%d.log", base, now.UTC().Format("20060102T150405"), i)
-		}
-		if _, err := os.Lstat(aside); errors.Is(err, os.ErrNotExist) {
-			return aside, true, os.Rename(path, aside)
-		}
-	}
-}
