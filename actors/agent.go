@@ -103,7 +103,10 @@ type (
 		killed bool
 		err    error
 	}
-	stopChild    struct{ grace time.Duration }
+	stopChild struct {
+		grace time.Duration
+		force bool
+	}
 	childStopped struct {
 		id   string
 		err  error
@@ -165,7 +168,7 @@ func (a *agentActor) Receive(ctx actor.Context) {
 			a.notify(ctx, false)
 		}
 	case *stopChild:
-		a.beginStop(ctx, msg.grace)
+		a.beginStop(ctx, msg.grace, msg.force)
 	case *processStopDone:
 		a.finishStop(ctx, msg.err)
 	case *actor.Stopping:

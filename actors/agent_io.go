@@ -27,6 +27,9 @@ type waiter struct {
 
 const maxWait = 300 * time.Second
 
+// errBusyChild is a child's refusal to stop without force while it handles a message.
+var errBusyChild = errors.New("it is busy handling a message")
+
 func (a *agentActor) addWaiter(after uint64, maxBytes int, seconds float64, forRun bool, reply func(*messages.AgentOutput)) *waiter {
 	a.nextWait++
 	w := &waiter{id: a.nextWait, after: after, maxBytes: maxBytes, forRun: forRun, reply: reply}
@@ -260,9 +263,13 @@ func (a *agentActor) backoff() time.Duration {
 }
 
 // beginStop ends the agent's process without blocking the mailbox; finishStop answers.
-func (a *agentActor) beginStop(ctx actor.Context, grace time.Duration) {
+func (a *agentActor) beginStop(ctx actor.Context, grace time.Duration, force bool) {
 	if a.stopping != nil {
 		ctx.Respond(&childStopped{id: a.id, err: errors.New("a stop is already in progress")})
+		return
+	}
+	if a.busy() && !force {
+		ctx.Respond(&childStopped{id: a.id, err: errBusyChild})
 		return
 	}
 	a.stopping = ctx.Sender()

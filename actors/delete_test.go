@@ -313,3 +313,55 @@ func TestRollbackBringsPagesBack(t *testing.T) {
 		p.Die("SIGKILL")
 	}
 }
+
+// TestDeleteWhileAChildIsAlreadyStopping: a delete_session arriving while delete_agent is still
+// stopping that agent waits for that stop instead of asking again (which failed and rolled back).
+func TestDeleteWhileAChildIsAlreadyStopping(t *testing.T) {
+	h := newHarness(t, nil)
+	h.procs.Behave("slowstop", process.FakeBehavior{Stop: process.StopOnKill})
+	h.mustCreate("s")
+	h.mustAgent("s", "a1", catSpec)
+	h.mustAgent("s", "slow", messages.AgentSpec{Command: "slowstop", Mode: "interactive", Restart: "never"})
+	agent := h.sys.sys.Root.RequestFuture(h.sys.orchestrator, &messages.DeleteAgent{AgentID: "s/slow"}, 5*time.Second)
+	sess := h.sys.sys.Root.RequestFuture(h.sys.orchestrator, &messages.DeleteSession{SessionID: "s", Reason: "deleted"}, 5*time.Second)
+	ra, err := agent.Result()
+	if err != nil || ra.(*messages.DeleteAgentResult).Err != nil {
+		t.Fatalf("delete_agent: %v %+v", err, ra)
+	}
+	rs, err := sess.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rs.(*messages.DeleteSessionResult); r.Err != nil || strings.Join(r.Stopped, " ") != "s/slow s/a1" {
+		t.Fatalf("delete_session = %+v, want both children stopped, newest first", r)
+	}
+}
+
+// TestAFreshMessageMakesTheAgentRefuseAStopWithoutForce: the session's view of "busy" may lag;
+// the agent itself refuses a stop without force while it handles a message, so a delete
+// without force never kills a run.
+func TestAFreshMessageMakesTheAgentRefuseAStopWithoutForce(t *testing.T) {
+	h := newHarness(t, nil)
+	h.procs.Behave("work", process.FakeBehavior{Linger: true, Silent: true})
+	h.mustCreate("s")
+	h.mustAgent("s", "w", messages.AgentSpec{Command: "work", Mode: "per-message", Restart: "never"})
+	root := h.sys.sys.Root
+	for i := range 20 {
+		// The message and the delete are sent back to back, neither waiting for the other.
+		sent := root.RequestFuture(h.sys.orchestrator, &messages.SendToAgent{AgentID: "s/w", Message: "job"}, 5*time.Second)
+		res := h.del(&messages.DeleteSession{SessionID: "s"})
+		if _, err := sent.Result(); err != nil {
+			t.Fatal(err)
+		}
+		if res.Err == nil {
+			t.Fatalf("round %d: a delete without force stopped a busy agent", i)
+		}
+		if res.Err.Code != messages.CodeBusy && res.Err.Code != messages.CodeRolledBack {
+			t.Fatalf("round %d: %v, want a refusal or a rollback", i, res.Err)
+		}
+		for _, p := range h.procs.Running() {
+			p.Finish(0)
+		}
+		waitFor(t, func() bool { k := h.get("s").Session.Children; return len(k) == 1 && !k[0].Busy })
+	}
+}

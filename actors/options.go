@@ -111,6 +111,9 @@ func (o *Options) defaults() {
 	}
 }
 
+// MaxGraceSeconds bounds the grace period a delete gives each agent between SIGTERM and SIGKILL.
+const MaxGraceSeconds = 300
+
 // MaxIdleTimeoutSeconds bounds a session's idle timeout (ten years), well inside time.Duration.
 const MaxIdleTimeoutSeconds = 10 * 365 * 24 * 3600
 

@@ -346,7 +346,7 @@ func (o *orchestrator) onTerminated(who *actor.PID) {
 		return
 	}
 	for id, e := range o.sessions {
-		if e.pid.Equal(who) {
+		if who.Equal(e.pid) { // e.pid is nil while a resumed delete runs
 			o.log.Error().Str("session", id).Msg("session actor stopped unexpectedly; it will be recovered at the next start")
 			o.forget(id)
 		}

@@ -45,6 +45,11 @@ func (o *orchestrator) onExpiryResult(msg *messages.DeleteSessionResult) {
 	}
 	if e := o.sessions[msg.SessionID]; e != nil {
 		e.status = messages.StatusActive
+		if msg.Err.Code == messages.CodeRolledBack {
+			// A child would not stop: trying again at every sweep would stop and re-create the
+			// newer children each time. The session counts as active again for a full timeout.
+			e.lastActivity = o.opts.Clock.Now()
+		}
 	}
 	o.log.Info().Str("session", msg.SessionID).Str("reason", msg.Err.Message).Msg("idle session not expired")
 }

@@ -269,7 +269,11 @@ func (s *sessionActor) deleteAgent(ctx actor.Context, msg *messages.DeleteAgent)
 	if grace <= 0 {
 		grace = s.opts.AgentStopGrace
 	}
-	s.stopChild(ctx, c, grace, func(ctx actor.Context, err error, exit *process.ExitStatus) {
+	s.stopChild(ctx, c, grace, msg.Force, func(ctx actor.Context, err error, exit *process.ExitStatus) {
+		if errors.Is(err, errBusyChild) {
+			reply(&messages.DeleteAgentResult{AgentID: msg.AgentID, Err: messages.Errorf(messages.CodeBusy, "agent %s is busy handling a message; wait for it (read_agent_output) or pass force=true to stop it anyway", msg.AgentID)})
+			return
+		}
 		if err != nil {
 			reply(&messages.DeleteAgentResult{AgentID: msg.AgentID, Err: messages.Errorf(messages.CodeInternal, "agent %s did not stop: %v", msg.AgentID, err)})
 			return

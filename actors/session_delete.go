@@ -95,7 +95,7 @@ func (s *sessionActor) delete(ctx actor.Context, msg *messages.DeleteSession) {
 	d := &deletion{msg: msg, reason: reason, replyTo: ctx.Sender(), start: now, order: newestFirst,
 		grace: s.opts.AgentStopGrace, steps: len(newestFirst) + 3}
 	if msg.GraceSeconds > 0 {
-		d.grace = time.Duration(msg.GraceSeconds * float64(time.Second))
+		d.grace = time.Duration(min(msg.GraceSeconds, MaxGraceSeconds) * float64(time.Second))
 	}
 	s.persistChildren()
 	d.snap = store.Snapshot{ID: newSnapshotID(now), SessionID: s.rec.ID, Reason: reason, CreatedAt: now, Session: s.rec, PreserveWork: msg.PreserveWork}
@@ -130,7 +130,7 @@ func (s *sessionActor) stopNext(ctx actor.Context) {
 	}
 	c := d.order[d.next]
 	d.next++
-	s.stopChild(ctx, c, d.grace, func(ctx actor.Context, err error, _ *process.ExitStatus) {
+	s.stopChild(ctx, c, d.grace, d.msg.Force, func(ctx actor.Context, err error, _ *process.ExitStatus) {
 		if err != nil {
 			if !d.msg.Force {
 				s.rollback(ctx, c, err)
@@ -149,13 +149,6 @@ func (s *sessionActor) stopNext(ctx actor.Context) {
 // finishDelete is step 8: the session leaves the live set; the snapshot stays.
 func (s *sessionActor) finishDelete(ctx actor.Context) {
 	d := s.deleting
-	if d.kept.Kind == workspace.KindArchive && s.rec.WorkspaceOwned {
-		// Only now, with every child stopped and no rollback possible, is the archived
-		// workspace removed.
-		if err := workspace.RemoveOwned(s.opts.DataDir, s.rec.Workspace); err != nil {
-			d.kept.Note = "archived, but the workspace could not be removed: " + err.Error()
-		}
-	}
 	d.snap.Completed, d.snap.Preserved, d.snap.Stopped, d.snap.Failures = true, d.kept, d.stopped, d.failures
 	tomb := store.Tombstone{SessionID: s.rec.ID, Reason: d.reason, At: s.opts.Clock.Now(), SnapshotID: d.snap.ID}
 	res := &messages.DeleteSessionResult{SessionID: s.rec.ID, SnapshotID: d.snap.ID, Stopped: d.stopped, Failures: d.failures, Preserved: d.kept}
@@ -172,6 +165,14 @@ func (s *sessionActor) finishDelete(ctx actor.Context) {
 		}
 		ctx.Send(d.replyTo, res)
 		return
+	}
+	if d.kept.Kind == workspace.KindArchive && s.rec.WorkspaceOwned {
+		// Only now, with every child stopped, no rollback possible and the delete on disk, is
+		// the archived workspace removed.
+		if err := workspace.RemoveOwned(s.opts.DataDir, s.rec.Workspace); err != nil {
+			s.log.Error().Err(err).Msg("remove the archived workspace")
+			d.kept.Note = "archived, but the workspace could not be removed: " + err.Error()
+		}
 	}
 	d.progress("session deleted; snapshot " + d.snap.ID + " kept")
 	res.Duration = s.opts.Clock.Now().Sub(d.start)

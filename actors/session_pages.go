@@ -157,7 +157,8 @@ func (s *sessionActor) closePage(ctx actor.Context, msg *messages.ClosePage) {
 		return
 	}
 	s.touch()
-	s.stopChild(ctx, c, s.opts.PageCloseTimeout, func(ctx actor.Context, err error, _ *process.ExitStatus) {
+	// A page closes whatever it is doing (close_page has no force): its running operation is cancelled.
+	s.stopChild(ctx, c, s.opts.PageCloseTimeout, true, func(ctx actor.Context, err error, _ *process.ExitStatus) {
 		if err != nil {
 			reply(&messages.ClosePageResult{PageID: msg.PageID, Err: messages.Errorf(messages.CodeUnavailable, "page %s did not close: %v; try again", msg.PageID, err)})
 			return

@@ -10,15 +10,25 @@ import (
 
 // stopChild stops one child: the child ends its own work (an agent its process group), answers,
 // and then its actor is stopped; done runs once the session saw it terminate. DESIGN §4 step 6
-// and delete_agent / close_page share this.
-func (s *sessionActor) stopChild(ctx actor.Context, c *child, grace time.Duration, done func(ctx actor.Context, err error, exit *process.ExitStatus)) {
-	c.stopping = true
+// and delete_agent / close_page share this. Without force a busy child refuses (the child, not
+// the session's possibly older view, decides). A child already being stopped is not asked
+// again: done runs when that stop ends.
+func (s *sessionActor) stopChild(ctx actor.Context, c *child, grace time.Duration, force bool, done func(ctx actor.Context, err error, exit *process.ExitStatus)) {
 	id := c.spec.ID
+	if ps := s.stops[id]; ps != nil {
+		first := ps.done
+		ps.done = func(ctx actor.Context, err error, exit *process.ExitStatus) {
+			first(ctx, err, exit)
+			done(ctx, err, exit)
+		}
+		return
+	}
+	c.stopping = true
 	s.stops[id] = &pendingStop{done: func(ctx actor.Context, err error, exit *process.ExitStatus) {
 		s.recordChildStop(id, err, exit)
 		done(ctx, err, exit)
 	}}
-	ctx.Request(c.pid, &stopChild{grace: grace})
+	ctx.Request(c.pid, &stopChild{grace: grace, force: force})
 }
 
 func (s *sessionActor) onChildStopped(ctx actor.Context, msg *childStopped) {

@@ -72,11 +72,27 @@ func (s *System) Request(ctx context.Context, msg any, timeout time.Duration) (a
 			timeout = d
 		}
 	}
-	res, err := s.sys.Root.RequestFuture(s.orchestrator, msg, timeout).Result()
-	if errors.Is(err, actor.ErrTimeout) {
-		return nil, fmt.Errorf("no answer within %s; the operation may still complete, check with get_session", timeout)
+	f := s.sys.Root.RequestFuture(s.orchestrator, msg, timeout)
+	type answer struct {
+		res any
+		err error
 	}
-	return res, err
+	done := make(chan answer, 1)
+	go func() {
+		res, err := f.Result()
+		done <- answer{res, err}
+	}()
+	select {
+	case a := <-done:
+		if errors.Is(a.err, actor.ErrTimeout) {
+			return nil, fmt.Errorf("no answer within %s; the operation may still complete, check with get_session", timeout)
+		}
+		return a.res, a.err
+	case <-ctx.Done():
+		// The caller is gone (a client that disconnected, a server shutting down): stop
+		// waiting. The actors still finish what they started.
+		return nil, fmt.Errorf("the call was cancelled (%w); the operation may still complete", ctx.Err())
+	}
 }
 
 // Shutdown flushes activity to the store and stops every actor, children before parents. The

@@ -120,7 +120,8 @@ func sendToAgentTool() mcp.Tool {
 	return newTool("send_to_agent",
 		"Send a message to an agent: a line on an interactive agent's stdin, or one run of a per-message agent (queued if one is running). "+
 			"With wait_seconds, wait for the run to finish (per-message) or for new output (interactive) and return it.",
-		hints(false, false, false, true),
+		// Destructive: an agent does what it is told in the workspace, deleting files included.
+		hints(false, true, false, true),
 		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc)),
 		mcp.WithString("message", mcp.Required(), mcp.Description("The message.")),
 		mcp.WithNumber("wait_seconds", mcp.Description("How long to wait for the answer (0 to 300; default 0: return at once)."), mcp.Min(0.0), mcp.Max(300.0)),
@@ -253,7 +254,7 @@ func (d Deps) readAgentOutput(ctx context.Context, req mcp.CallToolRequest) (*mc
 
 func deleteAgentTool() mcp.Tool {
 	return newTool("delete_agent", "Stop an agent (SIGTERM to its process group, then SIGKILL after a grace period) and remove it from its session. A busy agent needs force.",
-		hints(false, true, false, false),
+		hints(false, true, true, false),
 		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc)),
 		mcp.WithBoolean("force", mcp.Description("Stop the agent even while it handles a message.")),
 	)

@@ -84,8 +84,16 @@ func (d Deps) progressReporter(ctx context.Context, req mcp.CallToolRequest) (re
 		return nil, func() {}
 	}
 	token := req.Params.Meta.ProgressToken
-	sent := 0
+	// report runs on the actor's goroutine, flush on the handler's; once the handler has
+	// returned (answered, or given up waiting), later steps are not reported.
+	var mu sync.Mutex
+	sent, finished := 0, false
 	report = func(done, total int, message string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if finished {
+			return
+		}
 		err := srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
 			"progressToken": token, "progress": done, "total": total, "message": message,
 		})
@@ -95,7 +103,11 @@ func (d Deps) progressReporter(ctx context.Context, req mcp.CallToolRequest) (re
 		}
 	}
 	flush = func() {
-		if sent > 0 && d.Notifications != nil {
+		mu.Lock()
+		finished = true
+		n := sent
+		mu.Unlock()
+		if n > 0 && d.Notifications != nil {
 			d.Notifications.drain(5 * time.Second)
 		}
 	}

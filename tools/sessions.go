@@ -217,7 +217,7 @@ func deleteSessionTool() mcp.Tool {
 		mcp.WithBoolean("force", mcp.Description("Delete even when a child is busy, and go on when a child fails to stop.")),
 		mcp.WithBoolean("preserve_work", mcp.Description("Preserve uncommitted work in the workspace (default true)."), mcp.DefaultBool(true)),
 		mcp.WithBoolean("dry_run", mcp.Description("Only show what would happen.")),
-		mcp.WithNumber("grace_seconds", mcp.Description("How long each agent gets to exit after SIGTERM before SIGKILL."), mcp.Min(0.0)),
+		mcp.WithNumber("grace_seconds", mcp.Description("How long each agent gets to exit after SIGTERM before SIGKILL (0 to 300; default the server's)."), mcp.Min(0.0), mcp.Max(300.0)),
 	)
 }
 
@@ -235,8 +235,8 @@ func (d Deps) deleteSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 	if e := required("session_id", a.SessionID); e != nil {
 		return toolError(e), nil
 	}
-	if a.GraceSeconds < 0 {
-		return toolError(messages.Errorf(messages.CodeInvalidArgument, "grace_seconds must be 0 or more, got %v", a.GraceSeconds)), nil
+	if a.GraceSeconds < 0 || a.GraceSeconds > actors.MaxGraceSeconds {
+		return toolError(messages.Errorf(messages.CodeInvalidArgument, "grace_seconds must be between 0 and %d, got %v", actors.MaxGraceSeconds, a.GraceSeconds)), nil
 	}
 	preserve := a.PreserveWork == nil || *a.PreserveWork
 	progress, flush := d.progressReporter(ctx, req)
