@@ -94,6 +94,8 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		// Terminated is a system message and overtakes the user messages a session sent just
 		// before stopping (sessionGone, sessionCreateFailed): look at it after them.
 		ctx.Send(ctx.Self(), &sessionTerminated{who: msg.Who})
+	case *restoreUnpacked:
+		o.onRestoreUnpacked(ctx, msg)
 	case *deleteResumed:
 		o.onDeleteResumed(msg)
 	case *sessionTerminated:
@@ -266,9 +268,14 @@ func (o *orchestrator) route(ctx actor.Context, id string, msg any) {
 		ctx.Respond(errorReply(msg, o.unknown(id)))
 		return
 	}
-	if e.status == messages.StatusDeleting {
+	switch e.status {
+	case messages.StatusDeleting:
 		ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeDeleting,
 			"session %q is being deleted; wait for the delete to finish, then use restore_session to bring it back if needed", id)))
+		return
+	case messages.StatusRestoring:
+		ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeUnavailable,
+			"session %q is being restored (its workspace is being unpacked); try again in a moment", id)))
 		return
 	}
 	now := o.opts.Clock.Now()

@@ -46,14 +46,53 @@ func (o *orchestrator) restore(ctx actor.Context, msg *messages.RestoreSession) 
 		reply(messages.Errorf(messages.CodeLimitExceeded, "the limit of %d concurrent sessions is reached; delete a session first or raise TROUPE_MAX_SESSIONS", o.opts.MaxSessions))
 		return
 	}
-	rec, rerr := o.restoredRecord(snap, id)
-	if rerr != nil {
-		reply(rerr)
+	rec, archive := o.restoredRecord(snap, id)
+	if archive == "" {
+		o.startRestored(ctx, msg, ctx.Sender(), rec)
 		return
 	}
+	// Unpacking a workspace can take long: it runs off the mailbox, with the id reserved.
+	o.sessions[id] = &entry{name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt, lastActivity: rec.LastActivity,
+		idleTimeout: o.opts.IdleTimeout, status: messages.StatusRestoring}
+	sender, root, self, dataDir := ctx.Sender(), ctx.ActorSystem().Root, ctx.Self(), o.opts.DataDir
+	o.opts.background.Add(1)
+	go func() {
+		defer o.opts.background.Done()
+		dir, err := workspace.Create(dataDir, id)
+		if err == nil {
+			uctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			_, err = workspace.Extract(uctx, archive, dir)
+			cancel()
+		}
+		rec.Workspace = dir
+		root.Send(self, &restoreUnpacked{msg: msg, sender: sender, rec: rec, archive: archive, err: err})
+	}()
+}
+
+// restoreUnpacked reports the end of a workspace unpacked for a restore.
+type restoreUnpacked struct {
+	msg     *messages.RestoreSession
+	sender  *actor.PID
+	rec     store.SessionRecord
+	archive string
+	err     error
+}
+
+func (o *orchestrator) onRestoreUnpacked(ctx actor.Context, m *restoreUnpacked) {
+	o.forget(m.rec.ID)
+	if m.err != nil {
+		ctx.Send(m.sender, &messages.SessionResult{Err: messages.Errorf(messages.CodeInternal,
+			"unpack the archived workspace %s: %v; nothing was restored", m.archive, m.err)})
+		return
+	}
+	o.startRestored(ctx, m.msg, m.sender, m.rec)
+}
+
+// startRestored spawns the restored session; it answers sender once its record is written.
+func (o *orchestrator) startRestored(ctx actor.Context, msg *messages.RestoreSession, sender *actor.PID, rec store.SessionRecord) {
 	pid, err := o.spawnSession(ctx, rec, startReopen)
 	if err != nil {
-		reply(messages.Errorf(messages.CodeInternal, "start session %q: %v", id, err))
+		ctx.Send(sender, &messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "start session %q: %v", rec.ID, err)})
 		return
 	}
 	timeout := o.opts.IdleTimeout
@@ -61,16 +100,17 @@ func (o *orchestrator) restore(ctx actor.Context, msg *messages.RestoreSession) 
 		timeout = time.Duration(rec.IdleTimeoutSeconds) * time.Second
 	}
 	agents, pages := countChildren(rec.Children)
-	o.sessions[id] = &entry{pid: pid, name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt, lastActivity: rec.LastActivity,
+	o.sessions[rec.ID] = &entry{pid: pid, name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt, lastActivity: rec.LastActivity,
 		idleTimeout: timeout, status: messages.StatusActive, agents: agents, pages: pages}
 	o.counters.restored++
-	ctx.Forward(pid)
+	ctx.RequestWithCustomSender(pid, msg, sender)
 }
 
-// restoredRecord builds the live record of a restored session: children renamed under the new
-// id, and a troupe-owned workspace that was archived and removed unpacked again.
-func (o *orchestrator) restoredRecord(snap store.Snapshot, id string) (store.SessionRecord, *messages.Error) {
-	rec := snap.Session
+// restoredRecord builds the live record of a restored session, its children renamed under the
+// new id; archive is the workspace archive to unpack first, if the workspace was troupe's own and
+// was archived and removed.
+func (o *orchestrator) restoredRecord(snap store.Snapshot, id string) (rec store.SessionRecord, archive string) {
+	rec = snap.Session
 	rec.ID, rec.Status, rec.SnapshotID = id, messages.StatusActive, ""
 	rec.LastActivity = o.opts.Clock.Now()
 	rec.Children = make([]store.ChildSpec, len(snap.Session.Children))
@@ -78,21 +118,10 @@ func (o *orchestrator) restoredRecord(snap store.Snapshot, id string) (store.Ses
 		c.ID = id + "/" + c.Name
 		rec.Children[i] = c
 	}
-	p := snap.Preserved
-	if p == nil || p.Kind != workspace.KindArchive || !rec.WorkspaceOwned {
-		return rec, nil
+	if p := snap.Preserved; p != nil && p.Kind == workspace.KindArchive && rec.WorkspaceOwned {
+		archive = p.Archive
 	}
-	dir, err := workspace.Create(o.opts.DataDir, id)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		_, err = workspace.Extract(ctx, p.Archive, dir)
-	}
-	if err != nil {
-		return rec, messages.Errorf(messages.CodeInternal, "unpack the archived workspace %s: %v; nothing was restored", p.Archive, err)
-	}
-	rec.Workspace = dir
-	return rec, nil
+	return rec, archive
 }
 
 func (o *orchestrator) listSnapshots(msg *messages.ListSnapshots) *messages.ListSnapshotsResult {

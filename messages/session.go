@@ -12,6 +12,8 @@ type Status string
 const (
 	StatusActive   Status = "active"
 	StatusDeleting Status = "deleting"
+	// StatusRestoring: restore_session is unpacking the session's workspace.
+	StatusRestoring Status = "restoring"
 )
 
 // Cookie is one browser cookie of a session.
