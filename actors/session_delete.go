@@ -131,6 +131,11 @@ func (s *sessionActor) stopNext(ctx actor.Context) {
 	c := d.order[d.next]
 	d.next++
 	s.stopChild(ctx, c, d.grace, d.msg.Force, func(ctx actor.Context, err error, _ *process.ExitStatus) {
+		// A page operation that was under way when the delete began may have moved the page
+		// since the snapshot was written: the snapshot keeps the child as it stopped.
+		if spec := specByID(d.snap.Session.Children, c.spec.ID); spec != nil {
+			*spec = c.spec
+		}
 		if err != nil {
 			if !d.msg.Force {
 				s.rollback(ctx, c, err)
@@ -150,6 +155,7 @@ func (s *sessionActor) stopNext(ctx actor.Context) {
 func (s *sessionActor) finishDelete(ctx actor.Context) {
 	d := s.deleting
 	d.snap.Completed, d.snap.Preserved, d.snap.Stopped, d.snap.Failures = true, d.kept, d.stopped, d.failures
+	d.snap.Session.Cookies = s.rec.Cookies // saved by operations that finished during the cascade
 	tomb := store.Tombstone{SessionID: s.rec.ID, Reason: d.reason, At: s.opts.Clock.Now(), SnapshotID: d.snap.ID}
 	res := &messages.DeleteSessionResult{SessionID: s.rec.ID, SnapshotID: d.snap.ID, Stopped: d.stopped, Failures: d.failures, Preserved: d.kept}
 	if err := s.opts.Store.FinishDelete(s.rec.ID, d.snap, tomb); err != nil {
