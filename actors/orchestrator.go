@@ -26,6 +26,8 @@ type entry struct {
 	status       messages.Status
 	agents       int
 	pages        int
+	// stuck explains a delete that could not finish (the store refused its last write).
+	stuck string
 }
 
 // orchestrator is the registry of sessions (DESIGN §2): limits, routing by id, the idle sweep,
@@ -69,6 +71,7 @@ type (
 		at time.Time
 	}
 	sessionTerminated struct{ who *actor.PID }
+	deleteStuck       struct{ id, why string }
 	prepareShutdown   struct{}
 	ping              struct{}
 )
@@ -94,6 +97,10 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		// Terminated is a system message and overtakes the user messages a session sent just
 		// before stopping (sessionGone, sessionCreateFailed): look at it after them.
 		ctx.Send(ctx.Self(), &sessionTerminated{who: msg.Who})
+	case *deleteStuck:
+		if e := o.sessions[msg.id]; e != nil {
+			e.stuck = msg.why
+		}
 	case *restoreUnpacked:
 		o.onRestoreUnpacked(ctx, msg)
 	case *deleteResumed:
@@ -270,6 +277,10 @@ func (o *orchestrator) route(ctx actor.Context, id string, msg any) {
 	}
 	switch e.status {
 	case messages.StatusDeleting:
+		if e.stuck != "" {
+			ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeDeleting, "%s", e.stuck)))
+			return
+		}
 		ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeDeleting,
 			"session %q is being deleted; wait for the delete to finish, then use restore_session to bring it back if needed", id)))
 		return

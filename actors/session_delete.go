@@ -168,6 +168,8 @@ func (s *sessionActor) finishDelete(ctx actor.Context) {
 		} else {
 			// The record says deleting with a durable snapshot: the next start finishes the job.
 			res.Err = messages.Errorf(messages.CodeInternal, "could not finish deleting %q (%v); its snapshot %s is saved and the delete completes at the next start", s.rec.ID, err, d.snap.ID)
+			ctx.Send(ctx.Parent(), &deleteStuck{id: s.rec.ID, why: fmt.Sprintf(
+				"the delete of session %q could not be finished (%v); its snapshot %s is saved and the delete completes when troupe next starts", s.rec.ID, err, d.snap.ID)})
 		}
 		ctx.Send(d.replyTo, res)
 		return
