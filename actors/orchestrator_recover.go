@@ -77,6 +77,9 @@ type deleteResumed struct {
 func (o *orchestrator) onDeleteResumed(msg *deleteResumed) {
 	if msg.err != nil {
 		o.log.Error().Err(msg.err).Str("session", msg.id).Msg("could not finish the delete a crash interrupted; it is retried at the next start")
+		if e := o.sessions[msg.id]; e != nil {
+			e.stuck = fmt.Sprintf("the delete of session %q, interrupted by a crash, could not be finished (%v); it is retried when troupe next starts", msg.id, msg.err)
+		}
 		return
 	}
 	o.forget(msg.id)
