@@ -117,8 +117,39 @@ type gateWriter struct {
 
 func (gw gateWriter) Write(p []byte) (int, error) {
 	n, err := gw.w.Write(p)
-	if _, answer := classify(bytes.TrimSpace(p)); answer {
+	if isAnswer(p) {
 		gw.g.bump(0, 1)
 	}
 	return n, err
+}
+
+var answerPrefix = []byte(`{"jsonrpc":"2.0","id":`)
+
+// isAnswer reports whether p, a message mcp-go wrote, is a response: its id is followed by
+// "result" or "error" (a request of the server's has "method" there). mcp-go writes these keys in
+// this order; anything else is parsed in full.
+func isAnswer(p []byte) bool {
+	rest, ok := bytes.CutPrefix(p, answerPrefix)
+	if !ok {
+		_, answer := classify(bytes.TrimSpace(p))
+		return answer
+	}
+	i := 0
+	if i < len(rest) && rest[i] == '"' {
+		for i++; i < len(rest) && rest[i] != '"'; i++ {
+			if rest[i] == '\\' {
+				i++
+			}
+		}
+		i++
+	} else {
+		for i < len(rest) && (rest[i] == '-' || rest[i] == '.' || rest[i] == '+' || rest[i] == 'e' || rest[i] == 'E' || (rest[i] >= '0' && rest[i] <= '9')) {
+			i++
+		}
+	}
+	if i > len(rest) {
+		return false
+	}
+	rest = rest[i:]
+	return bytes.HasPrefix(rest, []byte(`,"result"`)) || bytes.HasPrefix(rest, []byte(`,"error"`))
 }
