@@ -365,3 +365,19 @@ func TestAFreshMessageMakesTheAgentRefuseAStopWithoutForce(t *testing.T) {
 		waitFor(t, func() bool { k := h.get("s").Session.Children; return len(k) == 1 && !k[0].Busy })
 	}
 }
+
+func TestSweepPrunesSnapshotsPastRetention(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.SnapshotRetention = 24 * time.Hour })
+	h.mustCreate("old")
+	first := h.del(&messages.DeleteSession{SessionID: "old"})
+	h.clock.Advance(20 * time.Hour)
+	h.mustCreate("new")
+	second := h.del(&messages.DeleteSession{SessionID: "new"})
+	h.clock.Advance(5 * time.Hour) // the first is 25 h old, the second 5 h
+	h.ask(&messages.SweepIdle{})
+	snaps := h.ask(&messages.ListSnapshots{}).(*messages.ListSnapshotsResult).Snapshots
+	if len(snaps) != 1 || snaps[0].SnapshotID != second.SnapshotID {
+		t.Fatalf("snapshots after the sweep = %+v, want only %s (%s is past its retention)", snaps, second.SnapshotID, first.SnapshotID)
+	}
+	wantCode(t, h.ask(&messages.RestoreSession{SnapshotID: first.SnapshotID}).(*messages.SessionResult).Err, messages.CodeNotFound)
+}
