@@ -66,10 +66,16 @@ func newClaudeDesktopCmd() *cobra.Command {
 				}
 				args = append(args, "--config", abs)
 			}
+			// Claude Desktop starts servers with a bare environment: the PATH of this shell lets
+			// agent presets (claude, codex, aider, …) and Chromium be found as they are here.
+			env := map[string]string{"TROUPE_DATA_DIR": dir}
+			if path := os.Getenv("PATH"); path != "" {
+				env["PATH"] = path
+			}
 			snippet := map[string]map[string]mcpServer{"mcpServers": {name: {
 				Command: exe,
 				Args:    args,
-				Env:     map[string]string{"TROUPE_DATA_DIR": dir},
+				Env:     env,
 			}}}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetEscapeHTML(false)

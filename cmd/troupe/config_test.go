@@ -60,6 +60,9 @@ func TestConfigClaudeDesktop(t *testing.T) {
 				t.Errorf("args %q, want %q", s.Args, tt.wantArgs)
 			}
 			wantDir, _ := filepath.Abs(tt.wantDir)
+			if p := s.Env["PATH"]; p != os.Getenv("PATH") {
+				t.Errorf("PATH %q, want this shell's %q (Claude Desktop starts servers with a bare environment)", p, os.Getenv("PATH"))
+			}
 			if d := s.Env["TROUPE_DATA_DIR"]; d != wantDir {
 				t.Errorf("TROUPE_DATA_DIR %q, want %q", d, wantDir)
 			}
