@@ -73,27 +73,22 @@ func (s *System) Request(ctx context.Context, msg any, timeout time.Duration) (a
 		}
 	}
 	f := s.sys.Root.RequestFuture(s.orchestrator, msg, timeout)
-	type answer struct {
-		res any
-		err error
+	// When the caller is gone (a client that disconnected, a server shutting down) the future is
+	// completed at once; the actors still finish what they started.
+	stop := context.AfterFunc(ctx, func() { s.sys.Root.Send(f.PID(), &requestCancelled{err: ctx.Err()}) })
+	defer stop()
+	res, err := f.Result()
+	if errors.Is(err, actor.ErrTimeout) {
+		return nil, fmt.Errorf("no answer within %s; the operation may still complete, check with get_session", timeout)
 	}
-	done := make(chan answer, 1)
-	go func() {
-		res, err := f.Result()
-		done <- answer{res, err}
-	}()
-	select {
-	case a := <-done:
-		if errors.Is(a.err, actor.ErrTimeout) {
-			return nil, fmt.Errorf("no answer within %s; the operation may still complete, check with get_session", timeout)
-		}
-		return a.res, a.err
-	case <-ctx.Done():
-		// The caller is gone (a client that disconnected, a server shutting down): stop
-		// waiting. The actors still finish what they started.
-		return nil, fmt.Errorf("the call was cancelled (%w); the operation may still complete", ctx.Err())
+	if c, ok := res.(*requestCancelled); ok {
+		return nil, fmt.Errorf("the call was cancelled (%w); the operation may still complete", c.err)
 	}
+	return res, err
 }
+
+// requestCancelled completes the future of a request whose caller went away.
+type requestCancelled struct{ err error }
 
 // Shutdown flushes activity to the store and stops every actor, children before parents. The
 // store is the caller's to close afterwards.
