@@ -66,24 +66,7 @@ func liveHeap() uint64 {
 // agents (the cascade itself: one stop at a time, newest first) and restore_session of it, on a
 // real bbolt file.
 func BenchmarkDeleteAndRestore1000Children(b *testing.B) {
-	dir := b.TempDir()
-	st, err := store.Open(filepath.Join(dir, "troupe.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	sys, err := Start(Options{Store: st, Logger: zerolog.Nop(), MaxChildren: 2000, Processes: process.NewFake(), DataDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
-	ask := func(msg any) any {
-		res, err := sys.Request(context.Background(), msg, time.Minute)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return res
-	}
+	ask := benchSystem(b, Options{MaxChildren: 2000, Processes: process.NewFake()})
 	for b.Loop() {
 		ask(&messages.CreateSession{SessionID: "big"})
 		for i := range 1000 {
@@ -127,24 +110,7 @@ func running(kids []messages.ChildInfo) int {
 
 // BenchmarkDelete50Agents measures delete_session of a session with 50 real `cat` agents.
 func BenchmarkDelete50Agents(b *testing.B) {
-	dir := b.TempDir()
-	st, err := store.Open(filepath.Join(dir, "troupe.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	sys, err := Start(Options{Store: st, Logger: zerolog.Nop(), MaxChildren: 100, Processes: process.Real(), DataDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sys.Shutdown(context.Background())
-	ask := func(msg any) any {
-		res, err := sys.Request(context.Background(), msg, time.Minute)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return res
-	}
+	ask := benchSystem(b, Options{MaxChildren: 100, Processes: process.Real()})
 	for b.Loop() {
 		var ds []time.Duration
 		for round := range 5 {
@@ -163,5 +129,29 @@ func BenchmarkDelete50Agents(b *testing.B) {
 			}
 		}
 		bench.ReportRounded("delete_50_agents_ms", bench.Millis(bench.Percentile(ds, 50)), 1, "ms")
+	}
+}
+
+// benchSystem starts an actor tree on a real bbolt file (opts' Store, Logger and DataDir are
+// set here), stopped when the benchmark ends, and returns a function that asks it.
+func benchSystem(b *testing.B, opts Options) func(msg any) any {
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "troupe.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	opts.Store, opts.Logger, opts.DataDir = st, zerolog.Nop(), dir
+	sys, err := Start(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sys.Shutdown(context.Background()) })
+	return func(msg any) any {
+		res, err := sys.Request(context.Background(), msg, time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res
 	}
 }

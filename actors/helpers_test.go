@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,40 +18,18 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, testutil.LeakOptions()...)
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type harness struct {
 	t     *testing.T
 	sys   *System
 	store *store.Memory
-	clock *fakeClock
+	clock *testutil.Clock
 	procs *process.Fake
 	opts  Options
 }
 
 func newHarness(t *testing.T, mod func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, store: store.NewMemory(), clock: newFakeClock(), procs: process.NewFake()}
+	h := &harness{t: t, store: store.NewMemory(), clock: testutil.NewClock(), procs: process.NewFake()}
 	h.opts = Options{Store: h.store, Clock: h.clock, Logger: zerolog.Nop(), MaxSessions: 10, IdleTimeout: time.Hour,
 		Processes: h.procs, DataDir: t.TempDir(), RestartBackoff: time.Millisecond, AgentStopGrace: 50 * time.Millisecond}
 	if mod != nil {

@@ -111,6 +111,14 @@ func (o *Options) defaults() {
 	}
 }
 
+// idleTimeoutOf is a session's idle timeout: its own when set, else the server's.
+func (o *Options) idleTimeoutOf(seconds int64) time.Duration {
+	if seconds > 0 {
+		return time.Duration(seconds) * time.Second
+	}
+	return o.IdleTimeout
+}
+
 // MaxGraceSeconds bounds the grace period a delete gives each agent between SIGTERM and SIGKILL.
 const MaxGraceSeconds = 300
 

@@ -233,10 +233,6 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 			"the limit of %d concurrent sessions is reached; delete a session you no longer need (delete_session) or raise TROUPE_MAX_SESSIONS", o.opts.MaxSessions)})
 		return
 	}
-	timeout := o.opts.IdleTimeout
-	if msg.IdleTimeoutSeconds > 0 {
-		timeout = time.Duration(msg.IdleTimeoutSeconds) * time.Second
-	}
 	rec := store.SessionRecord{
 		ID: id, Name: msg.Name, State: msg.State, Labels: msg.Labels, Cookies: msg.Cookies,
 		CreatedAt: now, LastActivity: now, IdleTimeoutSeconds: msg.IdleTimeoutSeconds,
@@ -247,10 +243,17 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "start session %q: %v", id, err)})
 		return
 	}
-	o.sessions[id] = &entry{pid: pid, name: msg.Name, labels: msg.Labels, createdAt: now, lastActivity: now,
-		idleTimeout: timeout, status: messages.StatusActive}
+	o.register(rec, pid, messages.StatusActive)
 	o.counters.created++
 	ctx.Forward(pid)
+}
+
+// register records a live (or reserved, pid nil) session in the registry.
+func (o *orchestrator) register(rec store.SessionRecord, pid *actor.PID, status messages.Status) {
+	agents, pages := countChildren(rec.Children)
+	o.sessions[rec.ID] = &entry{pid: pid, name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt,
+		lastActivity: rec.LastActivity, idleTimeout: o.opts.idleTimeoutOf(rec.IdleTimeoutSeconds),
+		status: status, agents: agents, pages: pages}
 }
 
 func (o *orchestrator) spawnSession(ctx actor.Context, rec store.SessionRecord, start startMode) (*actor.PID, error) {

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -36,14 +35,7 @@ func (o *orchestrator) recover(ctx actor.Context) *recoverResult {
 		if err != nil {
 			return &recoverResult{err: fmt.Errorf("recover session %q: %w", rec.ID, err)}
 		}
-		timeout := o.opts.IdleTimeout
-		if rec.IdleTimeoutSeconds > 0 {
-			timeout = time.Duration(rec.IdleTimeoutSeconds) * time.Second
-		}
-		agents, pages := countChildren(rec.Children)
-		o.sessions[rec.ID] = &entry{pid: pid, name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt,
-			lastActivity: rec.LastActivity, idleTimeout: timeout, status: messages.StatusActive,
-			agents: agents, pages: pages}
+		o.register(rec, pid, messages.StatusActive)
 		res.recovered++
 	}
 	if o.opts.Events != nil && (res.recovered > 0 || res.finished > 0) {
@@ -57,8 +49,7 @@ func (o *orchestrator) recover(ctx actor.Context) *recoverResult {
 // crashed run left of the children's processes takes their grace periods, and the server
 // answers meanwhile. The session shows as being deleted until it is done.
 func (o *orchestrator) resumeDelete(ctx actor.Context, rec store.SessionRecord) {
-	o.sessions[rec.ID] = &entry{name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt, lastActivity: rec.LastActivity,
-		idleTimeout: o.opts.IdleTimeout, status: messages.StatusDeleting}
+	o.register(rec, nil, messages.StatusDeleting)
 	root, self := ctx.ActorSystem().Root, ctx.Self()
 	o.opts.background.Add(1)
 	go func() {

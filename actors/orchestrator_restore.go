@@ -52,8 +52,7 @@ func (o *orchestrator) restore(ctx actor.Context, msg *messages.RestoreSession) 
 		return
 	}
 	// Unpacking a workspace can take long: it runs off the mailbox, with the id reserved.
-	o.sessions[id] = &entry{name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt, lastActivity: rec.LastActivity,
-		idleTimeout: o.opts.IdleTimeout, status: messages.StatusRestoring}
+	o.register(rec, nil, messages.StatusRestoring)
 	sender, root, self, dataDir := ctx.Sender(), ctx.ActorSystem().Root, ctx.Self(), o.opts.DataDir
 	o.opts.background.Add(1)
 	go func() {
@@ -95,13 +94,7 @@ func (o *orchestrator) startRestored(ctx actor.Context, msg *messages.RestoreSes
 		ctx.Send(sender, &messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "start session %q: %v", rec.ID, err)})
 		return
 	}
-	timeout := o.opts.IdleTimeout
-	if rec.IdleTimeoutSeconds > 0 {
-		timeout = time.Duration(rec.IdleTimeoutSeconds) * time.Second
-	}
-	agents, pages := countChildren(rec.Children)
-	o.sessions[rec.ID] = &entry{pid: pid, name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt, lastActivity: rec.LastActivity,
-		idleTimeout: timeout, status: messages.StatusActive, agents: agents, pages: pages}
+	o.register(rec, pid, messages.StatusActive)
 	o.counters.restored++
 	ctx.RequestWithCustomSender(pid, msg, sender)
 }

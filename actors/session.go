@@ -253,12 +253,7 @@ func stateSize(state map[string]json.RawMessage) int {
 	return len(data)
 }
 
-func (s *sessionCore) timeout() time.Duration {
-	if s.rec.IdleTimeoutSeconds > 0 {
-		return time.Duration(s.rec.IdleTimeoutSeconds) * time.Second
-	}
-	return s.opts.IdleTimeout
-}
+func (s *sessionCore) timeout() time.Duration { return s.opts.idleTimeoutOf(s.rec.IdleTimeoutSeconds) }
 
 // info renders the session for clients.
 func (s *sessionCore) info() *messages.SessionInfo {

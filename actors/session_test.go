@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -204,15 +205,5 @@ func TestLabelsFilter(t *testing.T) {
 // waitFor polls cond until it holds or 5 s pass; describe, if given, says what was seen.
 func waitFor(t *testing.T, cond func() bool, describe ...func() string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			msg := "condition not reached within 5s"
-			for _, d := range describe {
-				msg += ": " + d()
-			}
-			t.Fatal(msg)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, "condition", cond, describe...)
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/troupe-dev/troupe/internal/testutil"
 )
 
 // openLog opens a log in a fresh data directory and closes it at the end of the test.
@@ -67,13 +69,7 @@ func seg(data string, n int) string { return filepath.Join(data, DirName, Segmen
 // waitFor polls cond until it holds, failing the test after a generous deadline.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 20*time.Second, what, cond)
 }
 
 // mustVerify verifies the log in data and returns the report.

@@ -18,7 +18,6 @@ const (
 	CodeBusy            Code = "busy"
 	CodeRolledBack      Code = "rolled_back"
 	CodeUnavailable     Code = "unavailable"
-	CodeNotImplemented  Code = "not_implemented"
 	CodeInternal        Code = "internal"
 )
 

@@ -188,14 +188,6 @@ type SessionMetricsResult struct {
 	Err           *Error
 }
 
-// SessionDeleted is published when a session has left the live set.
-type SessionDeleted struct {
-	SessionID  string
-	Reason     string
-	SnapshotID string
-	At         time.Time
-}
-
 // SweepIdle asks the orchestrator to expire idle sessions now and flush recorded activity. The
 // server's timer sends it every cleanup interval; tests send it after advancing their clock.
 type SweepIdle struct{}

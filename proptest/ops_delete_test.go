@@ -148,7 +148,7 @@ func (w *world) restoreSession(t tb, i int, as string) {
 // back). Snapshots past their retention are pruned.
 func (w *world) expire(t tb, d time.Duration) {
 	w.begin("expire")
-	w.clock.advance(d)
+	w.clock.Advance(d)
 	w.m.now = w.m.now.Add(d)
 	// Every session was last touched by the previous check, at the previous now.
 	var expiring []string

@@ -17,6 +17,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 	"github.com/troupe-dev/troupe/tools"
 )
@@ -42,28 +43,10 @@ type cleanupTB interface {
 	Cleanup(func())
 }
 
-// clock is the injected clock: it moves only when the model says so.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // world is the real tree under test with its fakes, kept across restarts.
 type world struct {
 	dir     string
-	clock   *clock
+	clock   *testutil.Clock
 	store   *store.Memory
 	procs   *process.Fake
 	browser *browser.Fake
@@ -85,7 +68,7 @@ func newWorld(t cleanupTB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{dir: dir, clock: &clock{now: time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)},
+	w := &world{dir: dir, clock: testutil.NewClock(),
 		store: store.NewMemory(), procs: process.NewFake(), browser: browser.NewFake(browser.Policy{})}
 	w.m = newModel(w.clock.Now())
 	w.procs.Behave("slow", process.FakeBehavior{Linger: true, Silent: true})

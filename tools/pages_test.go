@@ -38,7 +38,7 @@ func TestPageToolsRoundTrip(t *testing.T) {
 		t.Fatalf("page_content window = %v", got)
 	}
 	rest := call(t, c, "page_content", `{"page_id":"s/main","offset":100}`)
-	if r := mustOK(t, rest); r["truncated"] != false || !strings.Contains(text(rest), "word") {
+	if r := mustOK(t, rest); r["truncated"] != false || !strings.Contains(resultText(rest), "word") {
 		t.Fatalf("page_content from offset 100 = %v", r)
 	}
 
@@ -134,8 +134,8 @@ func TestCreateSessionWithURLAndCookies(t *testing.T) {
 	fake.FailNext(browser.FakeNavigate, browser.ErrUnreachable)
 	r := call(t, c, "create_session", `{"session_id":"down","url":"https://down.test/"}`)
 	s = mustOK(t, r)
-	if s["session_id"] != "down" || s["page_error"] == nil || !strings.Contains(text(r), "could not be opened") {
-		t.Fatalf("create_session with an unreachable url = %v / %s", s, text(r))
+	if s["session_id"] != "down" || s["page_error"] == nil || !strings.Contains(resultText(r), "could not be opened") {
+		t.Fatalf("create_session with an unreachable url = %v / %s", s, resultText(r))
 	}
 }
 

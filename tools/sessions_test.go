@@ -128,7 +128,7 @@ func TestFortyConcurrentCreates(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			if r := call(t, c, "create_session", fmt.Sprintf(`{"session_id":"p%02d"}`, i)); r.IsError {
-				errs <- text(r)
+				errs <- resultText(r)
 			}
 		}()
 	}

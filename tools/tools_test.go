@@ -55,16 +55,6 @@ func call(t *testing.T, c *client.Client, tool, args string) *mcp.CallToolResult
 	return res
 }
 
-func text(r *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range r.Content {
-		if tc, ok := c.(mcp.TextContent); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
-
 // object returns the structured content as a map.
 func object(t *testing.T, r *mcp.CallToolResult) map[string]any {
 	t.Helper()
@@ -82,9 +72,9 @@ func object(t *testing.T, r *mcp.CallToolResult) map[string]any {
 func mustOK(t *testing.T, r *mcp.CallToolResult) map[string]any {
 	t.Helper()
 	if r.IsError {
-		t.Fatalf("tool error: %s", text(r))
+		t.Fatalf("tool error: %s", resultText(r))
 	}
-	if text(r) == "" {
+	if resultText(r) == "" {
 		t.Fatal("result has no text rendering")
 	}
 	return object(t, r)
@@ -93,11 +83,11 @@ func mustOK(t *testing.T, r *mcp.CallToolResult) map[string]any {
 func mustFail(t *testing.T, r *mcp.CallToolResult, wantInMessage ...string) {
 	t.Helper()
 	if !r.IsError {
-		t.Fatalf("got success %s, want a tool error", text(r))
+		t.Fatalf("got success %s, want a tool error", resultText(r))
 	}
 	for _, w := range wantInMessage {
-		if !strings.Contains(text(r), w) {
-			t.Fatalf("error %q does not mention %q", text(r), w)
+		if !strings.Contains(resultText(r), w) {
+			t.Fatalf("error %q does not mention %q", resultText(r), w)
 		}
 	}
 }

@@ -14,13 +14,9 @@ import (
 	"time"
 )
 
-// Report prints one figure as "BENCH <name> <value> <unit>" on stderr (stdout may be an MCP
-// channel in some tests; `go test` merges both streams, and `make bench` collects these lines).
-func Report(name string, value float64, unit string) {
-	fmt.Fprintf(os.Stderr, "BENCH %s %s %s\n", name, strconv.FormatFloat(value, 'f', -1, 64), unit)
-}
-
-// ReportRounded is Report with the value rounded to the given number of decimals.
+// ReportRounded prints one figure as "BENCH <name> <value> <unit>", the value rounded to the given
+// number of decimals, on stderr (stdout may be an MCP channel in some tests; `go test` merges both
+// streams, and `make bench` collects these lines).
 func ReportRounded(name string, value float64, decimals int, unit string) {
 	fmt.Fprintf(os.Stderr, "BENCH %s %s %s\n", name, strconv.FormatFloat(value, 'f', decimals, 64), unit)
 }

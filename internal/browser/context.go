@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -187,12 +186,9 @@ func (c *rodContext) Cookies(ctx context.Context, rawURL string) ([]Cookie, erro
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
-	var u *url.URL
-	if rawURL != "" {
-		var err error
-		if u, err = parseCookieURL(rawURL); err != nil {
-			return nil, err
-		}
+	u, err := parseCookieURL(rawURL)
+	if err != nil {
+		return nil, err
 	}
 	cctx, cancel := c.callCtx(ctx)
 	defer cancel()

@@ -106,8 +106,11 @@ func fromProtoCookies(cs []*proto.NetworkCookie) []Cookie {
 	return out
 }
 
-// parseCookieURL parses the URL given to Context.Cookies.
+// parseCookieURL parses the URL given to Context.Cookies; "" (every cookie) gives nil.
 func parseCookieURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, nil
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: cannot read cookies for %q: give a full http or https URL, or none for every cookie", ErrBadURL, raw)

@@ -139,12 +139,9 @@ func (c *fakeContext) Cookies(ctx context.Context, rawURL string) ([]Cookie, err
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
-	var u *url.URL
-	if rawURL != "" {
-		var err error
-		if u, err = parseCookieURL(rawURL); err != nil {
-			return nil, err
-		}
+	u, err := parseCookieURL(rawURL)
+	if err != nil {
+		return nil, err
 	}
 	if err := c.f.enter(ctx, FakeCookies, c.sessionID, rawURL); err != nil {
 		return nil, err

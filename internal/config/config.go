@@ -299,6 +299,3 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-// PresetNames returns the preset names, sorted.
-func (c *Config) PresetNames() []string { return sortedKeys(c.Presets) }

@@ -315,9 +315,6 @@ func (s *Bolt) Tombstone(sessionID string) (Tombstone, error) {
 	return t, err
 }
 
-// Path returns the bbolt file's path.
-func (s *Bolt) Path() string { return s.db.Path() }
-
 // Close implements Store: it waits for queued writes, then closes the file.
 func (s *Bolt) Close() error {
 	var err error

@@ -79,7 +79,7 @@ type Store interface {
 	// PutSession writes one session record, replacing any previous one, and clears a tombstone
 	// of the same id.
 	PutSession(rec SessionRecord) error
-	// PutSessions writes several records in one transaction (activity flushes).
+	// PutSessions writes several records in one transaction (an import, or a benchmark's seed).
 	PutSessions(recs []SessionRecord) error
 	// LoadSessions returns every live session.
 	LoadSessions() ([]SessionRecord, error)
