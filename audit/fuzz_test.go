@@ -2,8 +2,10 @@ package audit
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -122,4 +124,58 @@ func FuzzRoundTrip(f *testing.F) {
 			t.Fatalf("read back %+v\nfrom %s\nwant %+v", back, line, e)
 		}
 	})
+}
+
+// FuzzRedactClasses: a secret placed in any of the classes the audit log redacts (a
+// secret-named key, a URL's password or secret query parameter, the value of a secret-named
+// flag) never appears in the encoded line, and redacting is idempotent.
+func FuzzRedactClasses(f *testing.F) {
+	f.Add("hunter2-secret", "DB_PASS", "api_key", "--token")
+	f.Add("s3cr3t!@#", "GH_PAT", "access_token", "--api-key")
+	red := redactor{key: make([]byte, keyLen)}
+	enc := newEncoder()
+	f.Fuzz(func(t *testing.T, secret, envName, param, flag string) {
+		// A secret must be distinctive to be looked for: long enough, printable, and not made of
+		// characters that the surrounding JSON, URL or flag syntax also uses. A value that starts
+		// with "-" after a flag reads as the next flag, and is not redacted (redactFlags).
+		if len(secret) < 8 || secret[0] == '-' || strings.ContainsAny(secret, "\\\"&#/?@=:% \t\n\r") || !utf8.ValidString(secret) ||
+			strings.ContainsFunc(secret, func(r rune) bool { return r < 0x20 || r == 0x7f || r > 0x7e }) {
+			return
+		}
+		if !LooksSecret(envName) || !LooksSecret(param) || !LooksSecret(strings.TrimLeft(flag, "-")) ||
+			!strings.HasPrefix(flag, "-") || strings.ContainsAny(param+flag, "&#=?% \t") {
+			return
+		}
+		details := map[string]any{
+			"env":  map[string]any{envName: secret},
+			"url":  "https://user:" + secret + "@example.com/p?" + param + "=" + secret + "&x=1",
+			"text": "visit https://example.com/?" + param + "=" + secret + " now",
+			"args": []any{flag, secret, flag + "=" + secret},
+		}
+		_, raw, err := red.normalizeDetails(details)
+		if err != nil {
+			return
+		}
+		e := Event{Seq: 1, Time: time.Unix(0, 0).UTC(), Action: "agent.create", Prev: genesisHash}
+		line, _, err := enc.appendLine(nil, &e, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(line, []byte(secret)) {
+			t.Fatalf("secret %q in clear in %s", secret, line)
+		}
+		generic, raw2, err := red.normalizeDetails(mustDecode(t, raw))
+		if err != nil || !bytes.Equal(raw, raw2) {
+			t.Fatalf("redacting twice changed the details: %s then %s (%v, %v)", raw, raw2, generic, err)
+		}
+	})
+}
+
+func mustDecode(t *testing.T, raw []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

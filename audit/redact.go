@@ -20,24 +20,6 @@ import (
 // redactedPrefix starts every redacted value: "hmac-sha256:<64 hex>".
 const redactedPrefix = "hmac-sha256:"
 
-// secretWords are the parts of a name that mark its value as secret (compared upper-case).
-var secretWords = []string{
-	"TOKEN", "KEY", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "AUTH", "CREDENTIAL",
-	"COOKIE", "PRIVATE", "SIGNATURE", "BEARER", "CERT", "SALT",
-}
-
-// LooksSecret reports whether a name (an environment variable, a details key) marks its value
-// as secret: it contains TOKEN, KEY, SECRET, PASSWORD, AUTH, COOKIE, … in any case.
-func LooksSecret(name string) bool {
-	up := strings.ToUpper(name)
-	for _, w := range secretWords {
-		if strings.Contains(up, w) {
-			return true
-		}
-	}
-	return false
-}
-
 // redactor replaces secrets by an HMAC-SHA256 under the log's key.
 type redactor struct{ key []byte }
 
@@ -163,7 +145,9 @@ const (
 )
 
 // walk redacts in place: a string whose key looks secret, every string below such a key, and
-// below a key that names cookies every string but the cookie attributes.
+// below a key that names cookies every string but the cookie attributes; in every other string
+// the secrets of URLs (user info passwords, secret-named query parameters), and in every list
+// the values of secret-named flags (--api-key X, --token=X).
 func (r redactor) walk(v any, mode redactMode) {
 	switch t := v.(type) {
 	case map[string]any:
@@ -178,16 +162,23 @@ func (r redactor) walk(v any, mode redactMode) {
 			if s, ok := child.(string); ok {
 				if m == redactAll || (m == redactCookie && !isCookieAttr(k)) {
 					t[k] = r.secret(s)
+				} else {
+					t[k] = r.redactText(s)
 				}
 				continue
 			}
 			r.walk(child, m)
 		}
 	case []any:
+		if mode == redactNone {
+			r.redactFlags(t)
+		}
 		for i, child := range t {
 			if s, ok := child.(string); ok {
 				if mode != redactNone {
 					t[i] = r.secret(s)
+				} else {
+					t[i] = r.redactText(s)
 				}
 				continue
 			}

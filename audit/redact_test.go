@@ -15,6 +15,10 @@ func TestLooksSecret(t *testing.T) {
 		"GITHUB_TOKEN": true, "api_key": true, "AWS_SECRET_ACCESS_KEY": true, "DB_PASSWORD": true,
 		"Authorization": true, "cookie": true, "passwd": true, "PRIVATE_PEM": true,
 		"HOME": false, "PATH": false, "PWD": false, "LANG": false, "session": false, "url": false,
+		// Issue 11: short words standing alone, and connection strings.
+		"PASS": true, "DB_PASS": true, "PWD_DB": true, "GH_PAT": true, "DATABASE_URL": true, "redis-uri": true,
+		"SMTP_PW": true, "PG_DSN": true, "otp": true, "api-key": true,
+		"OLDPWD": false, "PASSENGER": false, "PATTERN": false, "SPINNER": false, "BASE_URL": false, "url_path": false,
 	} {
 		if got := LooksSecret(name); got != want {
 			t.Errorf("LooksSecret(%q) = %v, want %v", name, got, want)
@@ -106,5 +110,33 @@ func TestNoSecretInClearInAnyAuditFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, DirName, KeyName)); err == nil {
 		t.Fatal("the HMAC key is inside the audit directory")
+	}
+}
+
+func TestRedactTextAndFlags(t *testing.T) {
+	r := redactor{key: make([]byte, keyLen)}
+	h := r.secret
+	for _, c := range []struct{ in, want string }{
+		{"https://example.com/a?b=1", "https://example.com/a?b=1"},
+		{"https://ann:pw1@example.com/x", "https://ann:" + h("pw1") + "@example.com/x"},
+		{"see postgres://u:p%40ss@db:5432/app now", "see postgres://u:" + h("p@ss") + "@db:5432/app now"},
+		{"https://x.test/cb?code=1&access_token=t0k&sig=abc#frag", "https://x.test/cb?code=1&access_token=" + h("t0k") + "&sig=" + h("abc") + "#frag"},
+		{"https://ann@example.com/", "https://ann@example.com/"},
+		{"no url here", "no url here"},
+	} {
+		if got := r.redactText(c.in); got != c.want {
+			t.Errorf("redactText(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if got := r.redactText(r.redactText(c.in)); got != c.want {
+			t.Errorf("redacting %q twice gave %q, want %q", c.in, got, c.want)
+		}
+	}
+	args := []any{"--api-key", "k1", "--token=t1", "-v", "--password", "--verbose", "file", 3.0}
+	r.redactFlags(args)
+	want := []any{"--api-key", h("k1"), "--token=" + h("t1"), "-v", "--password", "--verbose", "file", 3.0}
+	for i := range want {
+		if args[i] != want[i] {
+			t.Errorf("args[%d] = %v, want %v (all: %v)", i, args[i], want[i], args)
+		}
 	}
 }

@@ -40,6 +40,7 @@ func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
 		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			start := time.Now()
 			args := auditArgs(req.GetRawArguments())
+			redactTyped(req.Params.Name, args, d.Audit)
 			ev := audit.Event{Action: auditAction(req.Params.Name), Stage: audit.StageRequested, Actor: clientIdentity(ctx, d.Transport),
 				Details: map[string]any{"tool": req.Params.Name, "arguments": args}}
 			ev.Session, ev.Target = auditTargets(args)
@@ -126,6 +127,22 @@ func shorten(v any) any {
 		}
 	}
 	return v
+}
+
+// redactTyped replaces with its HMAC the text a call types into a page: a fill is how a
+// password reaches a login form, and nothing in its name says so. (Secrets found by name, in
+// URLs and after secret-named flags are redacted by the audit writer for every call.)
+func redactTyped(tool string, args any, log *audit.Log) {
+	m, _ := args.(map[string]any)
+	if tool != "page_action" || m == nil {
+		return
+	}
+	if action, _ := m["action"].(string); !strings.EqualFold(strings.TrimSpace(action), "fill") {
+		return
+	}
+	if text, ok := m["text"].(string); ok {
+		m["text"] = log.RedactSecret(text)
+	}
 }
 
 // auditTargets picks the session and the target a call names.
