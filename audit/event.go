@@ -17,10 +17,12 @@ const (
 	ActionClose        = "audit.close"         // the writer stopped cleanly
 	ActionTornTail     = "audit.torn_tail"     // a torn last line was moved aside at start-up
 	ActionHeadMismatch = "audit.head_mismatch" // the log ends before the seq its head file records
-	ActionIdleExpire   = "session.expire"      // a session was deleted for idle timeout
-	ActionChildStop    = "child.stop"          // one child stopped during a cascade
-	ActionRollback     = "session.rollback"    // a cascade was rolled back
-	ActionRecovery     = "server.recover"      // start-up recovery of sessions
+	// ActionAnchorMismatch: at start-up the log ended before the seq troupe's store recorded.
+	ActionAnchorMismatch = "audit.anchor_mismatch"
+	ActionIdleExpire     = "session.expire"   // a session was deleted for idle timeout
+	ActionChildStop      = "child.stop"       // one child stopped during a cascade
+	ActionRollback       = "session.rollback" // a cascade was rolled back
+	ActionRecovery       = "server.recover"   // start-up recovery of sessions
 )
 
 // Outcomes that most events use; any short word is accepted.

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -40,14 +41,36 @@ func (c *captureWriter) Write(p []byte) (int, error) {
 }
 
 // encoder turns events into lines. It is not safe for concurrent use: the Log calls it under mu.
+//
+// A keyed encoder chains lines with HMAC-SHA256 under a key kept outside the audit directory,
+// so that someone who can write the log cannot recompute the chain after editing a line (as
+// CloudTrail signs its digests). Lines written before troupe keyed its chain carry a plain
+// SHA-256; checkLine accepts them as legacy, and the chain checker only as a prefix of the log.
 type encoder struct {
 	capture captureWriter
 	zl      zerolog.Logger
-	sum     hash.Hash
+	sum     hash.Hash // HMAC-SHA256 under the chain key; plain SHA-256 for an unkeyed encoder
+	legacy  hash.Hash // plain SHA-256, to recognise lines of an unkeyed chain; nil when unkeyed
 }
 
+// chainKeyLabel derives the chain key from the data directory's audit key, so that one key
+// file serves redaction and the chain without one HMAC answering for the other.
+const chainKeyLabel = "troupe audit chain v1"
+
+// newEncoder returns an unkeyed encoder: plain SHA-256, the chain of logs written before the
+// key (and of tests that build lines by hand).
 func newEncoder() *encoder {
 	enc := &encoder{sum: sha256.New()}
+	enc.zl = zerolog.New(&enc.capture)
+	return enc
+}
+
+// newKeyedEncoder returns an encoder that chains with HMAC-SHA256 under a key derived from
+// key (the data directory's audit key).
+func newKeyedEncoder(key []byte) *encoder {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(chainKeyLabel))
+	enc := &encoder{sum: hmac.New(sha256.New, m.Sum(nil)), legacy: sha256.New()}
 	enc.zl = zerolog.New(&enc.capture)
 	return enc
 }
@@ -99,20 +122,28 @@ func (enc *encoder) appendLine(dst []byte, e *Event, details []byte) ([]byte, st
 	return dst, h, nil
 }
 
-// hash returns hex(SHA-256(prev || body || tail)).
+// hash returns hex(HMAC-SHA256(chain key, prev || body || tail)), or hex(SHA-256(…)) for an
+// unkeyed encoder.
 func (enc *encoder) hash(prev string, body []byte, tail string) string {
-	enc.sum.Reset()
-	enc.sum.Write([]byte(prev))
-	enc.sum.Write(body)
-	enc.sum.Write([]byte(tail))
+	return sumHex(enc.sum, prev, body, tail)
+}
+
+func sumHex(sum hash.Hash, prev string, body []byte, tail string) string {
+	sum.Reset()
+	sum.Write([]byte(prev))
+	sum.Write(body)
+	sum.Write([]byte(tail))
 	var out [sha256.Size]byte
-	return hex.EncodeToString(enc.sum.Sum(out[:0]))
+	return hex.EncodeToString(sum.Sum(out[:0]))
 }
 
 // chainFields are the fields verification needs from a line.
 type chainFields struct {
 	Seq  uint64
 	Prev string
+	// Legacy: a keyed encoder found the line chained with a plain SHA-256 (written before the
+	// chain was keyed).
+	Legacy bool
 }
 
 // lineError says why one line is not a valid audit line.
@@ -161,7 +192,10 @@ func (enc *encoder) checkLine(line []byte) (chainFields, string, error) {
 	}
 	f.Seq, f.Prev = seq, string(prev)
 	if got := enc.hash(f.Prev, line[:n-suffixLen], "}"); got != string(h) {
-		return f, "", lineError("hash does not match the line's content: the line was edited")
+		if enc.legacy == nil || sumHex(enc.legacy, f.Prev, line[:n-suffixLen], "}") != string(h) {
+			return f, "", lineError("hash does not match the line's content and the chain key: the line was edited")
+		}
+		f.Legacy = true
 	}
 	return f, string(h), nil
 }

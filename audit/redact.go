@@ -3,18 +3,11 @@ package audit
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
-
-	"github.com/rs/zerolog"
 )
 
 // redactedPrefix starts every redacted value: "hmac-sha256:<64 hex>".
@@ -195,55 +188,4 @@ func isCookieAttr(k string) bool {
 		return true
 	}
 	return false
-}
-
-// keyLen is the size of the HMAC key in bytes; the file holds it hex-encoded.
-const keyLen = 32
-
-// loadOrCreateKey reads the HMAC key at path, creating it (0600) when it does not exist.
-func loadOrCreateKey(path string, log zerolog.Logger) ([]byte, error) {
-	key, err := readKey(path, log)
-	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return key, err
-	}
-	key = make([]byte, keyLen)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("audit: generating the redaction key: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return readKey(path, log) // another process created it first
-	}
-	if err != nil {
-		return nil, fmt.Errorf("audit: creating the redaction key: %w", err)
-	}
-	_, werr := f.WriteString(hex.EncodeToString(key) + "\n")
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr, syncDir(filepath.Dir(path))); err != nil {
-		return nil, fmt.Errorf("audit: writing the redaction key %s: %w", path, err)
-	}
-	return key, nil
-}
-
-func readKey(path string, log zerolog.Logger) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	key, herr := hex.DecodeString(strings.TrimSpace(string(b)))
-	if herr != nil || len(key) != keyLen {
-		return nil, fmt.Errorf("audit: the redaction key %s is damaged (want %d hex-encoded bytes); "+
-			"restore it from a backup, or remove it to start a new key (secrets recorded before "+
-			"will then no longer correlate with new ones)", path, keyLen)
-	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		log.Warn().Str("path", path).Str("mode", st.Mode().Perm().String()).
-			Msg("audit key readable by others; setting mode 0600")
-		if err := os.Chmod(path, 0o600); err != nil {
-			return nil, fmt.Errorf("audit: the redaction key %s is readable by others and cannot be "+
-				"restricted to 0600: %w", path, err)
-		}
-	}
-	return key, nil
 }

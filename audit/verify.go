@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +23,28 @@ type Report struct {
 	Line      int      `json:"line,omitempty"`
 	Reason    string   `json:"reason,omitempty"`
 	TornFiles []string `json:"torn_files,omitempty"` // torn tails moved aside at start-ups
+	// Keyed: the chain was checked with the data directory's key (audit.key); Legacy counts the
+	// lines at the start of the log written before troupe keyed its chain.
+	Keyed  bool   `json:"keyed"`
+	Legacy uint64 `json:"legacy_events,omitempty"`
+	// Anchor is what the caller's own record (troupe's store) says the log reached, when given.
+	Anchor *Anchor `json:"anchor,omitempty"`
+}
+
+// Anchor is a point the log is known to have reached, recorded outside the audit directory
+// (troupe's store keeps the last seq and hash it saw durable): a log that ends before it, or
+// whose line at that seq has another hash, was cut or rewritten.
+type Anchor struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// VerifyOptions are the optional inputs of VerifyWith.
+type VerifyOptions struct {
+	// KeyPath is the audit key; default <auditDir>/../audit.key.
+	KeyPath string
+	// Anchor, when set, is checked as described on Anchor.
+	Anchor *Anchor
 }
 
 // String renders the report in one line for people.
@@ -38,9 +62,13 @@ func (r Report) String() string {
 
 // chainChecker verifies lines in order.
 type chainChecker struct {
-	enc  *encoder
-	seq  uint64
-	prev string
+	enc    *encoder
+	seq    uint64
+	prev   string
+	keyed  bool   // a keyed line was seen: legacy lines may no longer follow
+	legacy uint64 // legacy lines seen
+	// keyedFrom is the seq from which lines must be keyed (0: not known, an old key file).
+	keyedFrom uint64
 }
 
 func newChainChecker() *chainChecker { return &chainChecker{enc: newEncoder(), prev: genesisHash} }
@@ -57,24 +85,49 @@ func (c *chainChecker) check(line []byte) string {
 		return fmt.Sprintf("seq %d after seq %d: a gap, lines were removed or moved", f.Seq, c.seq)
 	case f.Prev != c.prev:
 		return "prev is not the hash of the line before: the chain is broken"
+	case f.Legacy && (c.keyed || c.keyedFrom > 0 && f.Seq >= c.keyedFrom):
+		return "an unkeyed line where the chain is keyed: the line was rewritten by someone without the chain key"
+	}
+	if f.Legacy {
+		c.legacy++
+	} else if c.enc.legacy != nil {
+		c.keyed = true
 	}
 	c.seq, c.prev = f.Seq, h
 	return ""
 }
 
-// Verify checks the whole audit log in auditDir (<data>/audit): every segment in order, every
-// line's hash, the chain of prev hashes and seq numbers across segments, a torn last line, and
-// that the log reaches the seq and hash its head file records. Damage is reported in the
-// Report, not as an error; the error is for a log that cannot be read at all.
-func Verify(auditDir string) (Report, error) {
+// Verify checks the whole audit log in auditDir (<data>/audit) with the data directory's key;
+// see VerifyWith.
+func Verify(auditDir string) (Report, error) { return VerifyWith(auditDir, VerifyOptions{}) }
+
+// VerifyWith checks the whole audit log in auditDir: every segment in order, every line's
+// keyed hash, the chain of prev hashes and seq numbers across segments, a torn last line, that
+// the log reaches the seq and hash its head file records and, when given, the anchor; and that
+// a data directory whose key exists has a log at all (every log starts with audit.open, so an
+// emptied or removed log is damage, not "0 events"). Damage is reported in the Report, not as
+// an error; the error is for a log that cannot be read at all.
+func VerifyWith(auditDir string, opts VerifyOptions) (Report, error) {
+	keyPath := opts.KeyPath
+	if keyPath == "" {
+		keyPath = filepath.Join(filepath.Dir(auditDir), KeyName)
+	}
+	kf, keyErr := readKeyFile(keyPath)
+	if keyErr != nil && !errors.Is(keyErr, fs.ErrNotExist) {
+		return Report{}, keyErr
+	}
+	key := kf.key
 	head, headExists, headErr := readHead(auditDir) // before the segments: the head never runs ahead
 	segs, err := listSegments(auditDir)
-	if err != nil {
+	if err != nil && !(errors.Is(err, ErrNoLog) && (key != nil || opts.Anchor != nil)) {
 		return Report{}, err
 	}
-	r := Report{Segments: len(segs), LastHash: genesisHash, TornFiles: tornFiles(auditDir)}
+	r := Report{Segments: len(segs), LastHash: genesisHash, TornFiles: tornFiles(auditDir), Anchor: opts.Anchor}
 	c := newChainChecker()
-	seenHash := "" // the hash of the line whose seq the head records
+	if key != nil {
+		c.enc, c.keyedFrom, r.Keyed = newKeyedEncoder(key), kf.keyedFrom, true
+	}
+	seenHash, anchorHash := "", "" // the hashes of the lines whose seq the head and the anchor record
 	for i, n := range segs {
 		if n != i+1 {
 			return r.fail(SegmentName(i+1), 0, "segment missing: part of the log was removed"), nil
@@ -104,13 +157,16 @@ func Verify(auditDir string) (Report, error) {
 			if headExists && c.seq == head.Seq {
 				seenHash = c.prev
 			}
+			if opts.Anchor != nil && c.seq == opts.Anchor.Seq {
+				anchorHash = c.prev
+			}
 			return nil
 		})
 		f.Close()
 		if err != nil && err != errStop {
 			return r, fmt.Errorf("audit: reading %s: %w", name, err)
 		}
-		r.LastSeq, r.LastHash = c.seq, c.prev
+		r.LastSeq, r.LastHash, r.Legacy = c.seq, c.prev, c.legacy
 		if bad != "" {
 			return r.fail(name, lineNo, bad), nil
 		}
@@ -128,6 +184,17 @@ func Verify(auditDir string) (Report, error) {
 		headExists && head.Seq > 0 && seenHash != head.Hash:
 		return r.fail(HeadName, 0, fmt.Sprintf("the hash of seq %d differs from the one %s records: "+
 			"the log was rewritten", head.Seq, HeadName)), nil
+	case opts.Anchor != nil && opts.Anchor.Seq > r.LastSeq:
+		return r.fail(last, 0, fmt.Sprintf("the log ends at seq %d but troupe's store recorded seq %d as "+
+			"written: the log was cut or removed", r.LastSeq, opts.Anchor.Seq)), nil
+	case opts.Anchor != nil && opts.Anchor.Seq > 0 && anchorHash != opts.Anchor.Hash:
+		return r.fail(last, 0, fmt.Sprintf("the hash of seq %d differs from the one troupe's store "+
+			"recorded: the log was rewritten", opts.Anchor.Seq)), nil
+	case key != nil && r.Events == 0:
+		return r.fail(last, 0, "the log is empty or gone, but this data directory's audit key exists: "+
+			"a log always starts with audit.open, so it was emptied or removed"), nil
+	case len(segs) == 0:
+		return r.fail(last, 0, "no audit log in "+auditDir), nil
 	}
 	r.OK = true
 	return r, nil

@@ -56,6 +56,7 @@ type Log struct {
 	spare     []byte
 	spareEnds []int
 	durable   uint64 // last seq written and fsynced
+	durableH  string // its hash
 	flushing  bool   // a goroutine is writing a batch, without mu
 	err       error  // sticky: ErrUnavailable or ErrClosed
 	// asyncFlush: flushTimer will run flushQueued; flushers counts them for Close.
@@ -88,15 +89,17 @@ func Open(dataDir string, opts Options) (*Log, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: setting the mode of %s to 0700: %w", dir, err)
 	}
-	key, err := loadOrCreateKey(filepath.Join(dataDir, KeyName), opts.Logger)
+	keyPath := filepath.Join(dataDir, KeyName)
+	kf, err := loadOrCreateKey(keyPath, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
+	key := kf.key
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, log: opts.Logger, now: opts.Now, red: redactor{key: key}, enc: newEncoder(), lock: lock}
+	l := &Log{dir: dir, log: opts.Logger, now: opts.Now, red: redactor{key: key}, enc: newKeyedEncoder(key), lock: lock}
 	l.cond.L = &l.mu
 	l.recordDelay = opts.RecordDelay
 	if l.recordDelay <= 0 {
@@ -112,6 +115,11 @@ func Open(dataDir string, opts Options) (*Log, error) {
 		l.seg.max = DefaultSegmentSize
 	}
 	events, err := l.start()
+	if err == nil && kf.keyedFrom == 0 {
+		// A log written before the chain was keyed: its lines stay as they are, and every line
+		// from here on is keyed, which the key file now says.
+		_, err = setKeyedFrom(keyPath, kf, l.seq+1)
+	}
 	if err == nil {
 		for _, e := range events {
 			if _, err = l.Append(context.Background(), e); err != nil {
@@ -166,7 +174,7 @@ func (l *Log) start() ([]Event, error) {
 	if err := l.head.write(headState{t.seq, t.hash}, true); err != nil {
 		return nil, err
 	}
-	l.seq, l.prev, l.durable = t.seq, t.hash, t.seq
+	l.seq, l.prev, l.durable, l.durableH = t.seq, t.hash, t.seq, t.hash
 	return append(events, Event{Action: ActionOpen, Outcome: OutcomeOK, Details: map[string]any{
 		"pid": os.Getpid(), "segment": SegmentName(l.seg.n), "last_seq": t.seq,
 	}}), nil
@@ -185,6 +193,14 @@ func headProblem(h headState, exists bool, err error, t tailState) string {
 		return fmt.Sprintf("the hash of seq %d differs from the one %s records: the end of the log was rewritten", t.seq, HeadName)
 	}
 	return ""
+}
+
+// DurableHead returns the last seq written and fsynced and its hash. troupe's store records it
+// with its own writes, as the anchor `troupe audit verify` checks the log against.
+func (l *Log) DurableHead() (seq uint64, hash string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.durable, l.durableH
 }
 
 // Dir returns the audit directory.
@@ -297,7 +313,7 @@ func (l *Log) flushLocked() {
 		l.spare, l.spareEnds = buf[:0], ends[:0]
 	}
 	if werr == nil {
-		l.durable = last.Seq // durable even if the head could not be rewritten
+		l.durable, l.durableH = last.Seq, last.Hash // durable even if the head could not be rewritten
 	}
 	if err := errors.Join(werr, herr); err != nil {
 		l.failLocked(err)

@@ -54,8 +54,9 @@ func newAuditVerifyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the hash chain of the whole audit log",
-		Long: "Check every line of every segment: its hash, the chain of hashes and seq numbers across\n" +
-			"segments, a torn last line, and lines cut from the end.\n\n" +
+		Long: "Check every line of every segment: its keyed hash (the key is <data>/audit.key, outside the\n" +
+			"audit directory), the chain of hashes and seq numbers across segments, a torn last line, lines\n" +
+			"cut from the end, and a log emptied, removed or shorter than what troupe's store recorded.\n\n" +
 			"Exit status: 0 intact; 1 damaged (the first bad segment and line are named); 2 unreadable.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -63,7 +64,12 @@ func newAuditVerifyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := audit.Verify(dir)
+			anchor, err := storeAnchor(filepath.Dir(dir), cmd.ErrOrStderr())
+			if err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "troupe:", err)
+				return exitError{code: auditExitUnreadable}
+			}
+			r, err := audit.VerifyWith(dir, audit.VerifyOptions{Anchor: anchor})
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), "troupe:", err)
 				return exitError{code: auditExitUnreadable}

@@ -124,6 +124,11 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
+	if err := anchorAudit(st, auditLog, log); err != nil {
+		_ = auditLog.Close()
+		_ = st.Close()
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
 	// The browser starts on first use: a server without Chromium serves everything but pages.
 	policy := browser.Policy{AllowHosts: cfg.AllowHosts, DenyHosts: cfg.DenyHosts}
 	browserDir, _ := filepath.Abs(filepath.Join(cfg.DataDir, "browser"))

@@ -30,6 +30,8 @@ type Bolt struct {
 	mu        sync.RWMutex // guards closed against sends on writes
 	closed    bool
 	done      chan struct{}
+
+	anchor anchorTracker
 }
 
 type writeOp struct {
@@ -100,7 +102,7 @@ func (s *Bolt) commit(batch []*writeOp) {
 					return err
 				}
 			}
-			return nil
+			return s.putAnchor(tx)
 		})
 		if failed >= 0 {
 			batch[failed].done <- failErr
@@ -324,7 +326,7 @@ func (s *Bolt) Close() error {
 		close(s.writes)
 		s.mu.Unlock()
 		<-s.done
-		err = s.db.Close()
+		err = errors.Join(s.recordAnchor(), s.db.Close())
 	})
 	return err
 }
