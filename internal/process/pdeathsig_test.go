@@ -53,9 +53,11 @@ func helperRun(out string, rep *helperReport) string {
 		tid = syscall.Gettid()
 		p, err = Real().Start(Spec{
 			Command: "sh",
-			Args:    []string{"-c", "sleep 1000 & echo $!; read x; echo alive; wait"},
-			Stdin:   true,
-			Stdout:  o.Writer("stdout"),
+			// A grandchild that leaves the process group and the session by a double fork
+			// and setsid, as a daemon does: only the cgroup or the token can find it.
+			Args:   []string{"-c", `(setsid sh -c 'echo $$; exec sleep 1000' &); read x; echo alive; sleep 1000`},
+			Stdin:  true,
+			Stdout: o.Writer("stdout"),
 		})
 		close(started)
 	}()
@@ -87,9 +89,23 @@ func helperRun(out string, rep *helperReport) string {
 }
 
 func TestParentDeathSignalAndStaleStrays(t *testing.T) {
+	for _, mode := range []string{"cgroup", "token"} {
+		t.Run(mode, func(t *testing.T) {
+			env := []string{"TROUPE_NO_CGROUP=0"}
+			if mode == "token" {
+				env = []string{"TROUPE_NO_CGROUP=1"}
+			} else {
+				requireCgroups(t)
+			}
+			testStaleStrays(t, mode, env)
+		})
+	}
+}
+
+func testStaleStrays(t *testing.T, mode string, env []string) {
 	report := filepath.Join(t.TempDir(), "report.json")
 	helper := exec.Command(os.Args[0], "-test.run=^$")
-	helper.Env = append(os.Environ(), helperEnv+"="+report)
+	helper.Env = append(append(os.Environ(), env...), helperEnv+"="+report)
 	if err := helper.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +118,9 @@ func TestParentDeathSignalAndStaleStrays(t *testing.T) {
 	leader := rep.Record.PID
 	if rep.Error != "" {
 		t.Fatalf("helper: %s", rep.Error)
+	}
+	if (rep.Record.Cgroup != "") != (mode == "cgroup") {
+		t.Fatalf("record %+v in mode %s: want a cgroup exactly when cgroups are on", rep.Record, mode)
 	}
 	if !running(leader) {
 		t.Fatalf("the helper's child %d died while the helper lives", leader)

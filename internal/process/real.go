@@ -55,7 +55,12 @@ func (realDriver) Start(spec Spec) (Process, error) {
 	cmd.Dir = spec.Dir
 	cmd.Env = append(append(os.Environ(), spec.Env...), TokenEnv+"="+token)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cg := newCgroup(token)
+	if cg != nil {
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cg.fd
+	}
 	p := &realProcess{
+		cg:       cg,
 		spec:     spec,
 		token:    token,
 		done:     make(chan struct{}),
@@ -78,6 +83,7 @@ func (realDriver) Start(spec Spec) (Process, error) {
 type realProcess struct {
 	spec    Spec
 	token   string
+	cg      *cgroup // nil without cgroups: the token finds what left the group
 	pid     int
 	record  Record
 	stdin   *os.File   // our end of the stdin pipe, nil without Spec.Stdin
@@ -144,8 +150,22 @@ func (p *realProcess) run(cmd *exec.Cmd, childEnds []*os.File, started chan<- er
 	defer runtime.UnlockOSThread()
 
 	err := cmd.Start()
+	if err != nil && p.cg != nil && !errors.Is(err, exec.ErrNotFound) && !errors.Is(err, os.ErrNotExist) &&
+		!errors.Is(err, os.ErrPermission) {
+		// The kernel refused to start the child in its cgroup (clone3 filtered, a delegation
+		// rule): start it without one, which the token scan then covers.
+		p.dropCgroup()
+		retry := exec.Command(cmd.Path, cmd.Args[1:]...)
+		retry.Dir, retry.Env, retry.Stdin, retry.Stdout, retry.Stderr = cmd.Dir, cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr
+		retry.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd, err = retry, retry.Start()
+	}
+	if p.cg != nil {
+		p.cg.started()
+	}
 	closeFiles(childEnds)
 	if err != nil {
+		p.dropCgroup()
 		closeFiles(p.outputs)
 		if p.stdin != nil {
 			p.stdin.Close()
@@ -155,6 +175,9 @@ func (p *realProcess) run(cmd *exec.Cmd, childEnds []*os.File, started chan<- er
 	}
 	p.pid = cmd.Process.Pid
 	p.record = Record{PID: p.pid, PGID: p.pid, Token: p.token}
+	if p.cg != nil {
+		p.record.Cgroup = p.cg.dir
+	}
 	// The child is not reaped before cmd.Wait, so its /proc entry is there even if it exited.
 	if st, err := readStat(p.pid); err == nil {
 		p.record.StartTime = st.StartTime
@@ -192,6 +215,11 @@ func (p *realProcess) run(cmd *exec.Cmd, childEnds []*os.File, started chan<- er
 	}
 	p.reaped = true
 	p.mu.Unlock()
+	if p.cg != nil {
+		if err := cgroupRemove(p.cg.dir); err != nil {
+			werr = errors.Join(werr, err)
+		}
+	}
 	status := exitStatus(cmd.ProcessState, werr)
 	for _, r := range p.outputs {
 		r.SetReadDeadline(time.Now().Add(drainGrace))
@@ -205,29 +233,61 @@ func (p *realProcess) run(cmd *exec.Cmd, childEnds []*os.File, started chan<- er
 	close(p.done)
 }
 
-// endLeftovers ends what the exited leader left running in its group: SIGTERM, then SIGKILL after
-// LeftoverGrace or as soon as Stop's grace is over.
+// endLeftovers ends what the exited leader left running — in its group, and everything it
+// started that left the group (its cgroup, or the processes carrying its token): SIGTERM, then
+// SIGKILL after LeftoverGrace or as soon as Stop's grace is over.
 func (p *realProcess) endLeftovers() {
-	if !groupRunning(p.pid) {
+	if !p.leftovers() {
 		return
 	}
 	p.signal(syscall.SIGTERM)
-	if poll(LeftoverGrace, p.killNow, func() bool { return !groupRunning(p.pid) }) {
+	if poll(LeftoverGrace, p.killNow, func() bool { return !p.leftovers() }) {
 		return
 	}
 	p.signal(syscall.SIGKILL)
-	poll(killWait, nil, func() bool { return !groupRunning(p.pid) })
+	poll(killWait, nil, func() bool { return !p.leftovers() })
 }
 
-// signal sends sig to the process group unless the leader has been reaped: from then on the group
-// id may belong to somebody else.
+// leftovers reports whether anything the process started still runs.
+func (p *realProcess) leftovers() bool {
+	if groupRunning(p.pid) {
+		return true
+	}
+	if p.cg != nil {
+		return cgroupPopulated(p.cg.dir)
+	}
+	return len(tokenStrays(p.record)) > 0
+}
+
+// signal sends sig to the process group unless the leader has been reaped (from then on the
+// group id may belong to somebody else), and to every descendant outside the group.
 func (p *realProcess) signal(sig syscall.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.reaped {
 		return nil
 	}
-	return signalGroup(p.pid, sig)
+	err := signalGroup(p.pid, sig)
+	if p.cg != nil {
+		cgroupSignal(p.cg.dir, sig)
+	} else {
+		for _, st := range tokenStrays(p.record) {
+			if sameProcess(st) {
+				syscall.Kill(st.PID, sig) // ESRCH: it ended in between
+			}
+		}
+	}
+	return err
+}
+
+// dropCgroup gives up the process's cgroup (it could not be used).
+func (p *realProcess) dropCgroup() {
+	if p.cg == nil {
+		return
+	}
+	p.cg.started()
+	os.Remove(p.cg.dir)
+	p.cg = nil
 }
 
 // waitExited blocks until process pid (a child) has exited, without reaping it (waitid with

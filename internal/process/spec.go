@@ -96,6 +96,9 @@ type Record struct {
 	// Token is the random value of TokenEnv in the environment of the process and of everything
 	// it started (unless they replaced their environment).
 	Token string `json:"token,omitempty"`
+	// Cgroup is the cgroup v2 directory the process and all it starts run in; empty where
+	// cgroups are not available (then Token finds them).
+	Cgroup string `json:"cgroup,omitempty"`
 }
 
 // MessagePlaceholder is the text in a preset's args that a per-message agent replaces with the message.

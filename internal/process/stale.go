@@ -1,7 +1,10 @@
 package process
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -13,9 +16,10 @@ import (
 //   - If the leader's PID is in use, the process there must have rec's start time; otherwise the PID
 //     was reused, which also means the whole group had gone (a PID stays reserved while it is a
 //     group id), and nothing is done. A matching leader gets SIGTERM with its whole group.
-//   - If the leader is gone (normally: the parent-death signal killed it with the crashed server),
-//     the running members of group rec.PGID whose environment holds rec.Token are ended one by
+//   - The processes whose environment holds rec.Token, wherever they are (a leader gone with the
+//     crashed server's parent-death signal, a `setsid` child, a double fork), are ended one by
 //     one, each re-checked by start time right before each signal.
+//   - The cgroup troupe made for the process, when there is one, is ended whole.
 //
 // It sends SIGTERM, waits at most grace, then sends SIGKILL, and returns an error if something is
 // still running a few seconds later. Zombies count as ended: reaping orphans is PID 1's job.
@@ -23,37 +27,54 @@ func KillStale(rec Record, grace time.Duration) (killed bool, err error) {
 	if rec.PID <= 1 || rec.PGID <= 1 || rec.StartTime == 0 {
 		return false, fmt.Errorf("kill stale process: incomplete record %+v: it cannot be checked against a reused PID, so it is left alone", rec)
 	}
-	leader, err := readStat(rec.PID)
-	if err == nil && leader.running() {
-		if leader.StartTime != rec.StartTime {
-			return false, nil // PID reused
-		}
-		return true, endGroup(rec.PGID, grace)
+	if dir := staleCgroup(rec); dir != "" {
+		// Everything the process started is in its cgroup, whatever group or session it chose.
+		killed = cgroupPopulated(dir)
+		err = endCgroup(dir, grace)
 	}
-	members, err := strayMembers(rec)
-	if err != nil || len(members) == 0 {
-		return false, err
+	leader, lerr := readStat(rec.PID)
+	if lerr == nil && leader.running() && leader.StartTime == rec.StartTime {
+		killed = true
+		err = errors.Join(err, endGroup(rec.PGID, grace))
 	}
-	return true, endMembers(rec, members, grace)
+	// What left the group and carries the token (without a cgroup, or started before it).
+	if members := tokenStrays(rec); len(members) > 0 {
+		killed = true
+		err = errors.Join(err, endMembers(rec, members, grace))
+	}
+	return killed, err
 }
 
-// strayMembers lists the running members of group rec.PGID that carry rec.Token.
-func strayMembers(rec Record) ([]procStat, error) {
-	if rec.Token == "" {
-		return nil, nil
+// staleCgroup returns the cgroup of rec when it is one troupe made for it (a directory named
+// after the token in a "troupe" directory) and still exists; "" otherwise.
+func staleCgroup(rec Record) string {
+	dir := filepath.Clean(rec.Cgroup)
+	if rec.Cgroup == "" || rec.Token == "" || filepath.Base(dir) != rec.Token || filepath.Base(filepath.Dir(dir)) != "troupe" {
+		return ""
 	}
-	all, err := groupMembers(rec.PGID)
-	if err != nil {
-		return nil, fmt.Errorf("kill stale process group %d: %w", rec.PGID, err)
+	if _, err := os.Stat(filepath.Join(dir, "cgroup.procs")); err != nil {
+		return ""
 	}
-	var ours []procStat
-	for _, m := range all {
-		if m.StartTime >= rec.StartTime && hasEnv(m.PID, TokenEnv+"="+rec.Token) {
-			ours = append(ours, m)
+	return dir
+}
+
+// endCgroup ends every process of a cgroup: SIGTERM, grace, then cgroup.kill; then removes it.
+func endCgroup(dir string, grace time.Duration) error {
+	gone := func() bool { return !cgroupPopulated(dir) }
+	if !gone() {
+		cgroupSignal(dir, syscall.SIGTERM)
+		if !poll(grace, nil, gone) {
+			cgroupSignal(dir, syscall.SIGKILL)
+			if !poll(killWait, nil, gone) {
+				return fmt.Errorf("kill stale processes of cgroup %s: still running after SIGKILL: %w", dir, ErrNotStopped)
+			}
 		}
 	}
-	return ours, nil
+	return cgroupRemove(dir)
 }
+
+// strayMembers lists the running processes that carry rec.Token (see tokenStrays).
+func strayMembers(rec Record) ([]procStat, error) { return tokenStrays(rec), nil }
 
 // endGroup ends a group whose leader is alive and verified (so the group id is not reused).
 func endGroup(pgid int, grace time.Duration) error {

@@ -11,6 +11,9 @@ func TestKillStaleRefusesReusedPID(t *testing.T) {
 	rec := p.Record()
 	reused := rec
 	reused.StartTime++ // the PID now names a process that started at another time
+	// Its cgroup, named by the record's random token, would prove membership whatever the PID:
+	// that way of finding processes is tested by TestParentDeathSignalAndStaleStrays.
+	reused.Cgroup = ""
 	if killed, err := KillStale(reused, time.Second); killed || err != nil {
 		t.Fatalf("got killed=%v err=%v, want nothing done", killed, err)
 	}
