@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -33,8 +34,8 @@ func createAgentTool(d Deps) mcp.Tool {
 		mcp.WithString("name", mcp.Description("The agent's name in the session (default agent-N). Same rule as session ids.")),
 		mcp.WithString("preset", mcp.Description("A preset from the server's configuration, e.g. shell, claude, codex, aider.")),
 		mcp.WithString("command", mcp.Description("A free-form program to run (interactive); only when the server allows it (allow_any_command).")),
-		mcp.WithArray("args", mcp.Description("Arguments appended to the preset's, or the command's arguments."), mcp.WithStringItems()),
-		mcp.WithObject("env", mcp.Description("Extra environment variables, e.g. {\"DEBUG\": \"1\"}."), mcp.AdditionalProperties(map[string]any{"type": "string"})),
+		mcp.WithArray("args", mcp.Description("Arguments appended to the preset's (only for presets that allow them), or the command's arguments."), mcp.WithStringItems()),
+		mcp.WithObject("env", mcp.Description("Extra environment variables, e.g. {\"DEBUG\": \"1\"}: only those the preset allows."), mcp.AdditionalProperties(map[string]any{"type": "string"})),
 	)
 }
 
@@ -54,9 +55,13 @@ func (d Deps) agentSpec(a createAgentArgs) (messages.AgentSpec, *messages.Error)
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for k := range a.Env {
+	for _, k := range sortedKeys(a.Env) {
 		if k == "" || strings.ContainsAny(k, "=\x00") {
 			return messages.AgentSpec{}, messages.Errorf(messages.CodeInvalidArgument, "env: %q is not a valid variable name", k)
+		}
+		if config.IsLoaderVar(k) && !d.AllowAnyCommand {
+			return messages.AgentSpec{}, messages.Errorf(messages.CodeInvalidArgument, "env: %s changes what code a program loads or runs, so a call may not set it; "+
+				"put it in the preset's env in troupe.toml, or set allow_any_command = true", k)
 		}
 	}
 	switch {
@@ -66,6 +71,9 @@ func (d Deps) agentSpec(a createAgentArgs) (messages.AgentSpec, *messages.Error)
 		p, ok := d.Presets[a.Preset]
 		if !ok {
 			return messages.AgentSpec{}, messages.Errorf(messages.CodeInvalidArgument, "unknown preset %q; the presets are: %s", a.Preset, strings.Join(names, ", "))
+		}
+		if e := d.checkPresetAdditions(a, p); e != nil {
+			return messages.AgentSpec{}, e
 		}
 		spec := messages.AgentSpec{Preset: a.Preset, Command: p.Command, Args: append(append([]string{}, p.Args...), a.Args...), Mode: p.Mode, Restart: p.Restart}
 		spec.Env = append(envList(p.Env), envList(a.Env)...)
@@ -80,12 +88,41 @@ func (d Deps) agentSpec(a createAgentArgs) (messages.AgentSpec, *messages.Error)
 	}
 }
 
-func envList(env map[string]string) []string {
-	keys := make([]string, 0, len(env))
-	for k := range env {
+// checkPresetAdditions refuses the arguments and environment variables a call adds to a preset
+// that the preset does not declare (allow_args, allow_env), unless the server allows any
+// command anyway: otherwise `preset: "cat", args: ["/etc/shadow"]` reads any file.
+func (d Deps) checkPresetAdditions(a createAgentArgs, p config.Preset) *messages.Error {
+	if d.AllowAnyCommand {
+		return nil
+	}
+	if len(a.Args) > 0 && !p.AllowArgs {
+		return messages.Errorf(messages.CodeInvalidArgument, "preset %q takes no extra args from a call (its command line is fixed by the server's configuration); "+
+			"leave args out, or set allow_args = true under [presets.%s] in troupe.toml", a.Preset, a.Preset)
+	}
+	for _, k := range sortedKeys(a.Env) {
+		if !p.AllowsEnv(k) {
+			allowed := "none"
+			if len(p.AllowEnv) > 0 {
+				allowed = strings.Join(p.AllowEnv, ", ")
+			}
+			return messages.Errorf(messages.CodeInvalidArgument, "preset %q does not let a call set %s (it allows: %s); "+
+				"leave it out, or add it to allow_env under [presets.%s] in troupe.toml", a.Preset, k, allowed, a.Preset)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	return keys
+}
+
+func envList(env map[string]string) []string {
+	keys := sortedKeys(env)
 	out := make([]string, len(keys))
 	for i, k := range keys {
 		out[i] = k + "=" + env[k]

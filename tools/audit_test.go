@@ -53,8 +53,10 @@ func auditedClient(t *testing.T, dir string, failSync *atomic.Bool) (*client.Cli
 	if err != nil {
 		t.Fatal(err)
 	}
+	presets := config.BuiltinPresets()
+	presets["cat-env"] = config.Preset{Command: "cat", Mode: "interactive", Restart: "never", AllowEnv: []string{"*"}}
 	srv := NewServer(Deps{Actors: sys, Timeout: 5 * time.Second, Logger: zerolog.Nop(), Audit: log, Transport: "test",
-		Presets: config.BuiltinPresets()}, "test")
+		Presets: presets}, "test")
 	c := connect(t, srv, "audit-test-client")
 	t.Cleanup(func() {
 		c.Close()
@@ -140,7 +142,7 @@ func TestSecretsAreNotInTheAuditLog(t *testing.T) {
 	dir := t.TempDir()
 	c, log := auditedClient(t, dir, nil)
 	mustOK(t, call(t, c, "create_session", `{"session_id":"sec","cookies":[{"name":"sid","value":"cookie-secret-value-1","domain":"example.test"}]}`))
-	mustOK(t, call(t, c, "create_agent", `{"session_id":"sec","preset":"cat","env":{"API_TOKEN":"token-secret-value-2","DB_PASSWORD":"pw-secret-value-3","PLAIN":"visible-value"}}`))
+	mustOK(t, call(t, c, "create_agent", `{"session_id":"sec","preset":"cat-env","env":{"API_TOKEN":"token-secret-value-2","DB_PASSWORD":"pw-secret-value-3","PLAIN":"visible-value"}}`))
 	if err := log.Close(); err != nil {
 		t.Fatal(err)
 	}

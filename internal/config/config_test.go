@@ -110,3 +110,34 @@ func TestResolveDataDirOrder(t *testing.T) {
 		t.Errorf("default: %q", got)
 	}
 }
+
+func TestPresetsCanBeDisabledAndDeclareWhatACallAdds(t *testing.T) {
+	dir := t.TempDir()
+	file := `[presets.shell]
+disabled = true
+[presets.grep]
+command = "grep"
+allow_args = true
+allow_env = ["GREP_COLORS", "MY_*"]
+`
+	if err := os.WriteFile(filepath.Join(dir, "troupe.toml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(LoadOptions{DataDir: dir, Getenv: env(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cfg.Presets["shell"]; ok {
+		t.Error("the built-in preset shell is still there after disabled = true")
+	}
+	g := cfg.Presets["grep"]
+	if !g.AllowArgs || !g.AllowsEnv("GREP_COLORS") || !g.AllowsEnv("MY_X") || g.AllowsEnv("OTHER") || g.AllowsEnv("MY") {
+		t.Errorf("preset grep = %+v: want args allowed, GREP_COLORS and MY_* only", g)
+	}
+	for name, want := range map[string]bool{"LD_PRELOAD": true, "ld_audit": true, "DYLD_INSERT_LIBRARIES": true, "BASH_ENV": true,
+		"ENV": true, "NODE_OPTIONS": true, "PYTHONPATH": true, "GIT_CONFIG_GLOBAL": true, "PATH": true, "DEBUG": false, "LANG": false} {
+		if got := IsLoaderVar(name); got != want {
+			t.Errorf("IsLoaderVar(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

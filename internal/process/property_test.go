@@ -125,3 +125,27 @@ func TestExpandArgs(t *testing.T) {
 		t.Error("ExpandArgs changed its input")
 	}
 }
+
+// TestCheckMessage: a message never becomes an option of a per-message program, and a NUL is
+// refused with the reason instead of failing the start (issue 11, items 3 and 11).
+func TestCheckMessage(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		message string
+		ok      bool
+	}{
+		{[]string{"-p", "{message}"}, "--dangerously-skip-permissions", false},
+		{[]string{"exec", "{message}"}, "--dangerously-bypass-approvals-and-sandbox", false},
+		{[]string{"-p", "--", "{message}"}, "--dangerously-skip-permissions", true},
+		{[]string{"--yes", "--message={message}"}, "--anything", true},
+		{[]string{"-p", "{message}"}, "fix the -v flag", true},
+		{[]string{"-p", "{message}"}, " -leading space", true},
+		{[]string{"-p", "--", "{message}"}, "a\x00b", false},
+		{[]string{"tr", "a-z"}, "-via stdin\x00", true}, // stdin carries anything
+	} {
+		err := CheckMessage(tc.args, tc.message)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckMessage(%q, %q) = %v, want ok=%v", tc.args, tc.message, err, tc.ok)
+		}
+	}
+}

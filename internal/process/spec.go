@@ -2,6 +2,7 @@ package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -103,6 +104,32 @@ type Record struct {
 
 // MessagePlaceholder is the text in a preset's args that a per-message agent replaces with the message.
 const MessagePlaceholder = "{message}"
+
+// CheckMessage refuses a message that cannot be given to a per-message process with args as
+// intended: one with a NUL byte (no argument can hold it), and one starting with "-" that would
+// stand alone as an argument with no "--" before it — the program would read it as an option
+// (`claude -p --dangerously-skip-permissions`). A preset makes such messages safe by putting
+// "--" before "{message}", or by binding it to an option ("--message={message}").
+func CheckMessage(args []string, message string) error {
+	dashes := false
+	for _, a := range args {
+		if a == "--" {
+			dashes = true
+		}
+		if !strings.Contains(a, MessagePlaceholder) {
+			continue
+		}
+		if strings.IndexByte(message, 0) >= 0 {
+			return errors.New("the message holds a NUL byte, which no program argument can carry; remove it")
+		}
+		if a == MessagePlaceholder && !dashes && strings.HasPrefix(message, "-") {
+			return errors.New("the message starts with \"-\" and this agent's preset passes it as an argument of its own, " +
+				"where the program would read it as an option; reword it (e.g. start with a space or a word), " +
+				"or put \"--\" before {message} in the preset's args")
+		}
+	}
+	return nil
+}
 
 // ExpandArgs prepares the arguments of one per-message process. Every occurrence of
 // MessagePlaceholder in an argument is replaced by message; each argument stays one argument
