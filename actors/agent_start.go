@@ -34,6 +34,7 @@ func (a *agentActor) start(ctx actor.Context) *agentStarted {
 	if err != nil {
 		return &agentStarted{err: messages.Errorf(messages.CodeInternal, "agent %s: %v", a.id, err)}
 	}
+	a.out.LimitLog(a.cfg.opts.AgentLogBytes)
 	a.watchOutput()
 	a.clearStale()
 	switch {

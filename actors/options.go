@@ -46,6 +46,9 @@ type Options struct {
 	DataDir string
 	// AgentOutputBytes bounds each agent's output kept in memory (default 1 MiB); the log has all.
 	AgentOutputBytes int
+	// AgentLogBytes bounds each agent's log files together (the newest output is kept);
+	// 0 leaves them unbounded.
+	AgentLogBytes int64
 	// AgentStopGrace is how long an agent gets between SIGTERM and SIGKILL (default 5 s).
 	AgentStopGrace time.Duration
 	// RestartBackoff is the first delay before an agent is restarted by its policy; it doubles

@@ -11,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/troupe-dev/troupe/internal/config"
+	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -255,7 +256,7 @@ func readAgentOutputTool() mcp.Tool {
 		hints(true, false, true, false),
 		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc)),
 		mcp.WithInteger("after", mcp.Description("Return output after this sequence number (default 0: from the start)."), mcp.Min(0)),
-		mcp.WithInteger("max_bytes", mcp.Description("At most this much output (default 65536)."), mcp.Min(1)),
+		mcp.WithInteger("max_bytes", mcp.Description("At most this much output (default 65536, at most 1048576); read on from next."), mcp.Min(1), mcp.Max(process.MaxReadBytes)),
 		mcp.WithNumber("wait_seconds", mcp.Description("How long to wait for output when there is none after `after` (0 to 300)."), mcp.Min(0.0), mcp.Max(300.0)),
 	)
 }
@@ -275,6 +276,9 @@ func (d Deps) readAgentOutput(ctx context.Context, req mcp.CallToolRequest) (*mc
 	}
 	if a.After < 0 || a.MaxBytes < 0 {
 		return toolError(messages.Errorf(messages.CodeInvalidArgument, "after and max_bytes must not be negative")), nil
+	}
+	if a.MaxBytes > process.MaxReadBytes {
+		return toolError(messages.Errorf(messages.CodeInvalidArgument, "max_bytes is %d, over the most one read returns (%d); read in pieces, passing next as after", a.MaxBytes, process.MaxReadBytes)), nil
 	}
 	if e := waitRange(a.WaitSeconds); e != nil {
 		return toolError(e), nil

@@ -50,3 +50,10 @@ func TestPresetsBoundWhatACallAdds(t *testing.T) {
 		t.Fatalf("with allow_any_command: %v, want it accepted", e)
 	}
 }
+
+// TestReadAgentOutputBoundsMaxBytes: max_bytes of 100 MB took 174 s and 2.4 GB (issue 11,
+// item 8); it is refused with what to do, before anything is read.
+func TestReadAgentOutputBoundsMaxBytes(t *testing.T) {
+	c := newClient(t, nil)
+	mustFail(t, call(t, c, "read_agent_output", `{"agent_id":"s/a","max_bytes":100000000}`), "over the most one read returns", "next")
+}

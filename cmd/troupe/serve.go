@@ -148,7 +148,7 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 		Events: tools.EventSink{Log: auditLog, OnError: func(action string, err error) {
 			log.Error().Err(err).Str("action", action).Msg("audit: an internal event was not recorded")
 		}},
-		AgentOutputBytes: cfg.AgentOutputBytes, AgentStopGrace: cfg.AgentStopGrace.D(),
+		AgentOutputBytes: cfg.AgentOutputBytes, AgentLogBytes: cfg.AgentLogBytes, AgentStopGrace: cfg.AgentStopGrace.D(),
 		PrepareWorkspace: func(sessionID, requested string) (string, bool, error) {
 			if requested != "" {
 				p, err := workspace.ValidateUserWorkspace(requested, cfg.WorkspaceRoot, cfg.DataDir)

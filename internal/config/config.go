@@ -93,6 +93,7 @@ type Config struct {
 	DenyHosts         []string          `toml:"deny_hosts"`
 	AllowAnyCommand   bool              `toml:"allow_any_command"`
 	AgentOutputBytes  int               `toml:"agent_output_bytes"`
+	AgentLogBytes     int64             `toml:"agent_log_bytes"`
 	MaxMessageBytes   int               `toml:"max_message_bytes"`
 	AgentStopGrace    Seconds           `toml:"agent_stop_grace"`
 	Presets           map[string]Preset `toml:"presets"`
@@ -162,6 +163,7 @@ func Defaults() Config {
 		NavTimeout:        Seconds(30 * time.Second),
 		PageContentMax:    200_000,
 		AgentOutputBytes:  1 << 20,
+		AgentLogBytes:     64 << 20,
 		MaxMessageBytes:   256 << 10,
 		AgentStopGrace:    Seconds(5 * time.Second),
 		Presets:           BuiltinPresets(),
@@ -304,6 +306,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxChildren <= 0 {
 		errs = append(errs, errors.New("max_children must be positive"))
+	}
+	if c.AgentLogBytes < 64<<10 {
+		errs = append(errs, fmt.Errorf("agent_log_bytes must be at least 65536 (64 KiB), got %d", c.AgentLogBytes))
 	}
 	for _, n := range []struct {
 		name string

@@ -18,6 +18,10 @@ const DefaultMemLimit = 1 << 20
 // DefaultReadBytes is what Read returns at most when asked for maxBytes <= 0.
 const DefaultReadBytes = 64 << 10
 
+// MaxReadBytes bounds what one Read returns, whatever it is asked for: a read costs what it
+// returns, and a client reads on with Next.
+const MaxReadBytes = 1 << 20
+
 // maxChunk splits larger writes, so that no single chunk dwarfs the memory bound or a read.
 const maxChunk = 32 << 10
 
@@ -63,15 +67,37 @@ type Output struct {
 
 	mu       sync.Mutex
 	file     *os.File // append-only log; nil after a write error or Close
-	size     int64    // bytes of complete records in the log
 	seq      uint64   // last sequence number given out
 	logged   uint64   // last sequence number written to the log completely
 	mem      []Chunk  // newest chunks, oldest first, consecutive sequence numbers ending at seq
 	memBytes int
-	index    []int64       // index[k] = log offset of the record of seq k*indexEvery+1
 	changed  chan struct{} // closed and replaced at every new chunk and at Close
 	closed   bool
 	logErr   error // why the log stopped at logged
+
+	// The log is two files when it is bounded (LimitLog): path, being written, and path.1, the
+	// one before. When path reaches half the bound it replaces path.1, whose chunks are dropped.
+	cur, prev logPart
+	logCap    int64  // bound of both files together; 0: unbounded
+	dropped   uint64 // chunks up to this seq were dropped from the log
+}
+
+// logPart is one file of the log.
+type logPart struct {
+	first uint64  // seq of its first record; 0 while it has none
+	size  int64   // bytes of complete records
+	index []int64 // index[k] = offset of the record of seq first+k*indexEvery
+}
+
+// offsetOf returns where to start reading the part for the chunk after seq after.
+func (p logPart) offsetOf(after uint64) int64 {
+	if after < p.first {
+		return 0
+	}
+	if k := (after + 1 - p.first) / indexEvery; k < uint64(len(p.index)) {
+		return p.index[k]
+	}
+	return 0
 }
 
 // NewOutput creates the log file (mode 0600, its directories 0700) and an empty Output keeping at
@@ -101,6 +127,18 @@ func newOutput(path string, memLimit int, f *os.File) *Output {
 
 // Path is the log file's path.
 func (o *Output) Path() string { return o.path }
+
+// prevPath is the path of the log's previous file.
+func (o *Output) prevPath() string { return o.path + ".1" }
+
+// LimitLog bounds the log files to about maxBytes together, keeping the newest chunks (a
+// program writing without end, `yes`, must not fill the disk); 0 leaves the log unbounded. The
+// chunks dropped are reported by Read.
+func (o *Output) LimitLog(maxBytes int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.logCap = maxBytes
+}
 
 // Writer returns the writer for one stream ("stdout", "stderr"; a name without spaces). Each
 // Write becomes one chunk (or several, for writes over 32 KiB) and never fails because of the log
@@ -151,6 +189,12 @@ func (o *Output) log(c Chunk) {
 		return
 	}
 	rec := encodeRecord(c)
+	if o.logCap > 0 && o.cur.size > 0 && o.cur.size+int64(len(rec)) > o.logCap/2 {
+		if err := o.rotate(); err != nil {
+			o.logErr = fmt.Errorf("output log %s is incomplete after chunk %d: %w", o.path, o.logged, err)
+			return
+		}
+	}
 	if _, err := o.file.Write(rec); err != nil {
 		o.logErr = fmt.Errorf("output log %s is incomplete after chunk %d: %w", o.path, o.logged, err)
 		o.file.Close()
@@ -160,13 +204,43 @@ func (o *Output) log(c Chunk) {
 	o.noteLogged(c.Seq, int64(len(rec)))
 }
 
+// rotate makes the file being written the previous one (dropping the one before) and starts a
+// new file.
+func (o *Output) rotate() error {
+	if err := o.file.Close(); err != nil {
+		o.file = nil
+		return err
+	}
+	o.file = nil
+	if err := os.Rename(o.path, o.prevPath()); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	if o.prev.first > 0 {
+		o.dropped = o.cur.first - 1
+	}
+	o.file, o.prev, o.cur = f, o.cur, logPart{}
+	return nil
+}
+
 // noteLogged records that the record of seq, n bytes long, ends the log.
 func (o *Output) noteLogged(seq uint64, n int64) {
-	if (seq-1)%indexEvery == 0 && uint64(len(o.index)) == (seq-1)/indexEvery {
-		o.index = append(o.index, o.size)
-	}
-	o.size += n
+	o.cur.note(seq, n)
 	o.logged = seq
+}
+
+// note records that the record of seq, n bytes long, ends the part.
+func (p *logPart) note(seq uint64, n int64) {
+	if p.first == 0 {
+		p.first = seq
+	}
+	if (seq-p.first)%indexEvery == 0 && uint64(len(p.index)) == (seq-p.first)/indexEvery {
+		p.index = append(p.index, p.size)
+	}
+	p.size += n
 }
 
 // remember keeps c in memory and drops the oldest chunks beyond the limit.

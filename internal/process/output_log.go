@@ -72,14 +72,9 @@ func readRecord(br *bufio.Reader) (Chunk, int64, error) {
 	return c, size, nil
 }
 
-// readLog reads the records of path from byte offset up to byte size and passes those with
+// readLogFile reads the records of f from byte offset up to byte size and passes those with
 // after < seq <= until to yield, oldest first, until yield returns false.
-func readLog(path string, offset, size int64, after, until uint64, yield func(Chunk) bool) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
+func readLogFile(f *os.File, offset, size int64, after, until uint64, yield func(Chunk) bool) error {
 	br := bufio.NewReaderSize(io.NewSectionReader(f, offset, size-offset), 64<<10)
 	for {
 		c, _, err := readRecord(br)
@@ -115,6 +110,7 @@ func ReopenOutput(logPath string, memLimit int) (*Output, error) {
 		return nil, fmt.Errorf("reopen output log %s: %w", logPath, err)
 	}
 	o := newOutput(logPath, memLimit, f)
+	o.reopenPrev()
 	br := bufio.NewReaderSize(f, 64<<10)
 	for {
 		c, n, err := readRecord(br)
@@ -127,12 +123,15 @@ func ReopenOutput(logPath string, memLimit int) (*Output, error) {
 			}
 			return o, nil
 		}
+		if err == nil && o.seq == 0 && o.cur.first == 0 && o.prev.first == 0 {
+			o.seq, o.dropped = c.Seq-1, c.Seq-1 // the first file was dropped by a bounded log
+		}
 		if err == nil && c.Seq != o.seq+1 {
 			err = fmt.Errorf("chunk %d follows chunk %d", c.Seq, o.seq)
 		}
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("reopen output log %s at byte %d: %v: %w", logPath, o.size, err, ErrLogDamaged)
+			return nil, fmt.Errorf("reopen output log %s at byte %d: %v: %w", logPath, o.cur.size, err, ErrLogDamaged)
 		}
 		o.seq = c.Seq
 		o.noteLogged(c.Seq, n)
@@ -143,9 +142,9 @@ func ReopenOutput(logPath string, memLimit int) (*Output, error) {
 // repairTail cuts the torn record off the end of the log and appends what there was of its data
 // as a complete record.
 func (o *Output) repairTail(torn Chunk) error {
-	if err := o.file.Truncate(o.size); err != nil {
+	if err := o.file.Truncate(o.cur.size); err != nil {
 		o.file.Close()
-		return fmt.Errorf("reopen output log %s: cut off its torn last record at byte %d: %w", o.path, o.size, err)
+		return fmt.Errorf("reopen output log %s: cut off its torn last record at byte %d: %w", o.path, o.cur.size, err)
 	}
 	if len(torn.Data) == 0 {
 		return nil
@@ -158,4 +157,31 @@ func (o *Output) repairTail(torn Chunk) error {
 		return fmt.Errorf("reopen output log %s: %w", o.path, o.logErr)
 	}
 	return nil
+}
+
+// reopenPrev indexes the log's previous file (path.1) when there is one; one that cannot be
+// read is left out (its chunks read as dropped).
+func (o *Output) reopenPrev() {
+	f, err := os.Open(o.prevPath())
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	var p logPart
+	var last uint64
+	for {
+		c, n, err := readRecord(br)
+		if err != nil {
+			break
+		}
+		if p.first != 0 && c.Seq != last+1 {
+			return
+		}
+		p.note(c.Seq, n)
+		last = c.Seq
+	}
+	if p.first > 0 {
+		o.prev, o.seq, o.logged, o.dropped = p, last, last, p.first-1
+	}
 }
