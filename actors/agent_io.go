@@ -23,6 +23,10 @@ type waiter struct {
 	forRun      bool
 	reply       func(out *messages.AgentOutput)
 	cancelTimer scheduler.CancelFunc
+	// answered: the caller has its reply. A waiter is reachable from a.waiters and from its
+	// queued message or run; only the first answer counts (defect 6: a second one went to a
+	// caller that had stopped listening).
+	answered bool
 }
 
 const maxWait = 300 * time.Second
@@ -54,26 +58,33 @@ func (a *agentActor) output(after uint64, maxBytes int) *messages.AgentOutput {
 
 // answerWaiters answers the waiters whose condition holds (all of them when final).
 func (a *agentActor) answerWaiters(ctx actor.Context, final bool) {
-	kept := a.waiters[:0]
+	var ready []*waiter
 	for _, w := range a.waiters {
-		ready := final || (!w.forRun && a.out.LastSeq() > w.after) || (!w.forRun && a.status == messages.AgentExited)
-		if !ready {
-			kept = append(kept, w)
-			continue
+		if final || (!w.forRun && a.out.LastSeq() > w.after) || (!w.forRun && a.status == messages.AgentExited) {
+			ready = append(ready, w)
 		}
-		w.cancelTimer()
-		w.reply(a.output(w.after, w.maxBytes))
 	}
-	a.waiters = kept
+	for _, w := range ready {
+		a.answer(w, a.output(w.after, w.maxBytes))
+	}
+}
+
+// answer gives a waiter its reply, once: it leaves the waiters and later answers are dropped.
+func (a *agentActor) answer(w *waiter, out *messages.AgentOutput) {
+	if w.answered {
+		return
+	}
+	w.answered = true
+	a.dropWaiter(w) // also cancels its timer
+	w.reply(out)
 }
 
 func (a *agentActor) timeoutWaiter(ctx actor.Context, id int) {
-	for i, w := range a.waiters {
+	for _, w := range a.waiters {
 		if w.id == id {
-			a.waiters = append(a.waiters[:i], a.waiters[i+1:]...)
 			out := a.output(w.after, w.maxBytes)
 			out.TimedOut = true
-			w.reply(out)
+			a.answer(w, out)
 			return
 		}
 	}
@@ -181,10 +192,9 @@ func (a *agentActor) nextRun(ctx actor.Context) {
 		if err != nil {
 			a.startErr = err.Error()
 			if q.waiter != nil {
-				a.dropWaiter(q.waiter)
 				out := a.output(from, 0)
 				out.Problem = "the process did not start: " + err.Error()
-				q.waiter.reply(out)
+				a.answer(q.waiter, out)
 			}
 			continue
 		}
@@ -224,8 +234,7 @@ func (a *agentActor) onExit(ctx actor.Context, p process.Process) {
 		a.run, a.exit = nil, &exit
 		a.status = messages.AgentIdle
 		if w != nil {
-			a.dropWaiter(w)
-			w.reply(a.output(w.after, w.maxBytes))
+			a.answer(w, a.output(w.after, w.maxBytes))
 		}
 		a.nextRun(ctx)
 		a.notify(ctx, true)
@@ -322,10 +331,9 @@ func (a *agentActor) finishStop(ctx actor.Context, err error) {
 	a.status = messages.AgentExited
 	for _, q := range a.queue {
 		if q.waiter != nil {
-			a.dropWaiter(q.waiter)
 			out := a.output(q.waiter.after, 0)
 			out.Problem = "the agent was stopped before this message ran"
-			q.waiter.reply(out)
+			a.answer(q.waiter, out)
 		}
 	}
 	a.queue = nil
