@@ -176,6 +176,7 @@ func (a *agentActor) Receive(ctx actor.Context) {
 	case *actor.Stopped, *actor.Restarting:
 	default:
 		a.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("agent: unknown message")
+		respondUnknown(ctx, "agent "+a.id)
 	}
 }
 
@@ -187,8 +188,10 @@ func (a *agentActor) recoverPanic(ctx actor.Context) {
 		case ctx.Sender() == nil:
 		case isStop(ctx.Message()):
 			ctx.Respond(&childStopped{id: a.id, err: err})
+		case isStart(ctx.Message()):
+			ctx.Respond(&agentStarted{name: a.cfg.name, err: err})
 		default:
-			ctx.Respond(agentErrorReply(ctx.Message(), err))
+			ctx.Respond(err)
 		}
 	}
 }
@@ -311,13 +314,6 @@ func (a *agentActor) shutdown() {
 	}
 }
 
-func agentErrorReply(msg any, err *messages.Error) any {
-	switch msg.(type) {
-	case *startAgent:
-		return &agentStarted{err: err}
-	default:
-		return errorReply(msg, err)
-	}
-}
-
 func isStop(msg any) bool { _, ok := msg.(*stopChild); return ok }
+
+func isStart(msg any) bool { _, ok := msg.(*startAgent); return ok }

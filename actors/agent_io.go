@@ -120,7 +120,7 @@ type deferredSend struct {
 func (a *agentActor) sendFrom(ctx actor.Context, msg *messages.SendToAgent, sender *actor.PID) {
 	respond := func(r *messages.SendToAgentResult) { ctx.Send(sender, r) }
 	fail := func(code messages.Code, format string, args ...any) {
-		respond(&messages.SendToAgentResult{AgentID: a.id, Status: a.status, Err: messages.Errorf(code, format, args...)})
+		ctx.Send(sender, messages.Errorf(code, format, args...))
 	}
 	if a.stopping != nil {
 		fail(messages.CodeDeleting, "agent %s is being stopped", a.id)
@@ -285,8 +285,7 @@ func (a *agentActor) beginStop(ctx actor.Context, grace time.Duration, force boo
 	a.status = messages.AgentStopping
 	a.startAfter = false
 	for _, d := range a.deferred {
-		ctx.Send(d.sender, &messages.SendToAgentResult{AgentID: a.id, Status: a.status,
-			Err: messages.Errorf(messages.CodeDeleting, "agent %s was stopped before its process started", a.id)})
+		ctx.Send(d.sender, messages.Errorf(messages.CodeDeleting, "agent %s was stopped before its process started", a.id))
 	}
 	a.deferred = nil
 	if a.restartT != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/troupe-dev/troupe/internal/process"
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -15,9 +16,9 @@ var (
 	echoPer = messages.AgentSpec{Command: "echo", Args: []string{"got:", "{message}"}, Mode: "per-message", Restart: "never"}
 )
 
-func (h *harness) createAgent(session, name string, spec messages.AgentSpec) *messages.AgentResult {
+func (h *harness) createAgent(session, name string, spec messages.AgentSpec) testutil.AgentReply {
 	h.t.Helper()
-	return h.ask(&messages.CreateAgent{SessionID: session, Name: name, Spec: spec}).(*messages.AgentResult)
+	return testutil.AsAgent(h.ask(&messages.CreateAgent{SessionID: session, Name: name, Spec: spec}))
 }
 
 func (h *harness) mustAgent(session, name string, spec messages.AgentSpec) *messages.AgentInfo {
@@ -29,14 +30,14 @@ func (h *harness) mustAgent(session, name string, spec messages.AgentSpec) *mess
 	return r.Agent
 }
 
-func (h *harness) send(id, msg string, wait float64) *messages.SendToAgentResult {
+func (h *harness) send(id, msg string, wait float64) testutil.SendToAgentReply {
 	h.t.Helper()
-	return h.ask(&messages.SendToAgent{AgentID: id, Message: msg, WaitSeconds: wait}).(*messages.SendToAgentResult)
+	return testutil.AsSendToAgent(h.ask(&messages.SendToAgent{AgentID: id, Message: msg, WaitSeconds: wait}))
 }
 
 func (h *harness) read(id string, after uint64, wait float64) *messages.AgentOutput {
 	h.t.Helper()
-	r := h.ask(&messages.ReadAgentOutput{AgentID: id, After: after, WaitSeconds: wait}).(*messages.ReadAgentOutputResult)
+	r := testutil.AsReadAgentOutput(h.ask(&messages.ReadAgentOutput{AgentID: id, After: after, WaitSeconds: wait}))
 	if r.Err != nil {
 		h.t.Fatalf("read %s: %v", id, r.Err)
 	}
@@ -67,9 +68,9 @@ func TestAgentInteractiveEchoAndListing(t *testing.T) {
 	if len(kids) != 2 || kids[0].ID != "s/agent-1" || kids[1].ID != "s/second" || kids[0].Kind != "agent" || kids[0].PID == 0 {
 		t.Fatalf("children = %+v, want both agents in creation order", kids)
 	}
-	m := h.ask(&messages.SessionMetrics{}).(*messages.SessionMetricsResult)
-	if m.Agents != 2 {
-		t.Fatalf("metrics agents = %d, want 2", m.Agents)
+	m := testutil.AsSessionMetrics(h.ask(&messages.SessionMetrics{}))
+	if m.Children[messages.KindAgent] != 2 {
+		t.Fatalf("metrics agents = %d, want 2", m.Children[messages.KindAgent])
 	}
 }
 
@@ -99,12 +100,12 @@ func TestAgentBusyNeedsForce(t *testing.T) {
 	h.mustAgent("s", "slow", messages.AgentSpec{Command: "slow", Mode: "per-message", Restart: "never"})
 	h.send("s/slow", "work", 0)
 	waitFor(t, func() bool { return h.get("s").Session.Children[0].Busy })
-	d := h.ask(&messages.DeleteAgent{AgentID: "s/slow"}).(*messages.DeleteAgentResult)
+	d := testutil.AsDeleteAgent(h.ask(&messages.DeleteAgent{AgentID: "s/slow"}))
 	wantCode(t, d.Err, messages.CodeBusy)
 	if !strings.Contains(d.Err.Message, "force") {
 		t.Fatalf("busy refusal %q should mention force", d.Err.Message)
 	}
-	d = h.ask(&messages.DeleteAgent{AgentID: "s/slow", Force: true}).(*messages.DeleteAgentResult)
+	d = testutil.AsDeleteAgent(h.ask(&messages.DeleteAgent{AgentID: "s/slow", Force: true}))
 	if d.Err != nil || !d.Stopped {
 		t.Fatalf("forced delete = %+v", d)
 	}
@@ -208,7 +209,7 @@ func TestAgentNameReusedStartsWithEmptyOutput(t *testing.T) {
 	h.mustCreate("s")
 	h.mustAgent("s", "a", catSpec)
 	h.send("s/a", "first life", 5)
-	if d := h.ask(&messages.DeleteAgent{AgentID: "s/a"}).(*messages.DeleteAgentResult); d.Err != nil {
+	if d := testutil.AsDeleteAgent(h.ask(&messages.DeleteAgent{AgentID: "s/a"})); d.Err != nil {
 		t.Fatal(d.Err)
 	}
 	h.mustAgent("s", "a", catSpec)

@@ -8,6 +8,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/troupe-dev/troupe/internal/process"
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -75,7 +76,7 @@ func TestPerMessageWaiterIsAnsweredOnce(t *testing.T) {
 			waitFor(h.t, func() bool { return h.read("s/slow", 0, 0).Status == messages.AgentIdle })
 		}},
 		{"the agent is stopped before the queued run starts", func(h *harness) {
-			if d, ok := h.ask(&messages.DeleteAgent{AgentID: "s/slow", Force: true}).(*messages.DeleteAgentResult); !ok || !d.Stopped {
+			if d := testutil.AsDeleteAgent(h.ask(&messages.DeleteAgent{AgentID: "s/slow", Force: true})); d.Err != nil || !d.Stopped {
 				h.t.Fatalf("forced delete = %+v", d)
 			}
 		}},

@@ -14,6 +14,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/bench"
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -70,23 +71,23 @@ func BenchmarkDeleteAndRestore1000Children(b *testing.B) {
 	for b.Loop() {
 		ask(&messages.CreateSession{SessionID: "big"})
 		for i := range 1000 {
-			if r := ask(&messages.CreateAgent{SessionID: "big", Name: fmt.Sprintf("c%04d", i), Spec: messages.AgentSpec{Command: "cat", Mode: "interactive", Restart: "never"}}).(*messages.AgentResult); r.Err != nil {
+			if r := testutil.AsAgent(ask(&messages.CreateAgent{SessionID: "big", Name: fmt.Sprintf("c%04d", i), Spec: messages.AgentSpec{Command: "cat", Mode: "interactive", Restart: "never"}})); r.Err != nil {
 				b.Fatal(r.Err)
 			}
 		}
 		start := time.Now()
-		res := ask(&messages.DeleteSession{SessionID: "big", Reason: "deleted"}).(*messages.DeleteSessionResult)
+		res := testutil.AsDeleteSession(ask(&messages.DeleteSession{SessionID: "big", Reason: "deleted"}))
 		deleted := time.Since(start)
 		if res.Err != nil || len(res.Stopped) != 1000 {
 			b.Fatalf("delete: %v, %d stopped", res.Err, len(res.Stopped))
 		}
 		start = time.Now()
-		r := ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}).(*messages.SessionResult)
+		r := testutil.AsSession(ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}))
 		if r.Err != nil {
 			b.Fatal(r.Err)
 		}
 		for {
-			g := ask(&messages.GetSession{SessionID: "big"}).(*messages.SessionResult)
+			g := testutil.AsSession(ask(&messages.GetSession{SessionID: "big"}))
 			if running(g.Session.Children) == 1000 {
 				break
 			}
@@ -117,12 +118,12 @@ func BenchmarkDelete50Agents(b *testing.B) {
 			id := fmt.Sprintf("fifty%d", round)
 			ask(&messages.CreateSession{SessionID: id})
 			for i := range 50 {
-				if r := ask(&messages.CreateAgent{SessionID: id, Name: fmt.Sprintf("cat%02d", i), Spec: messages.AgentSpec{Command: "cat", Mode: "interactive", Restart: "never"}}).(*messages.AgentResult); r.Err != nil {
+				if r := testutil.AsAgent(ask(&messages.CreateAgent{SessionID: id, Name: fmt.Sprintf("cat%02d", i), Spec: messages.AgentSpec{Command: "cat", Mode: "interactive", Restart: "never"}})); r.Err != nil {
 					b.Fatal(r.Err)
 				}
 			}
 			start := time.Now()
-			res := ask(&messages.DeleteSession{SessionID: id, Reason: "deleted"}).(*messages.DeleteSessionResult)
+			res := testutil.AsDeleteSession(ask(&messages.DeleteSession{SessionID: id, Reason: "deleted"}))
 			ds = append(ds, time.Since(start))
 			if res.Err != nil || len(res.Stopped) != 50 {
 				b.Fatalf("delete: %v, %d stopped", res.Err, len(res.Stopped))

@@ -11,16 +11,17 @@ import (
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/process"
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/internal/workspace"
 	"github.com/troupe-dev/troupe/messages"
 )
 
-func (h *harness) del(msg *messages.DeleteSession) *messages.DeleteSessionResult {
+func (h *harness) del(msg *messages.DeleteSession) testutil.DeleteSessionReply {
 	h.t.Helper()
 	if msg.Reason == "" {
 		msg.Reason = "deleted"
 	}
-	return h.ask(msg).(*messages.DeleteSessionResult)
+	return testutil.AsDeleteSession(h.ask(msg))
 }
 
 // sessionWithAgents creates session id with n cat agents a1..an, in that order.
@@ -53,7 +54,7 @@ func TestDeleteStopsChildrenNewestFirst(t *testing.T) {
 			t.Fatalf("process %d was not stopped", p.PID())
 		}
 	}
-	snaps := h.ask(&messages.ListSnapshots{SessionID: "s"}).(*messages.ListSnapshotsResult)
+	snaps := testutil.AsListSnapshots(h.ask(&messages.ListSnapshots{SessionID: "s"}))
 	if len(snaps.Snapshots) != 1 || snaps.Snapshots[0].SnapshotID != res.SnapshotID || len(snaps.Snapshots[0].Children) != 4 {
 		t.Fatalf("snapshots = %+v", snaps)
 	}
@@ -70,7 +71,7 @@ func TestDeleteDryRunChangesNothing(t *testing.T) {
 	if len(kids) != 2 || kids[0].Status != messages.AgentRunning || kids[1].Status != messages.AgentRunning {
 		t.Fatalf("children after a dry run = %+v", kids)
 	}
-	if snaps := h.ask(&messages.ListSnapshots{}).(*messages.ListSnapshotsResult); len(snaps.Snapshots) != 0 {
+	if snaps := testutil.AsListSnapshots(h.ask(&messages.ListSnapshots{})); len(snaps.Snapshots) != 0 {
 		t.Fatalf("a dry run wrote snapshots: %+v", snaps.Snapshots)
 	}
 }
@@ -108,8 +109,11 @@ func TestRollbackAfterAStopFailure(t *testing.T) {
 	h.mustAgent("s", "a4", catSpec)
 	res := h.del(&messages.DeleteSession{SessionID: "s"})
 	wantCode(t, res.Err, messages.CodeRolledBack)
-	if strings.Join(res.Stopped, " ") != "s/a4 s/a3" || len(res.Failures) != 1 || res.Failures[0].ID != "s/stuck" {
-		t.Fatalf("rollback answer = %+v", res)
+	// The error is the whole answer: it says what failed, what had stopped and came back.
+	for _, want := range []string{"s/stuck did not stop", "s/a4, s/a3 stopped first and were re-created"} {
+		if !strings.Contains(res.Err.Message, want) {
+			t.Fatalf("rollback answer %q does not say %q", res.Err.Message, want)
+		}
 	}
 	var kids []messages.ChildInfo
 	waitFor(t, func() bool {
@@ -135,7 +139,7 @@ func TestRollbackAfterAStopFailure(t *testing.T) {
 	if st := h.get("s").Session.State; string(st["k"]) != `"v"` {
 		t.Fatalf("state after rollback = %v", st)
 	}
-	m := h.ask(&messages.SessionMetrics{}).(*messages.SessionMetricsResult)
+	m := testutil.AsSessionMetrics(h.ask(&messages.SessionMetrics{}))
 	if m.Rollbacks != 1 {
 		t.Fatalf("rollbacks = %d, want 1", m.Rollbacks)
 	}
@@ -158,7 +162,7 @@ func TestRestoreAfterDeleteAndAfterExpiry(t *testing.T) {
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	r := h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}).(*messages.SessionResult)
+	r := testutil.AsSession(h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}))
 	if r.Err != nil || r.Session.SessionID != "s" || string(r.Session.State["k"]) != "1" {
 		t.Fatalf("restore = %+v %v", r.Session, r.Err)
 	}
@@ -170,8 +174,8 @@ func TestRestoreAfterDeleteAndAfterExpiry(t *testing.T) {
 		t.Fatalf("output after restore = %q", joined(out))
 	}
 	// The id is taken now: restoring again needs another id.
-	wantCode(t, h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}).(*messages.SessionResult).Err, messages.CodeAlreadyExists)
-	other := h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID, SessionID: "copy"}).(*messages.SessionResult)
+	wantCode(t, testutil.AsSession(h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID})).Err, messages.CodeAlreadyExists)
+	other := testutil.AsSession(h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID, SessionID: "copy"}))
 	if other.Err != nil || other.Session.Children[0].ID != "copy/a1" {
 		t.Fatalf("restore under another id = %+v %v", other.Session, other.Err)
 	}
@@ -182,10 +186,10 @@ func TestRestoreAfterDeleteAndAfterExpiry(t *testing.T) {
 	msg := h.get("copy").Err.Message
 	snap := msg[strings.Index(msg, "snap-"):]
 	snap = snap[:strings.IndexByte(snap, '"')]
-	if r := h.ask(&messages.RestoreSession{SnapshotID: snap}).(*messages.SessionResult); r.Err != nil {
+	if r := testutil.AsSession(h.ask(&messages.RestoreSession{SnapshotID: snap})); r.Err != nil {
 		t.Fatalf("restore after expiry: %v", r.Err)
 	}
-	wantCode(t, h.ask(&messages.RestoreSession{SnapshotID: "snap-nope"}).(*messages.SessionResult).Err, messages.CodeNotFound)
+	wantCode(t, testutil.AsSession(h.ask(&messages.RestoreSession{SnapshotID: "snap-nope"})).Err, messages.CodeNotFound)
 }
 
 func TestDeleteArchivesAnOwnedWorkspaceAndRestoreUnpacksIt(t *testing.T) {
@@ -206,7 +210,7 @@ func TestDeleteArchivesAnOwnedWorkspaceAndRestoreUnpacksIt(t *testing.T) {
 	if _, err := os.Stat(ws); !os.IsNotExist(err) {
 		t.Fatalf("the archived workspace is still there: %v", err)
 	}
-	r := h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}).(*messages.SessionResult)
+	r := testutil.AsSession(h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}))
 	if r.Err != nil {
 		t.Fatal(r.Err)
 	}
@@ -273,7 +277,7 @@ func TestDeleteMixedChildrenNewestFirstAndRestoreOldestFirst(t *testing.T) {
 	if n := fake.Pages(); n != 0 {
 		t.Fatalf("%d tabs left open after the delete", n)
 	}
-	r := h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}).(*messages.SessionResult)
+	r := testutil.AsSession(h.ask(&messages.RestoreSession{SnapshotID: res.SnapshotID}))
 	if r.Err != nil {
 		t.Fatal(r.Err)
 	}
@@ -325,14 +329,14 @@ func TestDeleteWhileAChildIsAlreadyStopping(t *testing.T) {
 	agent := h.sys.sys.Root.RequestFuture(h.sys.orchestrator, &messages.DeleteAgent{AgentID: "s/slow"}, 5*time.Second)
 	sess := h.sys.sys.Root.RequestFuture(h.sys.orchestrator, &messages.DeleteSession{SessionID: "s", Reason: "deleted"}, 5*time.Second)
 	ra, err := agent.Result()
-	if err != nil || ra.(*messages.DeleteAgentResult).Err != nil {
+	if err != nil || testutil.AsDeleteAgent(ra).Err != nil {
 		t.Fatalf("delete_agent: %v %+v", err, ra)
 	}
 	rs, err := sess.Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rs.(*messages.DeleteSessionResult); r.Err != nil || strings.Join(r.Stopped, " ") != "s/slow s/a1" {
+	if r := testutil.AsDeleteSession(rs); r.Err != nil || strings.Join(r.Stopped, " ") != "s/slow s/a1" {
 		t.Fatalf("delete_session = %+v, want both children stopped, newest first", r)
 	}
 }
@@ -375,9 +379,9 @@ func TestSweepPrunesSnapshotsPastRetention(t *testing.T) {
 	second := h.del(&messages.DeleteSession{SessionID: "new"})
 	h.clock.Advance(5 * time.Hour) // the first is 25 h old, the second 5 h
 	h.ask(&messages.SweepIdle{})
-	snaps := h.ask(&messages.ListSnapshots{}).(*messages.ListSnapshotsResult).Snapshots
+	snaps := testutil.AsListSnapshots(h.ask(&messages.ListSnapshots{})).Snapshots
 	if len(snaps) != 1 || snaps[0].SnapshotID != second.SnapshotID {
 		t.Fatalf("snapshots after the sweep = %+v, want only %s (%s is past its retention)", snaps, second.SnapshotID, first.SnapshotID)
 	}
-	wantCode(t, h.ask(&messages.RestoreSession{SnapshotID: first.SnapshotID}).(*messages.SessionResult).Err, messages.CodeNotFound)
+	wantCode(t, testutil.AsSession(h.ask(&messages.RestoreSession{SnapshotID: first.SnapshotID})).Err, messages.CodeNotFound)
 }

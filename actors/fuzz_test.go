@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -99,7 +100,7 @@ func FuzzSessionState(f *testing.F) {
 		if unset != "" {
 			unsetKeys = strings.Split(unset, ",")
 		}
-		created := ask(t, &messages.CreateSession{SessionID: id, State: init}).(*messages.SessionResult)
+		created := testutil.AsSession(ask(t, &messages.CreateSession{SessionID: id, State: init}))
 		if jsonSize(init) > fuzzStateLimit {
 			if created.Err == nil || created.Err.Code != messages.CodeTooLarge {
 				t.Fatalf("create with a %d-byte state: %+v, want too_large", jsonSize(init), created.Err)
@@ -130,14 +131,14 @@ func FuzzSessionState(f *testing.F) {
 		if wantCode != "" {
 			want = init
 		}
-		res := ask(t, &messages.UpdateSessionState{SessionID: id, Set: setMap, Unset: unsetKeys}).(*messages.UpdateSessionStateResult)
+		res := testutil.AsUpdateSessionState(ask(t, &messages.UpdateSessionState{SessionID: id, Set: setMap, Unset: unsetKeys}))
 		switch {
 		case wantCode == "" && res.Err != nil:
 			t.Fatalf("update set %s unset %q: %v, want success", set, unset, res.Err)
 		case wantCode != "" && (res.Err == nil || res.Err.Code != wantCode):
 			t.Fatalf("update set %s unset %q: %+v, want %s", set, unset, res.Err, wantCode)
 		}
-		got := ask(t, &messages.GetSession{SessionID: id}).(*messages.SessionResult)
+		got := testutil.AsSession(ask(t, &messages.GetSession{SessionID: id}))
 		if got.Err != nil {
 			t.Fatal(got.Err)
 		}

@@ -71,9 +71,9 @@ func (h *harness) ask(msg any) any {
 	return res
 }
 
-func (h *harness) create(msg *messages.CreateSession) *messages.SessionResult {
+func (h *harness) create(msg *messages.CreateSession) testutil.SessionReply {
 	h.t.Helper()
-	return h.ask(msg).(*messages.SessionResult)
+	return testutil.AsSession(h.ask(msg))
 }
 
 func (h *harness) mustCreate(id string) *messages.SessionInfo {
@@ -85,9 +85,9 @@ func (h *harness) mustCreate(id string) *messages.SessionInfo {
 	return r.Session
 }
 
-func (h *harness) get(id string) *messages.SessionResult {
+func (h *harness) get(id string) testutil.SessionReply {
 	h.t.Helper()
-	return h.ask(&messages.GetSession{SessionID: id}).(*messages.SessionResult)
+	return testutil.AsSession(h.ask(&messages.GetSession{SessionID: id}))
 }
 
 func wantCode(t *testing.T, err *messages.Error, code messages.Code) {

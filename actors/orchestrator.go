@@ -24,8 +24,8 @@ type entry struct {
 	lastActivity time.Time
 	idleTimeout  time.Duration
 	status       messages.Status
-	agents       int
-	pages        int
+	// children counts the session's live children by kind.
+	children map[messages.ChildKind]int
 	// stuck explains a delete that could not finish (the store refused its last write).
 	stuck string
 }
@@ -63,8 +63,8 @@ type (
 		rolledBack bool
 	}
 	childrenChanged struct {
-		id            string
-		agents, pages int
+		id     string
+		counts map[messages.ChildKind]int
 	}
 	sessionActivity struct {
 		id string
@@ -117,10 +117,6 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		ctx.Respond(o.list(msg))
 	case *messages.SessionMetrics:
 		ctx.Respond(o.metrics())
-	case *messages.GetSession:
-		o.route(ctx, msg.SessionID, msg)
-	case *messages.UpdateSessionState:
-		o.route(ctx, msg.SessionID, msg)
 	case *messages.DeleteSession:
 		o.routeDelete(ctx, msg)
 	case *messages.SweepIdle:
@@ -129,7 +125,11 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 			ctx.Respond(&messages.SweepIdleResult{Expiring: expiring})
 		}
 	case *messages.DeleteSessionResult:
-		o.onExpiryResult(msg)
+		// An expiry the sweep started finished; sessionGone did the bookkeeping.
+	case *messages.Error:
+		// An expiry the sweep started was refused (a busy child) or rolled back; deleteAborted
+		// made the session active again.
+		o.log.Info().Str("reason", msg.Message).Msg("idle session not expired")
 	case *sessionCreateFailed:
 		o.forget(msg.id)
 		if msg.restore {
@@ -145,6 +145,12 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		}
 		if msg.rolledBack {
 			o.counters.rollbacks++
+			if e := o.sessions[msg.id]; e != nil {
+				// A child would not stop: an expiry trying again at every sweep would stop and
+				// re-create the newer children each time. The session counts as active again
+				// for a full timeout.
+				e.lastActivity = o.opts.Clock.Now()
+			}
 		}
 	case *sessionActivity:
 		if e := o.sessions[msg.id]; e != nil && msg.at.After(e.lastActivity) {
@@ -155,39 +161,21 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		o.restore(ctx, msg)
 	case *messages.ListSnapshots:
 		ctx.Respond(o.listSnapshots(msg))
-	case *messages.CreateAgent:
-		o.route(ctx, msg.SessionID, msg)
-	case *messages.SendToAgent:
-		o.routeChild(ctx, msg.AgentID, msg)
-	case *messages.ReadAgentOutput:
-		o.routeChild(ctx, msg.AgentID, msg)
-	case *messages.DeleteAgent:
-		o.routeChild(ctx, msg.AgentID, msg)
-	case *messages.OpenPage:
-		o.route(ctx, msg.SessionID, msg)
-	case *messages.NavigatePage:
-		o.routeChild(ctx, msg.PageID, msg)
-	case *messages.PageContent:
-		o.routeChild(ctx, msg.PageID, msg)
-	case *messages.PageAction:
-		o.routeChild(ctx, msg.PageID, msg)
-	case *messages.ScreenshotPage:
-		o.routeChild(ctx, msg.PageID, msg)
-	case *messages.ClosePage:
-		o.routeChild(ctx, msg.PageID, msg)
 	case *messages.CrawlURL:
 		if msg.SessionID == "" {
 			o.crawlThrowaway(ctx, msg)
 		} else {
 			o.route(ctx, msg.SessionID, msg)
 		}
-	case *messages.SetCookies:
-		o.route(ctx, msg.SessionID, msg)
-	case *messages.GetCookies:
-		o.route(ctx, msg.SessionID, msg)
+	// Every other request names its session, or a child "<session>/<name>": one case each,
+	// so that a new request type needs no routing of its own.
+	case messages.SessionTargeted:
+		o.route(ctx, msg.TargetSession(), msg)
+	case messages.ChildTargeted:
+		o.routeChild(ctx, msg.TargetChild(), msg)
 	case *childrenChanged:
 		if e := o.sessions[msg.id]; e != nil {
-			e.agents, e.pages = msg.agents, msg.pages
+			e.children = msg.counts
 		}
 	case *prepareShutdown:
 		o.stopping = true
@@ -195,6 +183,7 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		ctx.Respond(&prepareShutdown{})
 	default:
 		o.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("orchestrator: unknown message")
+		respondUnknown(ctx, "the orchestrator")
 	}
 }
 
@@ -202,7 +191,7 @@ func (o *orchestrator) recoverPanic(ctx actor.Context) {
 	if r := recover(); r != nil {
 		o.log.Error().Interface("panic", r).Str("type", fmt.Sprintf("%T", ctx.Message())).Msg("orchestrator: handler panicked")
 		if ctx.Sender() != nil {
-			ctx.Respond(errorReply(ctx.Message(), messages.Errorf(messages.CodeInternal, "internal error: %v", r)))
+			ctx.Respond(messages.Errorf(messages.CodeInternal, "internal error: %v", r))
 		}
 	}
 }
@@ -215,22 +204,22 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 		for id = newSessionID(); o.sessions[id] != nil; id = newSessionID() {
 		}
 	case !ValidID(id):
-		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInvalidArgument,
-			"invalid session_id %q: use %s, or omit it to get a generated one", id, IDRule)})
+		ctx.Respond(messages.Errorf(messages.CodeInvalidArgument,
+			"invalid session_id %q: use %s, or omit it to get a generated one", id, IDRule))
 		return
 	case o.sessions[id] != nil:
-		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeAlreadyExists,
-			"session %q already exists; choose another session_id, or omit it to get a generated one", id)})
+		ctx.Respond(messages.Errorf(messages.CodeAlreadyExists,
+			"session %q already exists; choose another session_id, or omit it to get a generated one", id))
 		return
 	}
 	if msg.IdleTimeoutSeconds < 0 || msg.IdleTimeoutSeconds > MaxIdleTimeoutSeconds {
-		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInvalidArgument,
-			"idle_timeout_seconds must be between 1 and %d (ten years), got %d", MaxIdleTimeoutSeconds, msg.IdleTimeoutSeconds)})
+		ctx.Respond(messages.Errorf(messages.CodeInvalidArgument,
+			"idle_timeout_seconds must be between 1 and %d (ten years), got %d", MaxIdleTimeoutSeconds, msg.IdleTimeoutSeconds))
 		return
 	}
 	if len(o.sessions) >= o.opts.MaxSessions {
-		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeLimitExceeded,
-			"the limit of %d concurrent sessions is reached; delete a session you no longer need (delete_session) or raise TROUPE_MAX_SESSIONS", o.opts.MaxSessions)})
+		ctx.Respond(messages.Errorf(messages.CodeLimitExceeded,
+			"the limit of %d concurrent sessions is reached; delete a session you no longer need (delete_session) or raise TROUPE_MAX_SESSIONS", o.opts.MaxSessions))
 		return
 	}
 	rec := store.SessionRecord{
@@ -240,7 +229,7 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 	}
 	pid, err := o.spawnSession(ctx, rec, startFresh)
 	if err != nil {
-		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "start session %q: %v", id, err)})
+		ctx.Respond(messages.Errorf(messages.CodeInternal, "start session %q: %v", id, err))
 		return
 	}
 	o.register(rec, pid, messages.StatusActive)
@@ -250,10 +239,9 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 
 // register records a live (or reserved, pid nil) session in the registry.
 func (o *orchestrator) register(rec store.SessionRecord, pid *actor.PID, status messages.Status) {
-	agents, pages := countChildren(rec.Children)
 	o.sessions[rec.ID] = &entry{pid: pid, name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt,
 		lastActivity: rec.LastActivity, idleTimeout: o.opts.idleTimeoutOf(rec.IdleTimeoutSeconds),
-		status: status, agents: agents, pages: pages}
+		status: status, children: countKinds(rec.Children)}
 }
 
 func (o *orchestrator) spawnSession(ctx actor.Context, rec store.SessionRecord, start startMode) (*actor.PID, error) {
@@ -275,21 +263,21 @@ func (o *orchestrator) spawnSession(ctx actor.Context, rec store.SessionRecord, 
 func (o *orchestrator) route(ctx actor.Context, id string, msg any) {
 	e := o.sessions[id]
 	if e == nil {
-		ctx.Respond(errorReply(msg, o.unknown(id)))
+		ctx.Respond(o.unknown(id))
 		return
 	}
 	switch e.status {
 	case messages.StatusDeleting:
 		if e.stuck != "" {
-			ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeDeleting, "%s", e.stuck)))
+			ctx.Respond(messages.Errorf(messages.CodeDeleting, "%s", e.stuck))
 			return
 		}
-		ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeDeleting,
-			"session %q is being deleted; wait for the delete to finish, then use restore_session to bring it back if needed", id)))
+		ctx.Respond(messages.Errorf(messages.CodeDeleting,
+			"session %q is being deleted; wait for the delete to finish, then use restore_session to bring it back if needed", id))
 		return
 	case messages.StatusRestoring:
-		ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeUnavailable,
-			"session %q is being restored (its workspace is being unpacked); try again in a moment", id)))
+		ctx.Respond(messages.Errorf(messages.CodeUnavailable,
+			"session %q is being restored (its workspace is being unpacked); try again in a moment", id))
 		return
 	}
 	now := o.opts.Clock.Now()
@@ -302,8 +290,8 @@ func (o *orchestrator) route(ctx actor.Context, id string, msg any) {
 func (o *orchestrator) routeChild(ctx actor.Context, childID string, msg any) {
 	sessionID, _, ok := splitChildID(childID)
 	if !ok {
-		ctx.Respond(agentErrorReply(msg, messages.Errorf(messages.CodeInvalidArgument,
-			"invalid id %q: a child's id is <session_id>/<name>, as create_agent, open_page and get_session show it", childID)))
+		ctx.Respond(messages.Errorf(messages.CodeInvalidArgument,
+			"invalid id %q: a child's id is <session_id>/<name>, as create_agent, open_page and get_session show it", childID))
 		return
 	}
 	o.route(ctx, sessionID, msg)
@@ -393,7 +381,7 @@ func (o *orchestrator) list(msg *messages.ListSessions) *messages.ListSessionsRe
 			SessionID: id, Name: e.name, Status: e.status, Labels: labels,
 			CreatedAt: e.createdAt, LastActivity: e.lastActivity,
 			AgeSeconds: now.Sub(e.createdAt).Seconds(), IdleSeconds: now.Sub(e.lastActivity).Seconds(),
-			Agents: e.agents, Pages: e.pages,
+			Agents: e.children[messages.KindAgent], Pages: e.children[messages.KindPage],
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].SessionID < out[j].SessionID })

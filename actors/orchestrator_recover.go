@@ -76,15 +76,3 @@ func (o *orchestrator) onDeleteResumed(msg *deleteResumed) {
 	o.forget(msg.id)
 	o.counters.deleted++
 }
-
-func countChildren(children []store.ChildSpec) (agents, pages int) {
-	for _, c := range children {
-		switch c.Kind {
-		case "agent":
-			agents++
-		case "page":
-			pages++
-		}
-	}
-	return agents, pages
-}

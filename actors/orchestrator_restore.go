@@ -17,7 +17,7 @@ import (
 // paragraph): the same id unless it is taken or another is given, its state and cookies, its
 // children re-created oldest first.
 func (o *orchestrator) restore(ctx actor.Context, msg *messages.RestoreSession) {
-	reply := func(err *messages.Error) { ctx.Respond(&messages.SessionResult{Err: err}) }
+	reply := func(err *messages.Error) { ctx.Respond(err) }
 	snap, err := o.opts.Store.Snapshot(msg.SnapshotID)
 	if errors.Is(err, store.ErrNotFound) {
 		reply(messages.Errorf(messages.CodeNotFound, "no snapshot %q; list_snapshots shows the snapshots kept (for %s after a delete)", msg.SnapshotID, o.opts.SnapshotRetention))
@@ -80,8 +80,8 @@ type restoreUnpacked struct {
 func (o *orchestrator) onRestoreUnpacked(ctx actor.Context, m *restoreUnpacked) {
 	o.forget(m.rec.ID)
 	if m.err != nil {
-		ctx.Send(m.sender, &messages.SessionResult{Err: messages.Errorf(messages.CodeInternal,
-			"unpack the archived workspace %s: %v; nothing was restored", m.archive, m.err)})
+		ctx.Send(m.sender, messages.Errorf(messages.CodeInternal,
+			"unpack the archived workspace %s: %v; nothing was restored", m.archive, m.err))
 		return
 	}
 	o.startRestored(ctx, m.msg, m.sender, m.rec)
@@ -91,7 +91,7 @@ func (o *orchestrator) onRestoreUnpacked(ctx actor.Context, m *restoreUnpacked) 
 func (o *orchestrator) startRestored(ctx actor.Context, msg *messages.RestoreSession, sender *actor.PID, rec store.SessionRecord) {
 	pid, err := o.spawnSession(ctx, rec, startReopen)
 	if err != nil {
-		ctx.Send(sender, &messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "start session %q: %v", rec.ID, err)})
+		ctx.Send(sender, messages.Errorf(messages.CodeInternal, "start session %q: %v", rec.ID, err))
 		return
 	}
 	o.register(rec, pid, messages.StatusActive)
@@ -117,10 +117,10 @@ func (o *orchestrator) restoredRecord(snap store.Snapshot, id string) (rec store
 	return rec, archive
 }
 
-func (o *orchestrator) listSnapshots(msg *messages.ListSnapshots) *messages.ListSnapshotsResult {
+func (o *orchestrator) listSnapshots(msg *messages.ListSnapshots) any {
 	snaps, err := o.opts.Store.Snapshots(msg.SessionID)
 	if err != nil {
-		return &messages.ListSnapshotsResult{Err: messages.Errorf(messages.CodeInternal, "read snapshots: %v", err)}
+		return messages.Errorf(messages.CodeInternal, "read snapshots: %v", err)
 	}
 	out := make([]messages.SnapshotInfo, 0, len(snaps))
 	for _, s := range snaps {
@@ -151,15 +151,8 @@ func (o *orchestrator) finishInterruptedDelete(rec store.SessionRecord) error {
 		return err
 	}
 	for _, c := range rec.Children {
-		if c.Kind != "agent" || o.opts.Processes == nil {
-			continue
-		}
-		if as, err := decodeAgentSpec(c); err == nil && as.Process != nil {
-			if killed, err := o.opts.Processes.KillStale(*as.Process, o.opts.AgentStopGrace); err != nil {
-				o.log.Warn().Err(err).Str("child", c.ID).Msg("end a process left by the crashed run")
-			} else if killed {
-				o.log.Info().Str("child", c.ID).Msg("ended a process left by the crashed run")
-			}
+		if k, ok := kinds[c.Kind].(staleEnder); ok {
+			k.endStale(o, c)
 		}
 	}
 	if snap.Preserved == nil && snap.PreserveWork && rec.Workspace != "" {

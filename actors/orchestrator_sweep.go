@@ -37,23 +37,6 @@ func (o *orchestrator) sweep(ctx actor.Context) []string {
 	return expiring
 }
 
-// onExpiryResult handles the answer to an expiry the sweep started. A refusal (a busy child)
-// leaves the session active; the next sweep checks it again.
-func (o *orchestrator) onExpiryResult(msg *messages.DeleteSessionResult) {
-	if msg.Err == nil {
-		return
-	}
-	if e := o.sessions[msg.SessionID]; e != nil {
-		e.status = messages.StatusActive
-		if msg.Err.Code == messages.CodeRolledBack {
-			// A child would not stop: trying again at every sweep would stop and re-create the
-			// newer children each time. The session counts as active again for a full timeout.
-			e.lastActivity = o.opts.Clock.Now()
-		}
-	}
-	o.log.Info().Str("session", msg.SessionID).Str("reason", msg.Err.Message).Msg("idle session not expired")
-}
-
 // flushActivity writes the activity recorded in memory to the store, in one transaction.
 func (o *orchestrator) flushActivity() {
 	if len(o.dirty) == 0 {
@@ -72,7 +55,7 @@ func (o *orchestrator) metrics() *messages.SessionMetricsResult {
 		TotalSessions: len(o.sessions), MaxSessions: o.opts.MaxSessions, MaxChildren: o.opts.MaxChildren,
 		IdleTimeout: o.opts.IdleTimeout, Created: o.counters.created, Deleted: o.counters.deleted,
 		Expired: o.counters.expired, Restored: o.counters.restored, Rollbacks: o.counters.rollbacks,
-		CountersSince: o.started,
+		CountersSince: o.started, Children: make(map[messages.ChildKind]int),
 	}
 	var sum time.Duration
 	first := true
@@ -95,55 +78,12 @@ func (o *orchestrator) metrics() *messages.SessionMetricsResult {
 			r.NewestAge = age
 		}
 		first = false
-		r.Agents += e.agents
-		r.Pages += e.pages
+		for k, n := range e.children {
+			r.Children[k] += n
+		}
 	}
 	if len(o.sessions) > 0 {
 		r.AvgAge = sum / time.Duration(len(o.sessions))
 	}
 	return r
-}
-
-// errorReply builds the reply type that matches msg, carrying err.
-func errorReply(msg any, err *messages.Error) any {
-	switch m := msg.(type) {
-	case *messages.CreateSession, *messages.GetSession, *messages.RestoreSession:
-		return &messages.SessionResult{Err: err}
-	case *messages.ListSessions:
-		return &messages.ListSessionsResult{Err: err}
-	case *messages.UpdateSessionState:
-		return &messages.UpdateSessionStateResult{SessionID: m.SessionID, Err: err}
-	case *messages.DeleteSession:
-		return &messages.DeleteSessionResult{SessionID: m.SessionID, Err: err}
-	case *messages.SessionMetrics:
-		return &messages.SessionMetricsResult{Err: err}
-	case *messages.CreateAgent:
-		return &messages.AgentResult{Err: err}
-	case *messages.DeleteAgent:
-		return &messages.DeleteAgentResult{AgentID: m.AgentID, Err: err}
-	case *messages.SendToAgent:
-		return &messages.SendToAgentResult{AgentID: m.AgentID, Err: err}
-	case *messages.ReadAgentOutput:
-		return &messages.ReadAgentOutputResult{Err: err}
-	case *messages.OpenPage:
-		return &messages.PageResult{Err: err}
-	case *messages.NavigatePage:
-		return &messages.NavigatePageResult{PageID: m.PageID, Err: err}
-	case *messages.PageContent:
-		return &messages.PageContentResult{PageID: m.PageID, Err: err}
-	case *messages.CrawlURL:
-		return &messages.PageContentResult{Err: err}
-	case *messages.PageAction:
-		return &messages.PageActionResult{PageID: m.PageID, Action: m.Action, Err: err}
-	case *messages.ScreenshotPage:
-		return &messages.ScreenshotPageResult{PageID: m.PageID, Err: err}
-	case *messages.ClosePage:
-		return &messages.ClosePageResult{PageID: m.PageID, Err: err}
-	case *messages.SetCookies:
-		return &messages.CookiesResult{SessionID: m.SessionID, Err: err}
-	case *messages.GetCookies:
-		return &messages.CookiesResult{SessionID: m.SessionID, Err: err}
-	default:
-		return err
-	}
 }

@@ -148,6 +148,7 @@ func (a *pageActor) Receive(ctx actor.Context) {
 	case *actor.Stopped, *actor.Restarting:
 	default:
 		a.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("page: unknown message")
+		respondUnknown(ctx, "page "+a.id)
 	}
 }
 
@@ -160,7 +161,7 @@ func (a *pageActor) recoverPanic(ctx actor.Context) {
 		case isStop(ctx.Message()):
 			ctx.Respond(&childStopped{id: a.id, err: err})
 		default:
-			ctx.Respond(errorReply(ctx.Message(), err))
+			ctx.Respond(err)
 		}
 	}
 }

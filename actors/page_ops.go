@@ -16,7 +16,10 @@ func (a *pageActor) navigateOp(ctx actor.Context, msg *messages.NavigatePage) *p
 	return &pageOp{sender: ctx.Sender(),
 		run: func(c context.Context, p browser.Page) (any, error) { return p.Navigate(c, msg.URL) },
 		answer: func(res any, e *messages.Error) any {
-			r := &messages.NavigatePageResult{PageID: a.id, Err: e}
+			if e != nil {
+				return e
+			}
+			r := &messages.NavigatePageResult{PageID: a.id}
 			if nav, ok := res.(browser.NavResult); ok {
 				r.URL, r.Title, r.Status = nav.URL, nav.Title, nav.Status
 			}
@@ -29,7 +32,10 @@ func (a *pageActor) contentOp(ctx actor.Context, msg *messages.PageContent) *pag
 	return &pageOp{sender: ctx.Sender(), fresh: true,
 		run: func(c context.Context, p browser.Page) (any, error) { return p.Content(c, req) },
 		answer: func(res any, e *messages.Error) any {
-			r := &messages.PageContentResult{PageID: a.id, Err: e}
+			if e != nil {
+				return e
+			}
+			r := &messages.PageContentResult{PageID: a.id}
 			if c, ok := res.(browser.Content); ok {
 				r.Content = contentMessage(c)
 			}
@@ -42,7 +48,10 @@ func (a *pageActor) actionOp(ctx actor.Context, msg *messages.PageAction) *pageO
 	return &pageOp{sender: ctx.Sender(), fresh: true,
 		run: func(c context.Context, p browser.Page) (any, error) { return p.Action(c, req) },
 		answer: func(res any, e *messages.Error) any {
-			r := &messages.PageActionResult{PageID: a.id, Action: msg.Action, Err: e}
+			if e != nil {
+				return e
+			}
+			r := &messages.PageActionResult{PageID: a.id, Action: msg.Action}
 			if ar, ok := res.(browser.ActionResult); ok {
 				r.Value, r.Navigated, r.URL, r.Title = ar.Value, ar.Navigated, ar.URL, ar.Title
 			}
@@ -54,7 +63,10 @@ func (a *pageActor) screenshotOp(ctx actor.Context, msg *messages.ScreenshotPage
 	return &pageOp{sender: ctx.Sender(), fresh: true,
 		run: func(c context.Context, p browser.Page) (any, error) { return p.Screenshot(c, msg.FullPage) },
 		answer: func(res any, e *messages.Error) any {
-			r := &messages.ScreenshotPageResult{PageID: a.id, Err: e}
+			if e != nil {
+				return e
+			}
+			r := &messages.ScreenshotPageResult{PageID: a.id}
 			if png, ok := res.([]byte); ok {
 				r.PNG = png
 				r.URL, r.Title = a.url, a.title

@@ -12,6 +12,7 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -38,9 +39,9 @@ func pageHarness(t *testing.T, mod func(*Options)) (*harness, *browser.Fake) {
 	return h, fake
 }
 
-func (h *harness) openPage(session, name, url string) *messages.PageResult {
+func (h *harness) openPage(session, name, url string) testutil.PageReply {
 	h.t.Helper()
-	return h.ask(&messages.OpenPage{SessionID: session, Name: name, URL: url}).(*messages.PageResult)
+	return testutil.AsPage(h.ask(&messages.OpenPage{SessionID: session, Name: name, URL: url}))
 }
 
 func (h *harness) mustPage(session, name, url string) *messages.PageInfo {
@@ -105,11 +106,11 @@ func TestPageOpenNavigateReadAct(t *testing.T) {
 		t.Fatalf("stored page URL = %q, want %q", got, homeURL)
 	}
 
-	c := h.ask(&messages.PageContent{PageID: "s/page-1"}).(*messages.PageContentResult)
+	c := testutil.AsPageContent(h.ask(&messages.PageContent{PageID: "s/page-1"}))
 	if c.Err != nil || !strings.Contains(c.Content.Text, "# Welcome") || !strings.Contains(c.Content.Text, "| a |") {
 		t.Fatalf("markdown content = %+v", c)
 	}
-	shot := h.ask(&messages.ScreenshotPage{PageID: "s/page-1"}).(*messages.ScreenshotPageResult)
+	shot := testutil.AsScreenshotPage(h.ask(&messages.ScreenshotPage{PageID: "s/page-1"}))
 	if shot.Err != nil {
 		t.Fatal(shot.Err)
 	}
@@ -119,7 +120,7 @@ func TestPageOpenNavigateReadAct(t *testing.T) {
 
 	// A click that follows a link: the page and the store move with it, and the server's
 	// cookie lands in the session's record before the answer.
-	a := h.ask(&messages.PageAction{PageID: "s/page-1", Action: "click", Selector: "a.login"}).(*messages.PageActionResult)
+	a := testutil.AsPageAction(h.ask(&messages.PageAction{PageID: "s/page-1", Action: "click", Selector: "a.login"}))
 	if a.Err != nil || !a.Navigated || a.URL != loginURL {
 		t.Fatalf("click = %+v, want a navigation to %s", a, loginURL)
 	}
@@ -131,16 +132,16 @@ func TestPageOpenNavigateReadAct(t *testing.T) {
 		t.Fatalf("stored cookies = %+v, want the server's sid", rec.Cookies)
 	}
 
-	n := h.ask(&messages.NavigatePage{PageID: "s/page-1", URL: homeURL}).(*messages.NavigatePageResult)
+	n := testutil.AsNavigatePage(h.ask(&messages.NavigatePage{PageID: "s/page-1", URL: homeURL}))
 	if n.Err != nil || n.URL != homeURL || n.Title != "Home" || n.Status != 200 {
 		t.Fatalf("navigate = %+v", n)
 	}
 	if fake.Contexts() != 1 || fake.Pages() != 1 {
 		t.Fatalf("%d contexts and %d pages, want one of each", fake.Contexts(), fake.Pages())
 	}
-	m := h.ask(&messages.SessionMetrics{}).(*messages.SessionMetricsResult)
-	if m.Pages != 1 {
-		t.Fatalf("metrics pages = %d, want 1", m.Pages)
+	m := testutil.AsSessionMetrics(h.ask(&messages.SessionMetrics{}))
+	if m.Children[messages.KindPage] != 1 {
+		t.Fatalf("metrics pages = %d, want 1", m.Children[messages.KindPage])
 	}
 }
 
@@ -165,21 +166,21 @@ func TestPageRefusals(t *testing.T) {
 	h.mustAgent("s", "cat", catSpec)
 	wantCode(t, h.openPage("s", "", homeURL).Err, messages.CodeLimitExceeded)
 
-	n := h.ask(&messages.NavigatePage{PageID: "s/one", URL: "data:text/html,hi"}).(*messages.NavigatePageResult)
+	n := testutil.AsNavigatePage(h.ask(&messages.NavigatePage{PageID: "s/one", URL: "data:text/html,hi"}))
 	wantCode(t, n.Err, messages.CodeInvalidArgument)
-	c := h.ask(&messages.PageContent{PageID: "s/one", Selector: "#missing"}).(*messages.PageContentResult)
+	c := testutil.AsPageContent(h.ask(&messages.PageContent{PageID: "s/one", Selector: "#missing"}))
 	wantCode(t, c.Err, messages.CodeInvalidArgument)
-	wantCode(t, h.ask(&messages.PageContent{PageID: "s/cat"}).(*messages.PageContentResult).Err, messages.CodeNotFound)
-	wantCode(t, h.ask(&messages.PageContent{PageID: "s/nope"}).(*messages.PageContentResult).Err, messages.CodeNotFound)
-	wantCode(t, h.ask(&messages.PageContent{PageID: "nope/one"}).(*messages.PageContentResult).Err, messages.CodeNotFound)
-	wantCode(t, h.ask(&messages.ClosePage{PageID: "s/cat"}).(*messages.ClosePageResult).Err, messages.CodeNotFound)
+	wantCode(t, testutil.AsPageContent(h.ask(&messages.PageContent{PageID: "s/cat"})).Err, messages.CodeInvalidArgument)
+	wantCode(t, testutil.AsPageContent(h.ask(&messages.PageContent{PageID: "s/nope"})).Err, messages.CodeNotFound)
+	wantCode(t, testutil.AsPageContent(h.ask(&messages.PageContent{PageID: "nope/one"})).Err, messages.CodeNotFound)
+	wantCode(t, testutil.AsClosePage(h.ask(&messages.ClosePage{PageID: "s/cat"})).Err, messages.CodeInvalidArgument)
 }
 
 func TestPagesWithoutBrowser(t *testing.T) {
 	h := newHarness(t, nil)
 	h.mustCreate("s")
 	wantCode(t, h.openPage("s", "", homeURL).Err, messages.CodeUnavailable)
-	crawl := h.ask(&messages.CrawlURL{URL: homeURL}).(*messages.PageContentResult)
+	crawl := testutil.AsPageContent(h.ask(&messages.CrawlURL{URL: homeURL}))
 	wantCode(t, crawl.Err, messages.CodeUnavailable)
 
 	h2, fake := pageHarness(t, nil)
@@ -200,7 +201,7 @@ func TestClosePageThroughTheStopProtocol(t *testing.T) {
 	h.mustCreate("s")
 	h.mustPage("s", "a", homeURL)
 	h.mustPage("s", "b", loginURL)
-	r := h.ask(&messages.ClosePage{PageID: "s/a"}).(*messages.ClosePageResult)
+	r := testutil.AsClosePage(h.ask(&messages.ClosePage{PageID: "s/a"}))
 	if r.Err != nil || !r.Closed {
 		t.Fatalf("close_page = %+v", r)
 	}
@@ -208,15 +209,15 @@ func TestClosePageThroughTheStopProtocol(t *testing.T) {
 	if len(kids) != 1 || kids[0].ID != "s/b" || len(h.record("s").Children) != 1 || fake.Pages() != 1 {
 		t.Fatalf("after close: children %+v, %d tabs", kids, fake.Pages())
 	}
-	wantCode(t, h.ask(&messages.ClosePage{PageID: "s/a"}).(*messages.ClosePageResult).Err, messages.CodeNotFound)
+	wantCode(t, testutil.AsClosePage(h.ask(&messages.ClosePage{PageID: "s/a"})).Err, messages.CodeNotFound)
 
 	// A close that fails leaves the page as it was.
 	fake.FailNext(browser.FakeClosePage, fmt.Errorf("%w: closing the page did not finish in time", browser.ErrTimeout))
-	wantCode(t, h.ask(&messages.ClosePage{PageID: "s/b"}).(*messages.ClosePageResult).Err, messages.CodeUnavailable)
-	if c := h.ask(&messages.PageContent{PageID: "s/b"}).(*messages.PageContentResult); c.Err != nil {
+	wantCode(t, testutil.AsClosePage(h.ask(&messages.ClosePage{PageID: "s/b"})).Err, messages.CodeUnavailable)
+	if c := testutil.AsPageContent(h.ask(&messages.PageContent{PageID: "s/b"})); c.Err != nil {
 		t.Fatalf("the page should still work after a failed close: %v", c.Err)
 	}
-	if r := h.ask(&messages.ClosePage{PageID: "s/b"}).(*messages.ClosePageResult); r.Err != nil || fake.Pages() != 0 {
+	if r := testutil.AsClosePage(h.ask(&messages.ClosePage{PageID: "s/b"})); r.Err != nil || fake.Pages() != 0 {
 		t.Fatalf("second close = %+v, %d tabs left", r, fake.Pages())
 	}
 }
@@ -246,10 +247,10 @@ func TestPageBusyWhileAnOperationRuns(t *testing.T) {
 	// A second call waits behind the first, in order.
 	second := h.askAsync(&messages.NavigatePage{PageID: "s/p", URL: loginURL})
 	release()
-	if r := (<-reply).(*messages.PageContentResult); r.Err != nil || r.Content.URL != homeURL {
+	if r := testutil.AsPageContent(<-reply); r.Err != nil || r.Content.URL != homeURL {
 		t.Fatalf("held content = %+v", r)
 	}
-	if r := (<-second).(*messages.NavigatePageResult); r.Err != nil || r.URL != loginURL {
+	if r := testutil.AsNavigatePage(<-second); r.Err != nil || r.URL != loginURL {
 		t.Fatalf("queued navigate = %+v", r)
 	}
 	waitFor(t, func() bool { c, _ := h.child("s", "s/p"); return !c.Busy })
@@ -259,10 +260,10 @@ func TestPageBusyWhileAnOperationRuns(t *testing.T) {
 	defer release()
 	held := h.askAsync(&messages.NavigatePage{PageID: "s/p", URL: homeURL})
 	waitFor(t, func() bool { c, _ := h.child("s", "s/p"); return c.Busy })
-	if r := h.ask(&messages.ClosePage{PageID: "s/p"}).(*messages.ClosePageResult); r.Err != nil {
+	if r := testutil.AsClosePage(h.ask(&messages.ClosePage{PageID: "s/p"})); r.Err != nil {
 		t.Fatalf("close of a busy page: %v", r.Err)
 	}
-	r := (<-held).(*messages.NavigatePageResult)
+	r := testutil.AsNavigatePage(<-held)
 	wantCode(t, r.Err, messages.CodeDeleting)
 }
 
@@ -273,14 +274,14 @@ func TestBrowserCrashReopensPagesWithCookies(t *testing.T) {
 	h.mustPage("s", "b", homeURL)
 	fake.Crash()
 
-	c := h.ask(&messages.PageContent{PageID: "s/a"}).(*messages.PageContentResult)
+	c := testutil.AsPageContent(h.ask(&messages.PageContent{PageID: "s/a"}))
 	if c.Err != nil || c.Content.URL != loginURL || !strings.Contains(c.Content.Text, "logged in") {
 		t.Fatalf("content after the crash = %+v, want the page re-opened at %s", c, loginURL)
 	}
 	// The other page re-opens by itself once the session has a new context.
 	waitFor(t, func() bool { return fake.Contexts() == 1 && fake.Pages() == 2 },
 		func() string { return fmt.Sprintf("%d contexts, %d pages", fake.Contexts(), fake.Pages()) })
-	ck := h.ask(&messages.GetCookies{SessionID: "s", URL: homeURL}).(*messages.CookiesResult)
+	ck := testutil.AsCookies(h.ask(&messages.GetCookies{SessionID: "s", URL: homeURL}))
 	if ck.Err != nil || len(ck.Cookies) != 1 || ck.Cookies[0].Value != "s3cret" {
 		t.Fatalf("cookies in the new context = %+v, want sid", ck)
 	}
@@ -303,10 +304,10 @@ func TestRestartReopensPagesAtLastURLWithCookies(t *testing.T) {
 	h, fake := pageHarness(t, nil)
 	h.mustCreate("s")
 	h.mustPage("s", "p", homeURL)
-	if n := h.ask(&messages.NavigatePage{PageID: "s/p", URL: loginURL}).(*messages.NavigatePageResult); n.Err != nil {
+	if n := testutil.AsNavigatePage(h.ask(&messages.NavigatePage{PageID: "s/p", URL: loginURL})); n.Err != nil {
 		t.Fatal(n.Err)
 	}
-	set := h.ask(&messages.SetCookies{SessionID: "s", Cookies: []messages.Cookie{{Name: "pref", Value: "dark", URL: homeURL}}}).(*messages.CookiesResult)
+	set := testutil.AsCookies(h.ask(&messages.SetCookies{SessionID: "s", Cookies: []messages.Cookie{{Name: "pref", Value: "dark", URL: homeURL}}}))
 	if set.Err != nil || len(set.Cookies) != 2 {
 		t.Fatalf("set_cookies = %+v, want sid and pref", set)
 	}
@@ -325,7 +326,7 @@ func TestRestartReopensPagesAtLastURLWithCookies(t *testing.T) {
 	if c.URL != loginURL || c.Title != "Login" {
 		t.Fatalf("page after restart = %+v, want it at %s", c, loginURL)
 	}
-	ck := h.ask(&messages.GetCookies{SessionID: "s"}).(*messages.CookiesResult)
+	ck := testutil.AsCookies(h.ask(&messages.GetCookies{SessionID: "s"}))
 	if ck.Err != nil || len(ck.Cookies) != 2 {
 		t.Fatalf("cookies after restart = %+v, want sid and pref", ck)
 	}
@@ -344,19 +345,19 @@ func TestRestartReopensPagesAtLastURLWithCookies(t *testing.T) {
 func TestCrawlInSessionAndThrowaway(t *testing.T) {
 	h, fake := pageHarness(t, nil)
 	h.mustCreate("s")
-	r := h.ask(&messages.CrawlURL{URL: loginURL, SessionID: "s", Format: "text"}).(*messages.PageContentResult)
+	r := testutil.AsPageContent(h.ask(&messages.CrawlURL{URL: loginURL, SessionID: "s", Format: "text"}))
 	if r.Err != nil || r.Content.Text == "" || r.Content.Format != "text" {
 		t.Fatalf("crawl in session = %+v", r)
 	}
 	if got := h.record("s").Cookies; len(got) != 1 || got[0].Name != "sid" {
 		t.Fatalf("a crawl in the session keeps its cookies: %+v", got)
 	}
-	r = h.ask(&messages.CrawlURL{URL: homeURL}).(*messages.PageContentResult)
+	r = testutil.AsPageContent(h.ask(&messages.CrawlURL{URL: homeURL}))
 	if r.Err != nil || !strings.Contains(r.Content.Text, "Welcome") {
 		t.Fatalf("throwaway crawl = %+v", r)
 	}
-	wantCode(t, h.ask(&messages.CrawlURL{URL: "file:///etc/passwd"}).(*messages.PageContentResult).Err, messages.CodeInvalidArgument)
-	wantCode(t, h.ask(&messages.CrawlURL{URL: homeURL, SessionID: "nope"}).(*messages.PageContentResult).Err, messages.CodeNotFound)
+	wantCode(t, testutil.AsPageContent(h.ask(&messages.CrawlURL{URL: "file:///etc/passwd"})).Err, messages.CodeInvalidArgument)
+	wantCode(t, testutil.AsPageContent(h.ask(&messages.CrawlURL{URL: homeURL, SessionID: "nope"})).Err, messages.CodeNotFound)
 	waitFor(t, func() bool { return fake.Contexts() == 1 && fake.Pages() == 0 },
 		func() string { return fmt.Sprintf("%d contexts, %d pages", fake.Contexts(), fake.Pages()) })
 }
@@ -364,10 +365,10 @@ func TestCrawlInSessionAndThrowaway(t *testing.T) {
 func TestSetCookiesRefusedAndUnsaved(t *testing.T) {
 	h, _ := pageHarness(t, nil)
 	h.mustCreate("s")
-	bad := h.ask(&messages.SetCookies{SessionID: "s", Cookies: []messages.Cookie{{Name: "x", Value: "1"}}}).(*messages.CookiesResult)
+	bad := testutil.AsCookies(h.ask(&messages.SetCookies{SessionID: "s", Cookies: []messages.Cookie{{Name: "x", Value: "1"}}}))
 	wantCode(t, bad.Err, messages.CodeInvalidArgument)
 	h.store.FailWrites(fmt.Errorf("disk full"))
-	r := h.ask(&messages.SetCookies{SessionID: "s", Cookies: []messages.Cookie{{Name: "x", Value: "1", URL: homeURL}}}).(*messages.CookiesResult)
+	r := testutil.AsCookies(h.ask(&messages.SetCookies{SessionID: "s", Cookies: []messages.Cookie{{Name: "x", Value: "1", URL: homeURL}}}))
 	h.store.FailWrites(nil)
 	wantCode(t, r.Err, messages.CodeInternal)
 	if got := h.record("s").Cookies; len(got) != 0 {

@@ -52,7 +52,7 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 	s.releaseBrowser(ctx, msg)
 	if s.gone != "" {
 		if _, system := msg.(actor.SystemMessage); !system && ctx.Sender() != nil {
-			ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeNotFound, "session %q %s", s.rec.ID, s.gone)))
+			ctx.Respond(messages.Errorf(messages.CodeNotFound, "session %q %s", s.rec.ID, s.gone))
 		}
 		return
 	}
@@ -66,37 +66,10 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 	case *actor.Stopped, *actor.Restarting:
 	case *actor.Terminated:
 		s.onChildTerminated(ctx, msg.Who)
-	case *messages.CreateAgent:
-		s.touch()
-		s.createAgent(ctx, msg)
-	case *messages.SendToAgent:
-		s.routeToChild(ctx, msg.AgentID, msg)
-	case *messages.ReadAgentOutput:
-		s.routeToChild(ctx, msg.AgentID, msg)
-	case *messages.DeleteAgent:
-		s.touch()
-		s.deleteAgent(ctx, msg)
-	case *agentStarted:
-		s.onAgentStarted(ctx, msg)
-	case *agentChanged:
-		s.onAgentChanged(ctx, msg)
 	case *persistNow:
 		s.onPersistNow()
 	case *childStopped:
 		s.onChildStopped(ctx, msg)
-	case *messages.OpenPage:
-		s.touch()
-		s.openPage(ctx, msg)
-	case *messages.NavigatePage:
-		s.routeToPage(ctx, msg.PageID, msg)
-	case *messages.PageContent:
-		s.routeToPage(ctx, msg.PageID, msg)
-	case *messages.PageAction:
-		s.routeToPage(ctx, msg.PageID, msg)
-	case *messages.ScreenshotPage:
-		s.routeToPage(ctx, msg.PageID, msg)
-	case *messages.ClosePage:
-		s.closePage(ctx, msg)
 	case *messages.CrawlURL:
 		s.touch()
 		s.crawl(ctx, msg, ctx.Sender(), false)
@@ -106,10 +79,6 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 	case *messages.GetCookies:
 		s.touch()
 		s.cookies(ctx, nil, msg.URL, ctx.Sender(), false)
-	case *pageStarted:
-		s.onPageStarted(ctx, msg)
-	case *pageChanged:
-		s.onPageChanged(ctx, msg)
 	case *needContext:
 		s.onNeedContext(ctx, msg)
 	case *contextOpened:
@@ -131,15 +100,31 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 	case *messages.DeleteSession:
 		s.delete(ctx, msg)
 	default:
-		s.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("session: unknown message")
+		s.receiveForChildren(ctx, msg)
 	}
+}
+
+// receiveForChildren handles what the child kinds own (their create and delete requests, what
+// their actors report), then any other request for one child, which goes to that child.
+func (s *sessionActor) receiveForChildren(ctx actor.Context, msg any) {
+	for _, k := range kinds {
+		if k.receive(s, ctx, msg) {
+			return
+		}
+	}
+	if m, ok := msg.(messages.ChildTargeted); ok {
+		s.routeToChild(ctx, m)
+		return
+	}
+	s.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("session: unknown message")
+	respondUnknown(ctx, fmt.Sprintf("session %q", s.rec.ID))
 }
 
 func (s *sessionActor) recoverPanic(ctx actor.Context) {
 	if r := recover(); r != nil {
 		s.log.Error().Interface("panic", r).Str("type", fmt.Sprintf("%T", ctx.Message())).Msg("session: handler panicked")
 		if ctx.Sender() != nil {
-			ctx.Respond(errorReply(ctx.Message(), messages.Errorf(messages.CodeInternal, "internal error in session %q: %v", s.rec.ID, r)))
+			ctx.Respond(messages.Errorf(messages.CodeInternal, "internal error in session %q: %v", s.rec.ID, r))
 		}
 	}
 }
@@ -167,7 +152,7 @@ func (s *sessionActor) create(ctx actor.Context, msg *messages.CreateSession) {
 	fail := func(err *messages.Error) {
 		// The orchestrator forgets the id first, so that the caller may use it again at once.
 		ctx.Send(ctx.Parent(), &sessionCreateFailed{id: s.rec.ID})
-		ctx.Respond(&messages.SessionResult{Err: err})
+		ctx.Respond(err)
 		s.windDown(ctx, "could not be created")
 	}
 	for k, v := range s.rec.State {
@@ -202,7 +187,11 @@ func (s *sessionActor) windDown(ctx actor.Context, why string) {
 
 func (s *sessionActor) updateState(ctx actor.Context, msg *messages.UpdateSessionState) {
 	reply := func(err *messages.Error) {
-		ctx.Respond(&messages.UpdateSessionStateResult{SessionID: s.rec.ID, State: s.rec.State, Err: err})
+		if err != nil {
+			ctx.Respond(err)
+			return
+		}
+		ctx.Respond(&messages.UpdateSessionStateResult{SessionID: s.rec.ID, State: s.rec.State})
 	}
 	for _, k := range msg.Unset {
 		if _, both := msg.Set[k]; both {

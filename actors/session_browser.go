@@ -52,6 +52,12 @@ type (
 	}
 )
 
+// browserUser is a kind whose children live in the session's browser context: they hear when
+// a lost context was replaced.
+type browserUser interface {
+	contextReplaced(ctx actor.Context, c *child, bc browser.Context)
+}
+
 var errNoBrowser = messages.Errorf(messages.CodeUnavailable, "pages are not available: this server runs without a browser driver")
 
 // withContext calls fn with the session's live context, opening (or re-opening) it first.
@@ -121,8 +127,8 @@ func (s *sessionActor) onContextOpened(ctx actor.Context, msg *contextOpened) {
 	}
 	if e == nil && msg.replaced {
 		for _, c := range s.children {
-			if c.spec.Kind == "page" && !c.stopping {
-				ctx.Send(c.pid, &contextReady{bctx: b.ctx})
+			if k, ok := kinds[c.spec.Kind].(browserUser); ok && !c.stopping {
+				k.contextReplaced(ctx, c, b.ctx)
 			}
 		}
 	}
@@ -165,16 +171,16 @@ func (s *sessionActor) releaseBrowser(ctx actor.Context, msg any) {
 			ctx.Send(m.to, m.reply)
 		}
 	case *crawlDone:
-		ctx.Send(m.to, &messages.PageContentResult{Err: gone})
+		ctx.Send(m.to, gone)
 	case *cookiesDone:
-		ctx.Send(m.to, &messages.CookiesResult{SessionID: s.rec.ID, Err: gone})
+		ctx.Send(m.to, gone)
 	}
 }
 
 // onNeedContext gives a page the session's context.
 func (s *sessionActor) onNeedContext(ctx actor.Context, msg *needContext) {
 	s.withContext(ctx, func(ctx actor.Context, bc browser.Context, err *messages.Error) {
-		if c := s.childByName(msg.name); c != nil && c.spec.Kind == "page" {
+		if c := s.childByName(msg.name); c != nil {
 			ctx.Send(c.pid, &contextReady{bctx: bc, err: err})
 		}
 	})
@@ -184,7 +190,7 @@ func (s *sessionActor) onNeedContext(ctx actor.Context, msg *needContext) {
 func (s *sessionActor) crawl(ctx actor.Context, msg *messages.CrawlURL, to *actor.PID, retried bool) {
 	s.withContext(ctx, func(ctx actor.Context, bc browser.Context, e *messages.Error) {
 		if e != nil {
-			ctx.Send(to, &messages.PageContentResult{Err: e})
+			ctx.Send(to, e)
 			return
 		}
 		drv, timeout, root, self := s.opts.Browser, s.opts.PageTimeout, ctx.ActorSystem().Root, ctx.Self()
@@ -208,7 +214,7 @@ func (s *sessionActor) onCrawlDone(ctx actor.Context, d *crawlDone) {
 		}
 	}
 	if d.err != nil {
-		ctx.Send(d.to, &messages.PageContentResult{Err: browserError(d.err)})
+		ctx.Send(d.to, browserError(d.err))
 		return
 	}
 	ctx.Send(d.to, &messages.PageContentResult{Content: contentMessage(d.content)})
@@ -226,7 +232,7 @@ func crawlRequest(msg *messages.CrawlURL) browser.ContentRequest {
 func (s *sessionActor) cookies(ctx actor.Context, set *messages.SetCookies, url string, to *actor.PID, retried bool) {
 	s.withContext(ctx, func(ctx actor.Context, bc browser.Context, e *messages.Error) {
 		if e != nil {
-			ctx.Send(to, &messages.CookiesResult{SessionID: s.rec.ID, Err: e})
+			ctx.Send(to, e)
 			return
 		}
 		timeout, root, self := s.opts.PageTimeout, ctx.ActorSystem().Root, ctx.Self()
@@ -251,12 +257,13 @@ func (s *sessionActor) onCookiesDone(ctx actor.Context, d *cookiesDone) {
 		s.cookies(ctx, d.set, d.url, d.to, true)
 		return
 	}
-	res := &messages.CookiesResult{SessionID: s.rec.ID}
+	var res any
+	cookies := &messages.CookiesResult{SessionID: s.rec.ID}
 	switch {
 	case d.err != nil:
-		res.Err = browserError(d.err)
+		res = browserError(d.err)
 	case d.set == nil:
-		res.Cookies = toMessageCookies(d.cookies)
+		cookies.Cookies, res = toMessageCookies(d.cookies), cookies
 		if s.syncCookies() {
 			if err := s.persist(); err != nil {
 				s.log.Error().Err(err).Msg("persist cookies")
@@ -268,10 +275,10 @@ func (s *sessionActor) onCookiesDone(ctx actor.Context, d *cookiesDone) {
 		if err := s.persist(); err != nil {
 			s.rec.Cookies = prev
 			s.log.Error().Err(err).Msg("persist cookies")
-			res.Err = messages.Errorf(messages.CodeInternal, "the cookies are set in the browser but could not be saved: %v; set them again", err)
+			res = messages.Errorf(messages.CodeInternal, "the cookies are set in the browser but could not be saved: %v; set them again", err)
 			break
 		}
-		res.Cookies = slices.Clone(s.rec.Cookies)
+		cookies.Cookies, res = slices.Clone(s.rec.Cookies), cookies
 	}
 	ctx.Send(d.to, res)
 }
@@ -280,19 +287,17 @@ func (s *sessionActor) onCookiesDone(ctx actor.Context, d *cookiesDone) {
 // that answers the caller.
 func (o *orchestrator) crawlThrowaway(ctx actor.Context, msg *messages.CrawlURL) {
 	if o.opts.Browser == nil {
-		ctx.Respond(&messages.PageContentResult{Err: errNoBrowser})
+		ctx.Respond(errNoBrowser)
 		return
 	}
 	drv, timeout, root, to := o.opts.Browser, o.opts.PageTimeout, ctx.ActorSystem().Root, ctx.Sender()
 	go func() {
 		cctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		res := &messages.PageContentResult{}
 		if content, err := drv.Crawl(cctx, msg.URL, crawlRequest(msg), nil); err != nil {
-			res.Err = browserError(err)
+			root.Send(to, browserError(err))
 		} else {
-			res.Content = contentMessage(content)
+			root.Send(to, &messages.PageContentResult{Content: contentMessage(content)})
 		}
-		root.Send(to, res)
 	}()
 }

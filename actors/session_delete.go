@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -56,12 +55,11 @@ func (s *sessionActor) busyChildren() []string {
 func (s *sessionActor) delete(ctx actor.Context, msg *messages.DeleteSession) {
 	res := &messages.DeleteSessionResult{SessionID: s.rec.ID, DryRun: msg.DryRun}
 	fail := func(err *messages.Error) {
-		res.Err = err
 		// The orchestrator learns first, so that the caller's next call finds the session active.
 		if !msg.DryRun {
 			ctx.Send(ctx.Parent(), &deleteAborted{id: s.rec.ID})
 		}
-		ctx.Respond(res)
+		ctx.Respond(err)
 	}
 	if s.deleting != nil {
 		fail(messages.Errorf(messages.CodeDeleting, "session %q is already being deleted", s.rec.ID))
@@ -163,15 +161,14 @@ func (s *sessionActor) finishDelete(ctx actor.Context) {
 		s.deleting = nil
 		if !d.begun {
 			s.rec.Status, s.rec.SnapshotID = messages.StatusActive, ""
-			res.Err = messages.Errorf(messages.CodeInternal, "could not delete %q: %v; nothing was changed", s.rec.ID, err)
 			ctx.Send(ctx.Parent(), &deleteAborted{id: s.rec.ID})
+			ctx.Send(d.replyTo, messages.Errorf(messages.CodeInternal, "could not delete %q: %v; nothing was changed", s.rec.ID, err))
 		} else {
 			// The record says deleting with a durable snapshot: the next start finishes the job.
-			res.Err = messages.Errorf(messages.CodeInternal, "could not finish deleting %q (%v); its snapshot %s is saved and the delete completes at the next start", s.rec.ID, err, d.snap.ID)
 			ctx.Send(ctx.Parent(), &deleteStuck{id: s.rec.ID, why: fmt.Sprintf(
 				"the delete of session %q could not be finished (%v); its snapshot %s is saved and the delete completes when troupe next starts", s.rec.ID, err, d.snap.ID)})
+			ctx.Send(d.replyTo, messages.Errorf(messages.CodeInternal, "could not finish deleting %q (%v); its snapshot %s is saved and the delete completes at the next start", s.rec.ID, err, d.snap.ID))
 		}
-		ctx.Send(d.replyTo, res)
 		return
 	}
 	if d.kept.Kind == workspace.KindArchive && s.rec.WorkspaceOwned {
@@ -224,8 +221,7 @@ func (s *sessionActor) rollback(ctx actor.Context, failed *child, cause error) {
 		msg += fmt.Sprintf(": %s stopped first and %s re-created", strings.Join(d.stopped, ", "), plural(len(recreated), "was", "were"))
 	}
 	msg += "; the session is active with its state. Pass force=true to delete it anyway."
-	ctx.Send(d.replyTo, &messages.DeleteSessionResult{SessionID: s.rec.ID, Stopped: d.stopped,
-		Failures: []messages.StopFailure{{ID: failed.spec.ID, Error: cause.Error()}}, Err: &messages.Error{Code: messages.CodeRolledBack, Message: msg}})
+	ctx.Send(d.replyTo, &messages.Error{Code: messages.CodeRolledBack, Message: msg})
 }
 
 func plural(n int, one, many string) string {
@@ -247,31 +243,11 @@ func specByID(specs []store.ChildSpec, id string) *store.ChildSpec {
 // recreateChild starts a child again from its spec: after a server restart, a rollback or a
 // restore. Pages re-open at their last URL; agents reopen their log.
 func (s *sessionActor) recreateChild(ctx actor.Context, spec store.ChildSpec, mode startMode) error {
-	c := &child{spec: spec}
-	switch spec.Kind {
-	case "agent":
-		as, err := decodeAgentSpec(spec)
-		if err != nil {
-			return err
-		}
-		return s.startAgentChild(ctx, c, as.Agent, mode)
-	case "page":
-		var ps pageChildSpec
-		if err := json.Unmarshal(spec.Spec, &ps); err != nil {
-			return fmt.Errorf("page %s: unreadable spec: %w", spec.ID, err)
-		}
-		return s.startPageChild(ctx, c, ps)
-	default:
-		return fmt.Errorf("cannot re-create a child of kind %q", spec.Kind)
+	k, err := kindOf(spec.Kind)
+	if err != nil {
+		return fmt.Errorf("cannot re-create %s: %w", spec.ID, err)
 	}
-}
-
-func decodeAgentSpec(spec store.ChildSpec) (agentChildSpec, error) {
-	var as agentChildSpec
-	if err := json.Unmarshal(spec.Spec, &as); err != nil {
-		return as, fmt.Errorf("agent %s: unreadable spec: %w", spec.ID, err)
-	}
-	return as, nil
+	return k.start(s, ctx, &child{spec: spec}, mode)
 }
 
 // preserveWork is step 5.
@@ -339,7 +315,7 @@ func (s *sessionActor) restored(ctx actor.Context) {
 	if err := s.persist(); err != nil {
 		s.log.Error().Err(err).Msg("persist restored session")
 		ctx.Send(ctx.Parent(), &sessionCreateFailed{id: s.rec.ID, restore: true})
-		ctx.Respond(&messages.SessionResult{Err: messages.Errorf(messages.CodeInternal, "could not save the restored session %q: %v", s.rec.ID, err)})
+		ctx.Respond(messages.Errorf(messages.CodeInternal, "could not save the restored session %q: %v", s.rec.ID, err))
 		s.windDown(ctx, "could not be restored")
 		return
 	}

@@ -56,21 +56,21 @@ func TestSessionLimit(t *testing.T) {
 func TestUpdateStateAndLimit(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.MaxStateBytes = 100 })
 	h.mustCreate("s")
-	r := h.ask(&messages.UpdateSessionState{SessionID: "s", Set: map[string]json.RawMessage{"a": json.RawMessage(`1`), "b": json.RawMessage(`"x"`)}}).(*messages.UpdateSessionStateResult)
+	r := testutil.AsUpdateSessionState(h.ask(&messages.UpdateSessionState{SessionID: "s", Set: map[string]json.RawMessage{"a": json.RawMessage(`1`), "b": json.RawMessage(`"x"`)}}))
 	if r.Err != nil || len(r.State) != 2 {
 		t.Fatalf("set: %+v", r)
 	}
-	r = h.ask(&messages.UpdateSessionState{SessionID: "s", Unset: []string{"a"}}).(*messages.UpdateSessionStateResult)
+	r = testutil.AsUpdateSessionState(h.ask(&messages.UpdateSessionState{SessionID: "s", Unset: []string{"a"}}))
 	if r.Err != nil || len(r.State) != 1 || string(r.State["b"]) != `"x"` {
 		t.Fatalf("unset: %+v", r)
 	}
 	big := json.RawMessage(`"` + strings.Repeat("y", 200) + `"`)
-	r = h.ask(&messages.UpdateSessionState{SessionID: "s", Set: map[string]json.RawMessage{"big": big}}).(*messages.UpdateSessionStateResult)
+	r = testutil.AsUpdateSessionState(h.ask(&messages.UpdateSessionState{SessionID: "s", Set: map[string]json.RawMessage{"big": big}}))
 	wantCode(t, r.Err, messages.CodeTooLarge)
 	if got := h.get("s").Session.State; len(got) != 1 {
 		t.Fatalf("state after refused update = %v, want unchanged", got)
 	}
-	r = h.ask(&messages.UpdateSessionState{SessionID: "s", Set: map[string]json.RawMessage{"b": json.RawMessage(`2`)}, Unset: []string{"b"}}).(*messages.UpdateSessionStateResult)
+	r = testutil.AsUpdateSessionState(h.ask(&messages.UpdateSessionState{SessionID: "s", Set: map[string]json.RawMessage{"b": json.RawMessage(`2`)}, Unset: []string{"b"}}))
 	wantCode(t, r.Err, messages.CodeInvalidArgument)
 }
 
@@ -88,11 +88,11 @@ func TestStateSurvivesRestart(t *testing.T) {
 func TestDeleteIsDurableAndNamesSnapshot(t *testing.T) {
 	h := newHarness(t, nil)
 	h.mustCreate("gone")
-	dry := h.ask(&messages.DeleteSession{SessionID: "gone", DryRun: true}).(*messages.DeleteSessionResult)
+	dry := testutil.AsDeleteSession(h.ask(&messages.DeleteSession{SessionID: "gone", DryRun: true}))
 	if dry.Err != nil || !dry.DryRun || h.get("gone").Err != nil {
 		t.Fatalf("dry run changed something: %+v", dry)
 	}
-	res := h.ask(&messages.DeleteSession{SessionID: "gone"}).(*messages.DeleteSessionResult)
+	res := testutil.AsDeleteSession(h.ask(&messages.DeleteSession{SessionID: "gone"}))
 	if res.Err != nil || res.SnapshotID == "" {
 		t.Fatalf("delete: %+v", res)
 	}
@@ -115,7 +115,7 @@ func TestIdleExpiry(t *testing.T) {
 	h.clock.Advance(30 * time.Minute)
 	h.get("busy") // activity
 	h.clock.Advance(31 * time.Minute)
-	sw := h.ask(&messages.SweepIdle{}).(*messages.SweepIdleResult)
+	sw := testutil.AsSweepIdle(h.ask(&messages.SweepIdle{}))
 	if fmt.Sprint(sw.Expiring) != "[idle short]" {
 		t.Fatalf("expiring = %v, want [idle short]", sw.Expiring)
 	}
@@ -128,7 +128,7 @@ func TestIdleExpiry(t *testing.T) {
 	if h.get("busy").Err != nil {
 		t.Fatal("active session expired")
 	}
-	m := h.ask(&messages.SessionMetrics{}).(*messages.SessionMetricsResult)
+	m := testutil.AsSessionMetrics(h.ask(&messages.SessionMetrics{}))
 	if m.Expired != 2 || m.TotalSessions != 1 {
 		t.Fatalf("metrics = %+v, want 2 expired, 1 left", m)
 	}
@@ -165,7 +165,7 @@ func TestConcurrentCreates(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	l := h.ask(&messages.ListSessions{}).(*messages.ListSessionsResult)
+	l := testutil.AsListSessions(h.ask(&messages.ListSessions{}))
 	if len(l.Sessions) != 40 || l.Sessions[0].SessionID != "c00" || l.Sessions[39].SessionID != "c39" {
 		t.Fatalf("list has %d sessions, want 40 sorted", len(l.Sessions))
 	}
@@ -177,9 +177,9 @@ func TestStoreFailureLosesNothing(t *testing.T) {
 	h.store.FailWrites(fmt.Errorf("disk full"))
 	r := h.create(&messages.CreateSession{SessionID: "t"})
 	wantCode(t, r.Err, messages.CodeInternal)
-	u := h.ask(&messages.UpdateSessionState{SessionID: "s", Set: map[string]json.RawMessage{"a": json.RawMessage(`1`)}}).(*messages.UpdateSessionStateResult)
+	u := testutil.AsUpdateSessionState(h.ask(&messages.UpdateSessionState{SessionID: "s", Set: map[string]json.RawMessage{"a": json.RawMessage(`1`)}}))
 	wantCode(t, u.Err, messages.CodeInternal)
-	d := h.ask(&messages.DeleteSession{SessionID: "s"}).(*messages.DeleteSessionResult)
+	d := testutil.AsDeleteSession(h.ask(&messages.DeleteSession{SessionID: "s"}))
 	wantCode(t, d.Err, messages.CodeInternal)
 	h.store.FailWrites(nil)
 	waitFor(t, func() bool { return h.get("t").Err != nil })
@@ -195,7 +195,7 @@ func TestLabelsFilter(t *testing.T) {
 	h.create(&messages.CreateSession{SessionID: "b", Labels: map[string]string{"team": "blue"}})
 	h.create(&messages.CreateSession{SessionID: "c"})
 	for label, want := range map[string]int{"team": 2, "team=red": 1, "team=green": 0, "": 3} {
-		l := h.ask(&messages.ListSessions{Label: label}).(*messages.ListSessionsResult)
+		l := testutil.AsListSessions(h.ask(&messages.ListSessions{Label: label}))
 		if len(l.Sessions) != want {
 			t.Errorf("label %q: %d sessions, want %d", label, len(l.Sessions), want)
 		}

@@ -58,7 +58,6 @@ type AgentInfo struct {
 // AgentResult answers CreateAgent.
 type AgentResult struct {
 	Agent *AgentInfo
-	Err   *Error
 }
 
 // SendToAgent gives an agent a message.
@@ -105,7 +104,6 @@ type SendToAgentResult struct {
 	// Output is set when the caller waited.
 	Output *AgentOutput
 	Status string
-	Err    *Error
 }
 
 // ReadAgentOutput reads an agent's output after a sequence number, waiting up to WaitSeconds
@@ -120,7 +118,6 @@ type ReadAgentOutput struct {
 // ReadAgentOutputResult answers ReadAgentOutput.
 type ReadAgentOutputResult struct {
 	Output *AgentOutput
-	Err    *Error
 }
 
 // DeleteAgent stops and removes an agent; a busy one only with Force.
@@ -136,5 +133,4 @@ type DeleteAgentResult struct {
 	Stopped  bool
 	ExitCode *int
 	Signal   string
-	Err      *Error
 }

@@ -41,7 +41,6 @@ type OpenPage struct {
 // PageResult answers OpenPage.
 type PageResult struct {
 	Page *PageInfo
-	Err  *Error
 }
 
 // NavigatePage loads a URL in a page.
@@ -56,7 +55,6 @@ type NavigatePageResult struct {
 	URL    string
 	Title  string
 	Status int // HTTP status of the document; 0 when unknown
-	Err    *Error
 }
 
 // PageContent asks for a page's content: markdown (default), text or html, the whole page or
@@ -85,7 +83,6 @@ type Content struct {
 type PageContentResult struct {
 	PageID  string
 	Content *Content
-	Err     *Error
 }
 
 // PageAction clicks, fills, presses a key or evaluates JavaScript in a page.
@@ -104,7 +101,6 @@ type PageActionResult struct {
 	Navigated bool            // the action started a navigation (waited for)
 	URL       string
 	Title     string
-	Err       *Error
 }
 
 // ScreenshotPage takes a PNG of a page's viewport, or of the whole page.
@@ -119,7 +115,6 @@ type ScreenshotPageResult struct {
 	URL    string
 	Title  string
 	PNG    []byte
-	Err    *Error
 }
 
 // ClosePage closes a page and removes it from its session.
@@ -129,7 +124,6 @@ type ClosePage struct{ PageID string }
 type ClosePageResult struct {
 	PageID string
 	Closed bool
-	Err    *Error
 }
 
 // CrawlURL loads a URL in a short-lived page and returns its content: in the session's browser
@@ -158,5 +152,4 @@ type GetCookies struct {
 type CookiesResult struct {
 	SessionID string
 	Cookies   []Cookie
-	Err       *Error
 }

@@ -31,18 +31,18 @@ type Cookie struct {
 
 // ChildInfo describes one child of a session (an agent or a page), as answered to clients.
 type ChildInfo struct {
-	ID       string `json:"id"`
-	Kind     string `json:"kind"`
-	Name     string `json:"name"`
-	Status   string `json:"status"`
-	Busy     bool   `json:"busy"`
-	URL      string `json:"url,omitempty"`
-	Title    string `json:"title,omitempty"`
-	PID      int    `json:"pid,omitempty"`
-	ExitCode *int   `json:"exit_code,omitempty"`
-	Signal   string `json:"signal,omitempty"`
-	Restarts int    `json:"restarts,omitempty"`
-	Error    string `json:"error,omitempty"`
+	ID       string    `json:"id"`
+	Kind     ChildKind `json:"kind"`
+	Name     string    `json:"name"`
+	Status   string    `json:"status"`
+	Busy     bool      `json:"busy"`
+	URL      string    `json:"url,omitempty"`
+	Title    string    `json:"title,omitempty"`
+	PID      int       `json:"pid,omitempty"`
+	ExitCode *int      `json:"exit_code,omitempty"`
+	Signal   string    `json:"signal,omitempty"`
+	Restarts int       `json:"restarts,omitempty"`
+	Error    string    `json:"error,omitempty"`
 }
 
 // SessionInfo is a session as answered to clients (DESIGN §7 field names).
@@ -91,7 +91,6 @@ type CreateSession struct {
 // SessionResult answers CreateSession, GetSession and RestoreSession.
 type SessionResult struct {
 	Session *SessionInfo
-	Err     *Error
 }
 
 // GetSession asks for one session.
@@ -103,7 +102,6 @@ type ListSessions struct{ Label string }
 // ListSessionsResult answers ListSessions; Sessions are sorted by id.
 type ListSessionsResult struct {
 	Sessions []SessionSummary
-	Err      *Error
 }
 
 // UpdateSessionState sets and unsets keys of a session's state.
@@ -117,7 +115,6 @@ type UpdateSessionState struct {
 type UpdateSessionStateResult struct {
 	SessionID string
 	State     map[string]json.RawMessage
-	Err       *Error
 }
 
 // DeleteSession deletes a session (DESIGN §4).
@@ -160,7 +157,6 @@ type DeleteSessionResult struct {
 	Preserved  *Preserved
 	Failures   []StopFailure
 	Duration   time.Duration
-	Err        *Error
 }
 
 // SessionMetrics asks for the metrics of DESIGN §3.
@@ -175,7 +171,8 @@ type SessionMetricsResult struct {
 	OldestAge        time.Duration
 	NewestAge        time.Duration
 	AvgAge           time.Duration
-	Agents, Pages    int
+	// Children counts the live children by kind.
+	Children         map[ChildKind]int
 	Created, Deleted int64
 	Expired          int64
 	Restored         int64
@@ -185,7 +182,6 @@ type SessionMetricsResult struct {
 	IdleTimeout      time.Duration
 	// CountersSince is when the counters started: the server's start.
 	CountersSince time.Time
-	Err           *Error
 }
 
 // SweepIdle asks the orchestrator to expire idle sessions now and flush recorded activity. The
@@ -223,5 +219,4 @@ type SnapshotInfo struct {
 // ListSnapshotsResult answers ListSnapshots, oldest first.
 type ListSnapshotsResult struct {
 	Snapshots []SnapshotInfo
-	Err       *Error
 }

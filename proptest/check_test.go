@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -121,7 +122,7 @@ func describeModel(s *mSession) string {
 }
 
 func (w *world) checkMetrics(t tb) {
-	r := w.ask(t, &messages.SessionMetrics{}).(*messages.SessionMetricsResult)
+	r := testutil.AsSessionMetrics(w.ask(t, &messages.SessionMetrics{}))
 	c := w.m.counters
 	agents, pages := 0, 0
 	for _, id := range w.m.liveIDs() {
@@ -129,7 +130,7 @@ func (w *world) checkMetrics(t tb) {
 		agents, pages = agents+a, pages+p
 	}
 	got := fmt.Sprintf("total=%d active=%d agents=%d pages=%d created=%d deleted=%d expired=%d restored=%d rollbacks=%d",
-		r.TotalSessions, r.ActiveSessions, r.Agents, r.Pages, r.Created, r.Deleted, r.Expired, r.Restored, r.Rollbacks)
+		r.TotalSessions, r.ActiveSessions, r.Children[messages.KindAgent], r.Children[messages.KindPage], r.Created, r.Deleted, r.Expired, r.Restored, r.Rollbacks)
 	want := fmt.Sprintf("total=%d active=%d agents=%d pages=%d created=%d deleted=%d expired=%d restored=%d rollbacks=%d",
 		len(w.m.sessions), len(w.m.sessions), agents, pages, c.created, c.deleted, c.expired, c.restored, c.rollbacks)
 	if got != want {
@@ -204,7 +205,7 @@ func (w *world) checkStore(t tb) {
 // checkSnapshots: the snapshots kept are the model's, each with the children the session had
 // when its delete began, in creation order.
 func (w *world) checkSnapshots(t tb) {
-	r := w.ask(t, &messages.ListSnapshots{}).(*messages.ListSnapshotsResult)
+	r := testutil.AsListSnapshots(w.ask(t, &messages.ListSnapshots{}))
 	if r.Err != nil {
 		w.fatalf(t, "list_snapshots: %v", r.Err)
 	}

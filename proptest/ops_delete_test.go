@@ -2,9 +2,11 @@ package proptest
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/process"
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -16,7 +18,7 @@ type deleteOpts struct{ force, dryRun, preserve bool }
 
 func (w *world) deleteSession(t tb, id string, o deleteOpts) {
 	w.begin("delete_session")
-	r := w.ask(t, &messages.DeleteSession{SessionID: id, Force: o.force, DryRun: o.dryRun, PreserveWork: o.preserve}).(*messages.DeleteSessionResult)
+	r := testutil.AsDeleteSession(w.ask(t, &messages.DeleteSession{SessionID: id, Force: o.force, DryRun: o.dryRun, PreserveWork: o.preserve}))
 	s := w.m.sessions[id]
 	if s == nil {
 		wantCode(t, w, "delete_session "+id, r.Err, w.m.unknown(id))
@@ -40,6 +42,18 @@ func (w *world) deleteSession(t tb, id string, o deleteOpts) {
 	}
 	wantCode(t, w, "delete_session "+id, r.Err, out.code)
 	if out.code == messages.CodeBusy {
+		return
+	}
+	if out.code == messages.CodeRolledBack {
+		// The error is the whole answer: it names the child that would not stop and those
+		// stopped before it, newest first.
+		want := out.failures[0] + " did not stop"
+		if len(out.stopped) > 0 {
+			want = ": " + strings.Join(out.stopped, ", ") + " stopped first"
+		}
+		if !strings.Contains(r.Err.Message, want) {
+			w.fatalf(t, "delete_session %s rolled back with %q, which does not say %q", id, r.Err.Message, want)
+		}
 		return
 	}
 	if !slices.Equal(r.Stopped, out.stopped) {
@@ -68,13 +82,13 @@ func (w *world) deleteChild(t tb, sessionID, name string, force bool) {
 	id := s.childID(c)
 	var err *messages.Error
 	if c.kind == kindPage {
-		r := w.ask(t, &messages.ClosePage{PageID: id}).(*messages.ClosePageResult)
+		r := testutil.AsClosePage(w.ask(t, &messages.ClosePage{PageID: id}))
 		err = r.Err
 		if r.Err == nil && !r.Closed {
 			w.fatalf(t, "close_page %s answered %+v", id, r)
 		}
 	} else {
-		r := w.ask(t, &messages.DeleteAgent{AgentID: id, Force: force}).(*messages.DeleteAgentResult)
+		r := testutil.AsDeleteAgent(w.ask(t, &messages.DeleteAgent{AgentID: id, Force: force}))
 		err = r.Err
 		if r.Err == nil && !r.Stopped {
 			w.fatalf(t, "delete_agent %s answered %+v", id, r)
@@ -115,7 +129,7 @@ func (w *world) restoreSession(t tb, i int, as string) {
 		w.fatalf(t, "no snapshot #%d in the model", i)
 	}
 	snap := w.m.snapshots[i]
-	r := w.ask(t, &messages.RestoreSession{SnapshotID: snap.id, SessionID: as}).(*messages.SessionResult)
+	r := testutil.AsSession(w.ask(t, &messages.RestoreSession{SnapshotID: snap.id, SessionID: as}))
 	target := as
 	if target == "" {
 		target = snap.sessionID
@@ -157,7 +171,7 @@ func (w *world) expire(t tb, d time.Duration) {
 			expiring = append(expiring, id)
 		}
 	}
-	r := w.ask(t, &messages.SweepIdle{}).(*messages.SweepIdleResult)
+	r := testutil.AsSweepIdle(w.ask(t, &messages.SweepIdle{}))
 	if !slices.Equal(r.Expiring, expiring) {
 		w.fatalf(t, "sweep after %s expires %v, want %v", d, r.Expiring, expiring)
 	}
@@ -183,7 +197,7 @@ func (w *world) expire(t tb, d time.Duration) {
 // learnSnapshot finds the id of the snapshot an expiry of session id kept: the one completed
 // snapshot of id the model does not know yet.
 func (w *world) learnSnapshot(t tb, id string, snap *mSnapshot) {
-	r := w.ask(t, &messages.ListSnapshots{SessionID: id}).(*messages.ListSnapshotsResult)
+	r := testutil.AsListSnapshots(w.ask(t, &messages.ListSnapshots{SessionID: id}))
 	known := map[string]bool{}
 	for _, s := range w.m.snapshots {
 		known[s.id] = true

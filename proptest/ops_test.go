@@ -5,6 +5,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -37,7 +38,7 @@ func (w *world) createSession(t tb, id string, short bool) {
 		msg.IdleTimeoutSeconds = shortTimeout
 		timeout = shortTimeout * time.Second
 	}
-	r := w.ask(t, msg).(*messages.SessionResult)
+	r := testutil.AsSession(w.ask(t, msg))
 	var want messages.Code
 	switch {
 	case w.m.sessions[id] != nil:
@@ -76,7 +77,7 @@ func (w *world) createAgent(t tb, sessionID, name, mode string) {
 	if mode == perMessage {
 		spec = slowSpec
 	}
-	r := w.ask(t, &messages.CreateAgent{SessionID: sessionID, Name: name, Spec: spec}).(*messages.AgentResult)
+	r := testutil.AsAgent(w.ask(t, &messages.CreateAgent{SessionID: sessionID, Name: name, Spec: spec}))
 	if s == nil {
 		wantCode(t, w, "create_agent in "+sessionID, r.Err, w.m.unknown(sessionID))
 		return
@@ -97,7 +98,7 @@ func (w *world) openPage(t tb, sessionID, name string) {
 	w.begin("open_page")
 	s := w.m.sessions[sessionID]
 	url := "https://site.test/" + name
-	r := w.ask(t, &messages.OpenPage{SessionID: sessionID, Name: name, URL: url}).(*messages.PageResult)
+	r := testutil.AsPage(w.ask(t, &messages.OpenPage{SessionID: sessionID, Name: name, URL: url}))
 	if s == nil {
 		wantCode(t, w, "open_page in "+sessionID, r.Err, w.m.unknown(sessionID))
 		return
@@ -120,7 +121,7 @@ func (w *world) makeBusy(t tb, sessionID, name string) {
 	w.begin("make_busy")
 	s, c := w.modelChild(t, sessionID, name)
 	id := s.childID(c)
-	r := w.ask(t, &messages.SendToAgent{AgentID: id, Message: "job"}).(*messages.SendToAgentResult)
+	r := testutil.AsSendToAgent(w.ask(t, &messages.SendToAgent{AgentID: id, Message: "job"}))
 	wantCode(t, w, "send_to_agent "+id, r.Err, "")
 	want := 0
 	if c.busy {
@@ -157,7 +158,7 @@ func (w *world) makeIdle(t tb, sessionID, name string) {
 
 func (w *world) updateState(t tb, id string, set map[string]json.RawMessage, unset []string) {
 	w.begin("update_state")
-	r := w.ask(t, &messages.UpdateSessionState{SessionID: id, Set: set, Unset: unset}).(*messages.UpdateSessionStateResult)
+	r := testutil.AsUpdateSessionState(w.ask(t, &messages.UpdateSessionState{SessionID: id, Set: set, Unset: unset}))
 	s := w.m.sessions[id]
 	if s == nil {
 		wantCode(t, w, "update_state "+id, r.Err, w.m.unknown(id))

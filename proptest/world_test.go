@@ -150,20 +150,17 @@ func (w *world) ask(t tb, msg any) any {
 	if err != nil {
 		w.fatalf(t, "Request(%T): %v", msg, err)
 	}
-	if e, ok := res.(*messages.Error); ok {
-		w.fatalf(t, "Request(%T) answered a bare error: %v", msg, e)
-	}
 	return res
 }
 
-func (w *world) get(t tb, id string) *messages.SessionResult {
+func (w *world) get(t tb, id string) testutil.SessionReply {
 	t.Helper()
-	return w.ask(t, &messages.GetSession{SessionID: id}).(*messages.SessionResult)
+	return testutil.AsSession(w.ask(t, &messages.GetSession{SessionID: id}))
 }
 
 func (w *world) list(t tb) []messages.SessionSummary {
 	t.Helper()
-	r := w.ask(t, &messages.ListSessions{}).(*messages.ListSessionsResult)
+	r := testutil.AsListSessions(w.ask(t, &messages.ListSessions{}))
 	if r.Err != nil {
 		w.fatalf(t, "list_sessions: %v", r.Err)
 	}

@@ -144,9 +144,6 @@ func (d Deps) createAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 		return toolError(e), nil
 	}
 	res, e := ask[*messages.AgentResult](ctx, d, &messages.CreateAgent{SessionID: a.SessionID, Name: a.Name, Spec: spec})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "create_agent", e); r != nil || err != nil {
 		return r, err
 	}
@@ -188,9 +185,6 @@ func (d Deps) sendToAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 		return toolError(messages.Errorf(messages.CodeTooLarge, "the message is %d bytes, over the limit of %d; put large input in a file in the session's workspace and send its path", len(*a.Message), limit)), nil
 	}
 	res, e := askWaiting[*messages.SendToAgentResult](ctx, d, &messages.SendToAgent{AgentID: a.AgentID, Message: *a.Message, WaitSeconds: a.WaitSeconds}, a.WaitSeconds)
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "send_to_agent", e); r != nil || err != nil {
 		return r, err
 	}
@@ -284,9 +278,6 @@ func (d Deps) readAgentOutput(ctx context.Context, req mcp.CallToolRequest) (*mc
 		return toolError(e), nil
 	}
 	res, e := askWaiting[*messages.ReadAgentOutputResult](ctx, d, &messages.ReadAgentOutput{AgentID: a.AgentID, After: uint64(a.After), MaxBytes: a.MaxBytes, WaitSeconds: a.WaitSeconds}, a.WaitSeconds)
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "read_agent_output", e); r != nil || err != nil {
 		return r, err
 	}
@@ -313,9 +304,6 @@ func (d Deps) deleteAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 		return toolError(e), nil
 	}
 	res, e := ask[*messages.DeleteAgentResult](ctx, d, &messages.DeleteAgent{AgentID: a.AgentID, Force: a.Force})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "delete_agent", e); r != nil || err != nil {
 		return r, err
 	}

@@ -35,9 +35,6 @@ func (d Deps) setCookies(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 		return toolError(messages.Errorf(messages.CodeInvalidArgument, "cookies is required: give at least one cookie")), nil
 	}
 	res, e := askPage[*messages.CookiesResult](ctx, d, &messages.SetCookies{SessionID: a.SessionID, Cookies: a.Cookies})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "set_cookies", e); r != nil || err != nil {
 		return r, err
 	}
@@ -69,9 +66,6 @@ func (d Deps) getCookies(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 		}
 	}
 	res, e := askPage[*messages.CookiesResult](ctx, d, &messages.GetCookies{SessionID: a.SessionID, URL: a.URL})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "get_cookies", e); r != nil || err != nil {
 		return r, err
 	}

@@ -96,9 +96,6 @@ func (d Deps) openPage(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 		}
 	}
 	res, e := askPage[*messages.PageResult](ctx, d, &messages.OpenPage{SessionID: a.SessionID, Name: a.Name, URL: a.URL})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "open_page", e); r != nil || err != nil {
 		return r, err
 	}
@@ -135,9 +132,6 @@ func (d Deps) navigatePage(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 		return toolError(e), nil
 	}
 	res, e := askPage[*messages.NavigatePageResult](ctx, d, &messages.NavigatePage{PageID: a.PageID, URL: a.URL})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "navigate_page", e); r != nil || err != nil {
 		return r, err
 	}
@@ -173,9 +167,6 @@ func (d Deps) pageContent(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 		return toolError(e), nil
 	}
 	res, e := askPage[*messages.PageContentResult](ctx, d, &messages.PageContent{PageID: a.PageID, Format: a.Format, Selector: a.Selector, Offset: a.Offset, MaxBytes: a.MaxBytes})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "page_content", e); r != nil || err != nil {
 		return r, err
 	}
@@ -238,9 +229,6 @@ func (d Deps) pageAction(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 		return toolError(messages.Errorf(messages.CodeInvalidArgument, "unknown action %q: use click, fill, press or evaluate", a.Action)), nil
 	}
 	res, e := askPage[*messages.PageActionResult](ctx, d, &messages.PageAction{PageID: a.PageID, Action: a.Action, Selector: a.Selector, Text: a.Text})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "page_action", e); r != nil || err != nil {
 		return r, err
 	}
@@ -279,9 +267,6 @@ func (d Deps) screenshotPage(ctx context.Context, req mcp.CallToolRequest) (*mcp
 		return toolError(e), nil
 	}
 	res, e := askPage[*messages.ScreenshotPageResult](ctx, d, &messages.ScreenshotPage{PageID: a.PageID, FullPage: a.FullPage})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "screenshot_page", e); r != nil || err != nil {
 		return r, err
 	}
@@ -309,9 +294,6 @@ func (d Deps) closePage(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 		return toolError(e), nil
 	}
 	res, e := askPage[*messages.ClosePageResult](ctx, d, &messages.ClosePage{PageID: a.PageID})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "close_page", e); r != nil || err != nil {
 		return r, err
 	}
@@ -346,9 +328,6 @@ func (d Deps) crawlURL(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 		return toolError(e), nil
 	}
 	res, e := askPage[*messages.PageContentResult](ctx, d, &messages.CrawlURL{URL: a.URL, SessionID: a.SessionID, Format: a.Format, Offset: a.Offset, MaxBytes: a.MaxBytes})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "crawl_url", e); r != nil || err != nil {
 		return r, err
 	}
@@ -365,14 +344,11 @@ func (d Deps) sessionPage(ctx context.Context, s *messages.SessionInfo, rawURL s
 	}
 	text := fmt.Sprintf("Created session %s (workspace %s); it expires after %s idle.", s.SessionID, s.Workspace, time.Duration(s.IdleTimeoutSeconds)*time.Second)
 	res, e := askPage[*messages.PageResult](ctx, d, &messages.OpenPage{SessionID: s.SessionID, URL: rawURL})
-	if e == nil {
-		e = res.Err
-	}
 	if e != nil {
 		out["page_error"] = e.Message
 		return structured(out, text+" The page could not be opened: "+e.Message+" Try again with open_page."), nil
 	}
-	if fresh, ge := ask[*messages.SessionResult](ctx, d, &messages.GetSession{SessionID: s.SessionID}); ge == nil && fresh.Err == nil {
+	if fresh, ge := ask[*messages.SessionResult](ctx, d, &messages.GetSession{SessionID: s.SessionID}); ge == nil {
 		if out, err = toMap(fresh.Session); err != nil {
 			return nil, err
 		}

@@ -93,9 +93,6 @@ func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 		SessionID: a.SessionID, Name: a.Name, Workspace: a.Workspace, Cookies: a.Cookies,
 		State: a.State, Labels: a.Labels, IdleTimeoutSeconds: a.IdleTimeoutSeconds,
 	})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "create_session", e); r != nil || err != nil {
 		return r, err
 	}
@@ -121,9 +118,6 @@ func (d Deps) listSessions(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 		return toolError(e), nil
 	}
 	res, e := ask[*messages.ListSessionsResult](ctx, d, &messages.ListSessions{Label: a.Label})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "list_sessions", e); r != nil || err != nil {
 		return r, err
 	}
@@ -155,9 +149,6 @@ func (d Deps) getSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 		return toolError(e), nil
 	}
 	res, e := ask[*messages.SessionResult](ctx, d, &messages.GetSession{SessionID: a.SessionID})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "get_session", e); r != nil || err != nil {
 		return r, err
 	}
@@ -195,9 +186,6 @@ func (d Deps) updateSessionState(ctx context.Context, req mcp.CallToolRequest) (
 		}
 	}
 	res, e := ask[*messages.UpdateSessionStateResult](ctx, d, &messages.UpdateSessionState{SessionID: a.SessionID, Set: a.Set, Unset: a.Unset})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "update_session_state", e); r != nil || err != nil {
 		return r, err
 	}
@@ -245,9 +233,6 @@ func (d Deps) deleteSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 		SessionID: a.SessionID, Force: a.Force, PreserveWork: preserve, DryRun: a.DryRun, GraceSeconds: a.GraceSeconds, Reason: "deleted",
 		Progress: progress,
 	}, 300)
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "delete_session", e); r != nil || err != nil {
 		return r, err
 	}
@@ -301,21 +286,26 @@ func (d Deps) sessionMetrics(ctx context.Context, req mcp.CallToolRequest) (*mcp
 		return toolError(e), nil
 	}
 	m, e := ask[*messages.SessionMetricsResult](ctx, d, &messages.SessionMetrics{})
-	if e == nil {
-		e = m.Err
-	}
 	if r, err := d.answer(ctx, "session_metrics", e); r != nil || err != nil {
 		return r, err
+	}
+	// One count per registered kind, named in the plural ("agents", "pages"), every kind shown
+	// even at zero, so that clients find the fields they know.
+	children := map[string]any{}
+	var counts []string
+	for _, k := range actors.ChildKinds() {
+		children[string(k)+"s"] = m.Children[k]
+		counts = append(counts, fmt.Sprintf("%d %s(s)", m.Children[k], k))
 	}
 	out := map[string]any{
 		"total_sessions": m.TotalSessions, "active_sessions": m.ActiveSessions, "deleting_sessions": m.DeletingSessions,
 		"idle_sessions":      m.IdleSessions,
 		"oldest_session_age": m.OldestAge.Seconds(), "newest_session_age": m.NewestAge.Seconds(), "avg_session_age": m.AvgAge.Seconds(),
-		"children": map[string]any{"agents": m.Agents, "pages": m.Pages},
+		"children": children,
 		"counters": map[string]any{"created": m.Created, "deleted": m.Deleted, "expired": m.Expired, "restored": m.Restored,
 			"rollbacks": m.Rollbacks, "since": m.CountersSince.Format(time.RFC3339)},
 		"limits": map[string]any{"max_sessions": m.MaxSessions, "max_children_per_session": m.MaxChildren,
 			"idle_timeout_seconds": m.IdleTimeout.Seconds()},
 	}
-	return structured(out, fmt.Sprintf("%d session(s) of at most %d; %d active; %d agent(s), %d page(s).", m.TotalSessions, m.MaxSessions, m.ActiveSessions, m.Agents, m.Pages)), nil
+	return structured(out, fmt.Sprintf("%d session(s) of at most %d; %d active; %s.", m.TotalSessions, m.MaxSessions, m.ActiveSessions, strings.Join(counts, ", "))), nil
 }

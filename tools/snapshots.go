@@ -40,9 +40,6 @@ func (d Deps) restoreSession(ctx context.Context, req mcp.CallToolRequest) (*mcp
 		return toolError(e), nil
 	}
 	res, e := ask[*messages.SessionResult](ctx, d, &messages.RestoreSession{SnapshotID: a.SnapshotID, SessionID: a.SessionID})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "restore_session", e); r != nil || err != nil {
 		return r, err
 	}
@@ -65,9 +62,6 @@ func (d Deps) listSnapshots(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 		return toolError(e), nil
 	}
 	res, e := ask[*messages.ListSnapshotsResult](ctx, d, &messages.ListSnapshots{SessionID: a.SessionID})
-	if e == nil {
-		e = res.Err
-	}
 	if r, err := d.answer(ctx, "list_snapshots", e); r != nil || err != nil {
 		return r, err
 	}

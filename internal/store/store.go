@@ -22,11 +22,11 @@ var ErrNotFound = errors.New("not found")
 // kind-specific spec (an agent's command, a page's URL), kept as JSON so that the store does not
 // depend on the agent and page packages.
 type ChildSpec struct {
-	ID        string          `json:"id"`
-	Kind      string          `json:"kind"`
-	Name      string          `json:"name"`
-	CreatedAt time.Time       `json:"created_at"`
-	Spec      json.RawMessage `json:"spec,omitempty"`
+	ID        string             `json:"id"`
+	Kind      messages.ChildKind `json:"kind"`
+	Name      string             `json:"name"`
+	CreatedAt time.Time          `json:"created_at"`
+	Spec      json.RawMessage    `json:"spec,omitempty"`
 }
 
 // SessionRecord is one live session as stored.

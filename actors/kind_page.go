@@ -2,68 +2,104 @@ package actors
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/process"
-	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/messages"
 )
 
-func (s *sessionActor) openPage(ctx actor.Context, msg *messages.OpenPage) {
-	reply := func(err *messages.Error) { ctx.Respond(&messages.PageResult{Err: err}) }
-	if s.opts.Browser == nil {
-		reply(errNoBrowser)
-		return
-	}
-	name := msg.Name
-	if name == "" {
-		name = s.nextChildName("page")
-	}
-	if err := s.refuseNewChild(name); err != nil {
-		reply(err)
-		return
-	}
-	spec := pageChildSpec{URL: msg.URL}
-	raw, _ := json.Marshal(spec)
-	c := &child{spec: store.ChildSpec{ID: s.rec.ID + "/" + name, Kind: "page", Name: name, CreatedAt: s.opts.Clock.Now(), Spec: raw}}
-	if err := s.startPageChild(ctx, c, spec); err != nil {
-		reply(messages.Errorf(messages.CodeInternal, "start page %s: %v", c.spec.ID, err))
-		return
-	}
-	s.pendingCreate[c.spec.ID] = ctx.Sender()
+// The page kind: the session's side of its pages (the actor is in page.go).
+
+func init() { registerKind(messages.KindPage, pageKind{}) }
+
+type pageKind struct{}
+
+func (pageKind) tools() string {
+	return "navigate_page, page_content, page_action, screenshot_page or close_page"
 }
 
-// startPageChild spawns the page actor of c; it opens its tab and answers pageStarted.
-func (s *sessionActor) startPageChild(ctx actor.Context, c *child, spec pageChildSpec) error {
+func (pageKind) receive(s *sessionActor, ctx actor.Context, msg any) bool {
+	switch msg := msg.(type) {
+	case *messages.OpenPage:
+		s.touch()
+		s.openPage(ctx, msg)
+	case *messages.ClosePage:
+		s.closePage(ctx, msg)
+	case *pageStarted:
+		s.onPageStarted(ctx, msg)
+	case *pageChanged:
+		s.onPageChanged(ctx, msg)
+	default:
+		return false
+	}
+	return true
+}
+
+// start spawns the page actor of c; it opens its tab and answers pageStarted.
+func (pageKind) start(s *sessionActor, ctx actor.Context, c *child, _ startMode) error {
+	var spec pageChildSpec
+	if err := json.Unmarshal(c.spec.Spec, &spec); err != nil {
+		return fmt.Errorf("page %s: unreadable spec: %w", c.spec.ID, err)
+	}
 	cfg := pageConfig{opts: s.opts, sessionID: s.rec.ID, name: c.spec.Name, createdAt: c.spec.CreatedAt, spec: spec}
 	pid, err := s.spawnChild(ctx, actor.PropsFromProducer(func() actor.Actor { return newPageActor(cfg) }), c.spec.Name)
 	if err != nil {
 		return err
 	}
 	c.pid = pid
-	c.page = &messages.PageInfo{PageID: c.spec.ID, SessionID: s.rec.ID, Name: c.spec.Name, URL: spec.URL, Title: spec.Title,
-		Status: messages.PageOpening, CreatedAt: c.spec.CreatedAt}
+	c.state = messages.ChildInfo{Status: messages.PageOpening, URL: spec.URL, Title: spec.Title}
 	s.children = append(s.children, c)
 	return nil
+}
+
+// contextReplaced tells a page that the session replaced its lost browser context, so that
+// the page re-opens its tab in the new one.
+func (pageKind) contextReplaced(ctx actor.Context, c *child, bc browser.Context) {
+	ctx.Send(c.pid, &contextReady{bctx: bc})
+}
+
+// pageState is how a page shows among its session's children.
+func pageState(p messages.PageInfo) messages.ChildInfo {
+	return messages.ChildInfo{Status: p.Status, Busy: p.Busy, URL: p.URL, Title: p.Title, Error: p.Error}
+}
+
+func (s *sessionActor) openPage(ctx actor.Context, msg *messages.OpenPage) {
+	if s.opts.Browser == nil {
+		ctx.Respond(errNoBrowser)
+		return
+	}
+	raw, _ := json.Marshal(pageChildSpec{URL: msg.URL})
+	c, err := s.newChild(messages.KindPage, msg.Name, raw)
+	if err != nil {
+		ctx.Respond(err)
+		return
+	}
+	if err := (pageKind{}).start(s, ctx, c, startFresh); err != nil {
+		ctx.Respond(messages.Errorf(messages.CodeInternal, "start page %s: %v", c.spec.ID, err))
+		return
+	}
+	s.pendingCreate[c.spec.ID] = ctx.Sender()
 }
 
 // onPageStarted completes open_page (saving the child before answering) or a recovery.
 func (s *sessionActor) onPageStarted(ctx actor.Context, msg *pageStarted) {
 	c := s.childByName(msg.name)
-	if c == nil || c.spec.Kind != "page" {
+	if c == nil {
 		return
 	}
 	sender, creating := s.pendingCreate[c.spec.ID]
 	delete(s.pendingCreate, c.spec.ID)
 	info := msg.info
-	c.page = &info
+	c.state = pageState(info)
 	if msg.err != nil {
 		if creating {
 			s.removeChild(c)
 			ctx.Stop(c.pid)
-			ctx.Send(sender, &messages.PageResult{Err: msg.err})
+			ctx.Send(sender, msg.err)
 			return
 		}
 		s.log.Warn().Str("page", c.spec.ID).Str("error", msg.err.Message).Msg("re-open page; it re-opens at its next call")
@@ -76,7 +112,7 @@ func (s *sessionActor) onPageStarted(ctx actor.Context, msg *pageStarted) {
 		if creating {
 			s.removeChild(c)
 			ctx.Stop(c.pid)
-			ctx.Send(sender, &messages.PageResult{Err: messages.Errorf(messages.CodeInternal, "could not save page %s: %v; it was not opened", c.spec.ID, err)})
+			ctx.Send(sender, messages.Errorf(messages.CodeInternal, "could not save page %s: %v; it was not opened", c.spec.ID, err))
 		}
 		return
 	}
@@ -89,9 +125,9 @@ func (s *sessionActor) onPageStarted(ctx actor.Context, msg *pageStarted) {
 // onPageChanged keeps a page's state, saves its new URL, title and the context's cookies, and
 // then passes on the page's reply when it sent one.
 func (s *sessionActor) onPageChanged(ctx actor.Context, msg *pageChanged) {
-	if c := s.childByName(msg.name); c != nil && c.spec.Kind == "page" {
+	if c := s.childByName(msg.name); c != nil {
 		info := msg.info
-		c.page = &info
+		c.state = pageState(info)
 		changed := c.setPageSpec(info.URL, info.Title)
 		if msg.cookies && s.syncCookies() {
 			changed = true
@@ -133,40 +169,24 @@ func (s *sessionActor) syncCookies() bool {
 	return true
 }
 
-// routeToPage forwards a call for "<session>/<name>" to the page.
-func (s *sessionActor) routeToPage(ctx actor.Context, pageID string, msg any) {
-	_, name, _ := splitChildID(pageID)
-	if c := s.childByName(name); c == nil || c.spec.Kind != "page" {
-		ctx.Respond(errorReply(msg, messages.Errorf(messages.CodeNotFound, "session %q has no page %q; get_session lists its children", s.rec.ID, name)))
-		return
-	}
-	s.routeToChild(ctx, pageID, msg)
-}
-
 func (s *sessionActor) closePage(ctx actor.Context, msg *messages.ClosePage) {
-	_, name, _ := splitChildID(msg.PageID)
-	c := s.childByName(name)
 	sender := ctx.Sender()
-	reply := func(r *messages.ClosePageResult) { ctx.Send(sender, r) }
-	switch {
-	case c == nil || c.spec.Kind != "page":
-		reply(&messages.ClosePageResult{PageID: msg.PageID, Err: messages.Errorf(messages.CodeNotFound, "session %q has no page %q; get_session lists its children", s.rec.ID, name)})
-		return
-	case c.stopping:
-		reply(&messages.ClosePageResult{PageID: msg.PageID, Err: messages.Errorf(messages.CodeDeleting, "page %s is already being closed", msg.PageID)})
+	c, e := s.targetChild(msg)
+	if e != nil {
+		ctx.Respond(e)
 		return
 	}
 	s.touch()
 	// A page closes whatever it is doing (close_page has no force): its running operation is cancelled.
 	s.stopChild(ctx, c, s.opts.PageCloseTimeout, true, func(ctx actor.Context, err error, _ *process.ExitStatus) {
 		if err != nil {
-			reply(&messages.ClosePageResult{PageID: msg.PageID, Err: messages.Errorf(messages.CodeUnavailable, "page %s did not close: %v; try again", msg.PageID, err)})
+			ctx.Send(sender, messages.Errorf(messages.CodeUnavailable, "page %s did not close: %v; try again", msg.PageID, err))
 			return
 		}
 		if perr := s.persist(); perr != nil {
 			s.log.Error().Err(perr).Msg("persist after close_page")
 		}
 		s.reportChildren(ctx)
-		reply(&messages.ClosePageResult{PageID: msg.PageID, Closed: true})
+		ctx.Send(sender, &messages.ClosePageResult{PageID: msg.PageID, Closed: true})
 	})
 }
