@@ -381,6 +381,7 @@ func (o *orchestrator) list(msg *messages.ListSessions) *messages.ListSessionsRe
 			SessionID: id, Name: e.name, Status: e.status, Labels: labels,
 			CreatedAt: e.createdAt, LastActivity: e.lastActivity,
 			AgeSeconds: now.Sub(e.createdAt).Seconds(), IdleSeconds: now.Sub(e.lastActivity).Seconds(),
+			// The columns list_sessions has always had (DESIGN §7), read from the counts by kind.
 			Agents: e.children[messages.KindAgent], Pages: e.children[messages.KindPage],
 		})
 	}
