@@ -101,7 +101,7 @@ func (s *sessionActor) targetChild(msg messages.ChildTargeted) (*child, *message
 	want := msg.TargetKind()
 	switch {
 	case c == nil:
-		return nil, messages.Errorf(messages.CodeNotFound, "session %q has no %s %q; get_session lists its children", s.rec.ID, want, name)
+		return nil, messages.Errorf(messages.CodeNotFound, "session %q has no child %q: no %s of that name; get_session lists its children", s.rec.ID, name, want)
 	case c.spec.Kind != want:
 		hint := ""
 		if k, err := kindOf(c.spec.Kind); err == nil {
