@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"crypto/rand"
 	"regexp"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/workspace"
 )
 
 // Clock tells the time; tests and property tests inject a fake one.
@@ -60,6 +62,16 @@ type Options struct {
 	// background counts goroutines actors start that must end before the store closes
 	// (resumed deletes, browser contexts being opened); System.Shutdown waits for them.
 	background *sync.WaitGroup
+	// stopping is cancelled by System.Shutdown once the actors have stopped: work running off
+	// a mailbox for them (preserving a workspace, writing to an agent's stdin) gives up.
+	stopping context.Context
+
+	// preserveWork, planWork and removeWorkspace are DESIGN §4 step 5 and the removal of an
+	// archived workspace (workspace.PreserveWork, Plan, RemoveOwned by default); tests make
+	// them slow to show that they run off the mailboxes.
+	preserveWork    func(ctx context.Context, dataDir, dir, sessionID, snapshotID string) (workspace.Preserved, error)
+	planWork        func(ctx context.Context, dataDir, dir string) (workspace.Preserved, error)
+	removeWorkspace func(dataDir, dir string) error
 
 	// Browser drives the sessions' browser contexts and pages; nil refuses pages with a clear error.
 	Browser browser.Driver
@@ -111,6 +123,15 @@ func (o *Options) defaults() {
 	}
 	if o.SnapshotRetention <= 0 {
 		o.SnapshotRetention = 7 * 24 * time.Hour
+	}
+	if o.preserveWork == nil {
+		o.preserveWork = workspace.PreserveWork
+	}
+	if o.planWork == nil {
+		o.planWork = workspace.Plan
+	}
+	if o.removeWorkspace == nil {
+		o.removeWorkspace = workspace.RemoveOwned
 	}
 }
 

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -44,6 +43,8 @@ type orchestrator struct {
 	incarnations map[string]int
 	// stopping is set once shutdown began: sessions terminating then are expected.
 	stopping bool
+	// pruning: snapshots past their retention are being removed, off the mailbox.
+	pruning bool
 }
 
 type counters struct{ created, deleted, expired, restored, rollbacks int64 }
@@ -160,7 +161,9 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 	case *messages.RestoreSession:
 		o.restore(ctx, msg)
 	case *messages.ListSnapshots:
-		ctx.Respond(o.listSnapshots(msg))
+		o.answerListSnapshots(ctx, msg)
+	case *snapshotsPruned:
+		o.pruning = false
 	case *messages.CrawlURL:
 		if msg.SessionID == "" {
 			o.crawlThrowaway(ctx, msg)
@@ -263,7 +266,7 @@ func (o *orchestrator) spawnSession(ctx actor.Context, rec store.SessionRecord, 
 func (o *orchestrator) route(ctx actor.Context, id string, msg any) {
 	e := o.sessions[id]
 	if e == nil {
-		ctx.Respond(o.unknown(id))
+		o.answerUnknown(ctx, id)
 		return
 	}
 	switch e.status {
@@ -305,28 +308,6 @@ func (o *orchestrator) routeDelete(ctx actor.Context, msg *messages.DeleteSessio
 		return
 	}
 	o.route(ctx, msg.SessionID, msg)
-}
-
-// unknown explains an id that names no live session: invalid, expired, deleted or never seen.
-func (o *orchestrator) unknown(id string) *messages.Error {
-	if !ValidID(id) {
-		return messages.Errorf(messages.CodeInvalidArgument, "invalid session_id %q: use %s", id, IDRule)
-	}
-	tomb, err := o.opts.Store.Tombstone(id)
-	if err == nil {
-		restore := ""
-		if tomb.SnapshotID != "" {
-			restore = fmt.Sprintf("; restore it with restore_session(snapshot_id=%q)", tomb.SnapshotID)
-		}
-		if tomb.Reason == "expired" {
-			return messages.Errorf(messages.CodeExpired, "session %q expired at %s after being idle%s", id, tomb.At.Format(time.RFC3339), restore)
-		}
-		return messages.Errorf(messages.CodeNotFound, "session %q was deleted at %s%s", id, tomb.At.Format(time.RFC3339), restore)
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		o.log.Error().Err(err).Str("session", id).Msg("read tombstone")
-	}
-	return messages.Errorf(messages.CodeNotFound, "no session %q; list_sessions shows the sessions there are", id)
 }
 
 func (o *orchestrator) forget(id string) {

@@ -117,24 +117,6 @@ func (o *orchestrator) restoredRecord(snap store.Snapshot, id string) (rec store
 	return rec, archive
 }
 
-func (o *orchestrator) listSnapshots(msg *messages.ListSnapshots) any {
-	snaps, err := o.opts.Store.Snapshots(msg.SessionID)
-	if err != nil {
-		return messages.Errorf(messages.CodeInternal, "read snapshots: %v", err)
-	}
-	out := make([]messages.SnapshotInfo, 0, len(snaps))
-	for _, s := range snaps {
-		kids := make([]string, len(s.Session.Children))
-		for i, c := range s.Session.Children {
-			kids[i] = c.ID
-		}
-		out = append(out, messages.SnapshotInfo{SnapshotID: s.ID, SessionID: s.SessionID, Reason: s.Reason, CreatedAt: s.CreatedAt,
-			Completed: s.Completed, Children: kids, Stopped: s.Stopped, Preserved: s.Preserved,
-			ExpiresAt: s.CreatedAt.Add(o.opts.SnapshotRetention)})
-	}
-	return &messages.ListSnapshotsResult{Snapshots: out}
-}
-
 // finishInterruptedDelete completes a delete that a crash cut short: the snapshot was durable
 // before anything was stopped, so what the crashed run left of the children's processes is
 // ended, the work is preserved if that had not happened, and the session leaves the live set

@@ -29,11 +29,7 @@ func (o *orchestrator) sweep(ctx actor.Context) []string {
 		ctx.Request(e.pid, &messages.DeleteSession{SessionID: id, Reason: "expired", PreserveWork: true})
 	}
 	o.flushActivity()
-	if n, err := o.opts.Store.PruneSnapshots(now.Add(-o.opts.SnapshotRetention)); err != nil {
-		o.log.Error().Err(err).Msg("prune snapshots")
-	} else if n > 0 {
-		o.log.Info().Int("pruned", n).Msg("snapshots past their retention removed")
-	}
+	o.pruneSnapshots(ctx, now.Add(-o.opts.SnapshotRetention))
 	return expiring
 }
 

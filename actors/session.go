@@ -99,6 +99,10 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		s.updateState(ctx, msg)
 	case *messages.DeleteSession:
 		s.delete(ctx, msg)
+	case *workPreserved:
+		s.onWorkPreserved(ctx, msg)
+	case *workspaceRemoved:
+		s.onWorkspaceRemoved(ctx, msg)
 	default:
 		s.receiveForChildren(ctx, msg)
 	}

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -29,9 +28,12 @@ type deletion struct {
 	stopped  []string
 	failures []messages.StopFailure
 	kept     *messages.Preserved
-	grace    time.Duration
-	step     int
-	steps    int
+	// result and tombAt are the answer and deletion time once the store has the delete.
+	result *messages.DeleteSessionResult
+	tombAt time.Time
+	grace  time.Duration
+	step   int
+	steps  int
 }
 
 func (d *deletion) progress(message string) {
@@ -79,8 +81,7 @@ func (s *sessionActor) delete(ctx actor.Context, msg *messages.DeleteSession) {
 		for i, c := range newestFirst {
 			res.Plan[i] = c.spec.ID
 		}
-		res.Preserved = s.planPreservation(msg.PreserveWork)
-		ctx.Respond(res)
+		s.answerPlan(ctx, msg.PreserveWork, res)
 		return
 	}
 	// Step 2: critical operations.
@@ -100,7 +101,8 @@ func (s *sessionActor) delete(ctx actor.Context, msg *messages.DeleteSession) {
 	d.snap.Session.Status, d.snap.Session.SnapshotID = messages.StatusActive, ""
 	deleting := s.rec
 	deleting.Status, deleting.SnapshotID = messages.StatusDeleting, d.snap.ID
-	// With no child to stop nothing happens between here and step 8, whose one write suffices.
+	// With no child to stop nothing is stopped between here and step 8, whose one write suffices
+	// (a crash while the work is preserved leaves the session active, as it was).
 	if len(newestFirst) > 0 {
 		if err := s.opts.Store.BeginDelete(deleting, d.snap); err != nil {
 			s.log.Error().Err(err).Msg("write snapshot")
@@ -112,11 +114,8 @@ func (s *sessionActor) delete(ctx actor.Context, msg *messages.DeleteSession) {
 	s.rec, s.deleting = deleting, d
 	s.event("session.snapshot", "", "ok", map[string]any{"snapshot_id": d.snap.ID, "reason": reason, "children": len(newestFirst)})
 	d.progress("snapshot " + d.snap.ID + " written")
-	// Step 5: preserve work.
-	d.kept = s.preserveWork(msg.PreserveWork, d.snap.ID)
-	d.progress("work preserved: " + d.kept.Kind)
-	// Step 6.
-	s.stopNext(ctx)
+	// Step 5: preserve work, off the mailbox; step 6 follows in onWorkPreserved.
+	s.preserveWork(ctx, d)
 }
 
 // stopNext stops the next child, newest first, and continues when it has terminated.
@@ -128,6 +127,13 @@ func (s *sessionActor) stopNext(ctx actor.Context) {
 	}
 	c := d.order[d.next]
 	d.next++
+	if s.childByPID(c.pid) == nil {
+		// It ended on its own (a crash of its actor) while the work was being preserved.
+		d.stopped = append(d.stopped, c.spec.ID)
+		d.progress(c.spec.ID + " had already stopped")
+		s.stopNext(ctx)
+		return
+	}
 	s.stopChild(ctx, c, d.grace, d.msg.Force, func(ctx actor.Context, err error, _ *process.ExitStatus) {
 		// A page operation that was under way when the delete began may have moved the page
 		// since the snapshot was written: the snapshot keeps the child as it stopped.
@@ -171,19 +177,24 @@ func (s *sessionActor) finishDelete(ctx actor.Context) {
 		}
 		return
 	}
+	d.result, d.tombAt = res, tomb.At
 	if d.kept.Kind == workspace.KindArchive && s.rec.WorkspaceOwned {
 		// Only now, with every child stopped, no rollback possible and the delete on disk, is
-		// the archived workspace removed.
-		if err := workspace.RemoveOwned(s.opts.DataDir, s.rec.Workspace); err != nil {
-			s.log.Error().Err(err).Msg("remove the archived workspace")
-			d.kept.Note = "archived, but the workspace could not be removed: " + err.Error()
-		}
+		// the archived workspace removed (off the mailbox; deleted follows).
+		s.removeArchivedWorkspace(ctx, d)
+		return
 	}
+	s.deleted(ctx)
+}
+
+// deleted answers a finished delete and winds the session down.
+func (s *sessionActor) deleted(ctx actor.Context) {
+	d := s.deleting
 	d.progress("session deleted; snapshot " + d.snap.ID + " kept")
-	res.Duration = s.opts.Clock.Now().Sub(d.start)
+	d.result.Duration = s.opts.Clock.Now().Sub(d.start)
 	s.deleting = nil
-	ctx.Send(ctx.Parent(), &sessionGone{id: s.rec.ID, reason: d.reason, snapshotID: d.snap.ID, at: tomb.At})
-	ctx.Send(d.replyTo, res)
+	ctx.Send(ctx.Parent(), &sessionGone{id: s.rec.ID, reason: d.reason, snapshotID: d.snap.ID, at: d.tombAt})
+	ctx.Send(d.replyTo, d.result)
 	s.windDown(ctx, "was deleted")
 }
 
@@ -248,51 +259,6 @@ func (s *sessionActor) recreateChild(ctx actor.Context, spec store.ChildSpec, mo
 		return fmt.Errorf("cannot re-create %s: %w", spec.ID, err)
 	}
 	return k.start(s, ctx, &child{spec: spec}, mode)
-}
-
-// preserveWork is step 5.
-func (s *sessionActor) preserveWork(preserve bool, snapshotID string) *messages.Preserved {
-	if !preserve {
-		return &messages.Preserved{Kind: workspace.KindNone, Note: "preserve_work was false"}
-	}
-	if s.rec.Workspace == "" {
-		return &messages.Preserved{Kind: workspace.KindNone, Note: "the session has no workspace"}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	p, err := workspace.PreserveWork(ctx, s.opts.DataDir, s.rec.Workspace, s.rec.ID, snapshotID)
-	out := toPreserved(p)
-	if err != nil {
-		s.log.Error().Err(err).Msg("preserve work")
-		out.Kind, out.Note = workspace.KindNone, "could not preserve the work, so the workspace is left in place: "+err.Error()
-	}
-	s.event("session.preserve", "", outcomeOf(err), map[string]any{"kind": out.Kind, "ref": out.Ref, "commit": out.Commit, "archive": out.Archive})
-	return out
-}
-
-func (s *sessionActor) planPreservation(preserve bool) *messages.Preserved {
-	if !preserve || s.rec.Workspace == "" {
-		return &messages.Preserved{Kind: workspace.KindNone}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	p, err := workspace.Plan(ctx, s.opts.DataDir, s.rec.Workspace)
-	out := toPreserved(p)
-	if err != nil {
-		out.Note = "cannot tell: " + err.Error()
-	}
-	return out
-}
-
-func toPreserved(p workspace.Preserved) *messages.Preserved {
-	out := &messages.Preserved{Kind: p.Kind, Ref: p.Ref, Commit: p.Commit, Archive: p.Archive, Files: p.Files}
-	if out.Kind == "" {
-		out.Kind = workspace.KindNone
-	}
-	if len(p.Warnings) > 0 {
-		out.Note = strings.Join(p.Warnings, "; ")
-	}
-	return out
 }
 
 func outcomeOf(err error) string {

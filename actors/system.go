@@ -22,6 +22,8 @@ type System struct {
 	opts         *Options
 	stopSweep    scheduler.CancelFunc
 	background   sync.WaitGroup
+	// cancelBackground cancels Options.stopping.
+	cancelBackground context.CancelFunc
 }
 
 // Start builds the actor tree, re-creates the sessions found in the store and starts the idle
@@ -41,6 +43,7 @@ func Start(opts Options) (*System, error) {
 	sys := actor.NewActorSystemWithConfig(cfg)
 	s := &System{sys: sys, opts: o}
 	o.background = &s.background
+	o.stopping, s.cancelBackground = context.WithCancel(context.Background())
 	props := actor.PropsFromProducer(func() actor.Actor { return newOrchestrator(o) },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(10, time.Minute, func(any) actor.Directive { return actor.ResumeDirective })))
 	pid, err := sys.Root.SpawnNamed(props, "orchestrator")
@@ -51,10 +54,12 @@ func Start(opts Options) (*System, error) {
 	res, err := sys.Root.RequestFuture(pid, &recoverSessions{}, 5*time.Minute).Result()
 	if err != nil {
 		s.stopActors()
+		s.cancelBackground()
 		return nil, fmt.Errorf("recover sessions: %w", err)
 	}
 	if rr := res.(*recoverResult); rr.err != nil {
 		s.stopActors()
+		s.cancelBackground()
 		return nil, rr.err
 	}
 	if o.SweepInterval > 0 {
@@ -98,6 +103,7 @@ func (s *System) Shutdown(ctx context.Context) error {
 	}
 	_, err := s.sys.Root.RequestFuture(s.orchestrator, &prepareShutdown{}, 30*time.Second).Result()
 	s.stopActors()
+	s.cancelBackground()
 	s.background.Wait()
 	s.sys.Shutdown()
 	return err
