@@ -72,6 +72,10 @@ type agentActor struct {
 	clearing, startAfter bool
 	// deferred are messages that arrived before the process could start.
 	deferred []deferredSend
+	// writer writes to the process's stdin off the mailbox; writes are the writes queued for
+	// it, in order, the head in flight.
+	writer *stdinWriter
+	writes []pendingWrite
 }
 
 type queuedMessage struct {
@@ -171,6 +175,8 @@ func (a *agentActor) Receive(ctx actor.Context) {
 		a.beginStop(ctx, msg.grace, msg.force)
 	case *processStopDone:
 		a.finishStop(ctx, msg.err)
+	case *stdinWritten:
+		a.onStdinWritten(ctx, msg)
 	case *actor.Stopping:
 		a.shutdown()
 	case *actor.Stopped, *actor.Restarting:
@@ -302,6 +308,7 @@ func (a *agentActor) shutdown() {
 		}
 		cancel()
 	}
+	a.stopWriter()
 	for _, w := range a.waiters {
 		w.cancelTimer()
 	}

@@ -153,20 +153,7 @@ func (a *agentActor) sendFrom(ctx actor.Context, msg *messages.SendToAgent, send
 		fail(messages.CodeUnavailable, "agent %s is not running (%s%s); its output stays readable with read_agent_output. Delete it and create a new one, or use a preset with restart = \"always\"", a.id, a.status, a.exitText())
 		return
 	}
-	wctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	err := a.proc.Write(wctx, []byte(msg.Message+"\n"))
-	cancel()
-	if err != nil {
-		fail(messages.CodeUnavailable, "could not give agent %s the message: %v", a.id, err)
-		return
-	}
-	if msg.WaitSeconds <= 0 {
-		respond(&messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Status: a.status})
-		return
-	}
-	a.addWaiter(from, 0, msg.WaitSeconds, false, func(out *messages.AgentOutput) {
-		ctx.Send(sender, &messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Output: out, Status: out.Status})
-	})
+	a.writeMessage(ctx, msg, sender, from)
 }
 
 func (a *agentActor) exitText() string {
@@ -199,12 +186,11 @@ func (a *agentActor) nextRun(ctx actor.Context) {
 			continue
 		}
 		if viaStdin {
-			wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if err := p.Write(wctx, []byte(q.text)); err != nil {
-				a.log.Warn().Err(err).Msg("write message to stdin")
-			}
-			cancel()
-			_ = p.CloseStdin()
+			a.queueWrite(stdinWrite{proc: p, data: []byte(q.text), timeout: 5 * time.Second, closeAfter: true}, func(_ actor.Context, err error) {
+				if err != nil {
+					a.log.Warn().Err(err).Msg("write message to stdin")
+				}
+			})
 		}
 		if q.waiter != nil {
 			q.waiter.after = from
