@@ -114,14 +114,13 @@ func (a *agentActor) stopWriter() {
 func (a *agentActor) writeMessage(ctx actor.Context, msg *messages.SendToAgent, sender *actor.PID, from uint64) {
 	respond := func(r *messages.SendToAgentResult) { a.root.Send(sender, r) }
 	if a.writesFull() {
-		respond(&messages.SendToAgentResult{AgentID: a.id, Status: a.status, Err: messages.Errorf(messages.CodeBusy,
-			"agent %s has not read the %d messages before this one yet; wait for it (read_agent_output) and send again", a.id, len(a.writes))})
+		a.root.Send(sender, messages.Errorf(messages.CodeBusy,
+			"agent %s has not read the %d messages before this one yet; wait for it (read_agent_output) and send again", a.id, len(a.writes)))
 		return
 	}
 	a.queueWrite(stdinWrite{proc: a.proc, data: []byte(msg.Message + "\n"), timeout: 2 * time.Second}, func(ctx actor.Context, err error) {
 		if err != nil {
-			respond(&messages.SendToAgentResult{AgentID: a.id, Status: a.status, Err: messages.Errorf(messages.CodeUnavailable,
-				"could not give agent %s the message: %v", a.id, err)})
+			a.root.Send(sender, messages.Errorf(messages.CodeUnavailable, "could not give agent %s the message: %v", a.id, err))
 			return
 		}
 		if msg.WaitSeconds <= 0 {

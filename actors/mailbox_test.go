@@ -112,10 +112,10 @@ func TestDeletePreservesWorkOffTheSessionMailbox(t *testing.T) {
 		t.Fatal("a child was stopped before the work was preserved")
 	}
 
-	if r := h.askWithin(&messages.GetSession{SessionID: "other"}).(*messages.SessionResult); r.Err != nil {
+	if r := testutil.AsSession(h.askWithin(&messages.GetSession{SessionID: "other"})); r.Err != nil {
 		t.Fatal(r.Err)
 	}
-	if r := h.askWithin(&messages.GetSession{SessionID: "victim"}).(*messages.SessionResult); r.Err == nil || r.Err.Code != messages.CodeDeleting {
+	if r := testutil.AsSession(h.askWithin(&messages.GetSession{SessionID: "victim"})); r.Err == nil || r.Err.Code != messages.CodeDeleting {
 		t.Fatalf("get_session on the session being deleted = %+v, want refused as deleting", r.Err)
 	}
 	// The session still handles its children: an agent's output counts as activity.
@@ -124,7 +124,7 @@ func TestDeletePreservesWorkOffTheSessionMailbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 2*time.Second, "the agent's output reaches the session being deleted", func() bool {
-		for _, s := range h.askWithin(&messages.ListSessions{}).(*messages.ListSessionsResult).Sessions {
+		for _, s := range testutil.AsListSessions(h.askWithin(&messages.ListSessions{})).Sessions {
 			if s.SessionID == "victim" {
 				return s.LastActivity.Equal(h.clock.Now())
 			}
@@ -137,7 +137,7 @@ func TestDeletePreservesWorkOffTheSessionMailbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := res.(*messages.DeleteSessionResult); d.Err != nil || len(d.Stopped) != 1 {
+	if d := testutil.AsDeleteSession(res); d.Err != nil || len(d.Stopped) != 1 {
 		t.Fatalf("delete = %+v, want victim/a1 stopped", d)
 	}
 }
@@ -154,7 +154,7 @@ func TestDeleteDryRunPlansOffTheSessionMailbox(t *testing.T) {
 	h.sessionWithAgents("s", 1)
 	plan := h.future(&messages.DeleteSession{SessionID: "s", DryRun: true, PreserveWork: true})
 	g.awaitEntered(t)
-	if r := h.askWithin(&messages.GetSession{SessionID: "s"}).(*messages.SessionResult); r.Err != nil || len(r.Session.Children) != 1 {
+	if r := testutil.AsSession(h.askWithin(&messages.GetSession{SessionID: "s"})); r.Err != nil || len(r.Session.Children) != 1 {
 		t.Fatalf("get_session during a dry run = %+v", r)
 	}
 	g.open()
@@ -162,7 +162,7 @@ func TestDeleteDryRunPlansOffTheSessionMailbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := res.(*messages.DeleteSessionResult); d.Err != nil || len(d.Plan) != 1 || d.Preserved.Kind != workspace.KindGitRef || d.Preserved.Files != 3 {
+	if d := testutil.AsDeleteSession(res); d.Err != nil || len(d.Plan) != 1 || d.Preserved.Kind != workspace.KindGitRef || d.Preserved.Files != 3 {
 		t.Fatalf("dry run = %+v, preserved %+v", d, d.Preserved)
 	}
 }
@@ -195,16 +195,16 @@ func TestOrchestratorReadsOffTheMailbox(t *testing.T) {
 		check func(t *testing.T, res any)
 	}{
 		{"tombstone of an unknown id", &messages.GetSession{SessionID: "gone"}, func(t *testing.T, res any) {
-			wantCode(t, res.(*messages.SessionResult).Err, messages.CodeNotFound)
+			wantCode(t, testutil.AsSession(res).Err, messages.CodeNotFound)
 		}},
 		{"list_snapshots", &messages.ListSnapshots{}, func(t *testing.T, res any) {
-			if r := res.(*messages.ListSnapshotsResult); r.Err != nil {
+			if r := testutil.AsListSnapshots(res); r.Err != nil {
 				t.Fatal(r.Err)
 			}
 		}},
 		{"the sweep's prune", &messages.SweepIdle{}, func(t *testing.T, res any) {
-			if _, ok := res.(*messages.SweepIdleResult); !ok {
-				t.Fatalf("sweep answered %T", res)
+			if r := testutil.AsSweepIdle(res); r.Err != nil {
+				t.Fatal(r.Err)
 			}
 		}},
 	} {
@@ -215,7 +215,7 @@ func TestOrchestratorReadsOffTheMailbox(t *testing.T) {
 			h.mustCreate("other")
 			slow := h.future(tc.slow)
 			g.awaitEntered(t)
-			if r := h.askWithin(&messages.GetSession{SessionID: "other"}).(*messages.SessionResult); r.Err != nil {
+			if r := testutil.AsSession(h.askWithin(&messages.GetSession{SessionID: "other"})); r.Err != nil {
 				t.Fatal(r.Err)
 			}
 			g.open()
@@ -268,7 +268,7 @@ func TestAgentWritesStdinOffTheMailbox(t *testing.T) {
 		sends = append(sends, h.future(&messages.SendToAgent{AgentID: "s/a", Message: m}))
 	}
 	g.awaitEntered(t)
-	if r := h.askWithin(&messages.ReadAgentOutput{AgentID: "s/a"}).(*messages.ReadAgentOutputResult); r.Err != nil {
+	if r := testutil.AsReadAgentOutput(h.askWithin(&messages.ReadAgentOutput{AgentID: "s/a"})); r.Err != nil {
 		t.Fatalf("read_agent_output while a write blocks: %v", r.Err)
 	}
 	g.open()
@@ -277,7 +277,7 @@ func TestAgentWritesStdinOffTheMailbox(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := res.(*messages.SendToAgentResult)
+		r := testutil.AsSendToAgent(res)
 		if i < 2 && r.Err != nil {
 			t.Fatalf("send %d: %v", i+1, r.Err)
 		}
