@@ -43,8 +43,18 @@ type orchestrator struct {
 	incarnations map[string]int
 	// stopping is set once shutdown began: sessions terminating then are expected.
 	stopping bool
-	// pruning: snapshots past their retention are being removed, off the mailbox.
-	pruning bool
+	// pruning: snapshots past their retention are being removed, off the mailbox; pruneNext is
+	// the cutoff of a sweep that came meanwhile (zero: none), and sweepWaiters the SweepIdle
+	// callers answered once no prune is left, so that a sweep's answer means its prune is done.
+	pruning      bool
+	pruneNext    time.Time
+	sweepWaiters []sweepWaiter
+}
+
+// sweepWaiter is a SweepIdle caller waiting for the prune its sweep started.
+type sweepWaiter struct {
+	pid *actor.PID
+	res *messages.SweepIdleResult
 }
 
 type counters struct{ created, deleted, expired, restored, rollbacks int64 }
@@ -123,7 +133,8 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 	case *messages.SweepIdle:
 		expiring := o.sweep(ctx)
 		if ctx.Sender() != nil {
-			ctx.Respond(&messages.SweepIdleResult{Expiring: expiring})
+			// Answered once the prune it started is done (off the mailbox).
+			o.sweepWaiters = append(o.sweepWaiters, sweepWaiter{ctx.Sender(), &messages.SweepIdleResult{Expiring: expiring}})
 		}
 	case *messages.DeleteSessionResult:
 		// An expiry the sweep started finished; sessionGone did the bookkeeping.
@@ -163,7 +174,7 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 	case *messages.ListSnapshots:
 		o.answerListSnapshots(ctx, msg)
 	case *snapshotsPruned:
-		o.pruning = false
+		o.onSnapshotsPruned(ctx)
 	case *messages.CrawlURL:
 		if msg.SessionID == "" {
 			o.crawlThrowaway(ctx, msg)

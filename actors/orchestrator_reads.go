@@ -89,6 +89,7 @@ type snapshotsPruned struct{}
 // time, so that sweeps on a slow disk do not pile up.
 func (o *orchestrator) pruneSnapshots(ctx actor.Context, before time.Time) {
 	if o.pruning {
+		o.pruneNext = before
 		return
 	}
 	o.pruning = true
@@ -101,4 +102,19 @@ func (o *orchestrator) pruneSnapshots(ctx actor.Context, before time.Time) {
 		}
 		root.Send(self, &snapshotsPruned{})
 	})
+}
+
+// onSnapshotsPruned starts the prune a sweep asked for meanwhile, or answers the sweeps that
+// waited for theirs.
+func (o *orchestrator) onSnapshotsPruned(ctx actor.Context) {
+	o.pruning = false
+	if next := o.pruneNext; !next.IsZero() {
+		o.pruneNext = time.Time{}
+		o.pruneSnapshots(ctx, next)
+		return
+	}
+	for _, w := range o.sweepWaiters {
+		ctx.Send(w.pid, w.res)
+	}
+	o.sweepWaiters = nil
 }
