@@ -81,7 +81,8 @@ type (
 	// pageOpDone reports the end of a call's goroutine.
 	pageOpDone struct {
 		op         *pageOp
-		page       browser.Page // the tab the call ran on (a new one when it was re-opened)
+		page       browser.Page    // the tab the call ran on (a new one when it was re-opened)
+		bctx       browser.Context // the context that tab belongs to
 		res        any
 		err        error
 		url, title string
@@ -210,7 +211,7 @@ func (a *pageActor) launch(ctx actor.Context) {
 	root, self := a.root, a.self
 	go func() {
 		defer cancel()
-		d := &pageOpDone{op: op, page: page}
+		d := &pageOpDone{op: op, page: page, bctx: bctx}
 		if d.page == nil {
 			d.page, d.err = bctx.OpenPage(octx, target)
 		}
@@ -266,11 +267,21 @@ func (a *pageActor) onOpDone(ctx actor.Context, d *pageOpDone) {
 		return
 	}
 	a.cancel = nil
+	stale := d.page != nil && d.bctx != a.bctx
+	if stale {
+		// The session replaced the context while the call ran (contextReady): the tab belongs
+		// to the lost one and is dead. Keeping it would run every later call on it and fail
+		// "already closed" while the page shows open; only its last URL is kept.
+		a.log.Debug().Msg("page: dropping a tab of a replaced browser context")
+		_ = d.page.Close(context.Background()) // its context is gone: this costs nothing
+		d.page = nil
+		a.url, a.title = d.url, d.title
+	}
 	if d.page != nil {
 		a.page, a.url, a.title = d.page, d.url, d.title
 	}
 	if d.err != nil && a.stopping == nil && !d.op.retried && a.bctx != nil &&
-		(errors.Is(d.err, browser.ErrContextLost) || !a.bctx.Alive()) {
+		(stale || errors.Is(d.err, browser.ErrContextLost) || !a.bctx.Alive()) {
 		// The browser went away under the call: once more on a new context, the tab re-opened.
 		a.log.Warn().Err(d.err).Msg("page: browser context lost; re-opening the page")
 		d.op.retried = true
@@ -292,6 +303,10 @@ func (a *pageActor) onOpDone(ctx actor.Context, d *pageOpDone) {
 		}
 	}
 	a.finish(ctx, d.op, d.res, e)
+	if stale && a.page == nil && a.running == nil && len(a.queue) == 0 && a.stopping == nil && !a.closed {
+		// As onContextReady does for an idle page: re-open the tab in the new context now.
+		a.enqueue(ctx, &pageOp{fresh: true})
+	}
 }
 
 // finish answers the current call, tells the session, and starts the next call (or the
