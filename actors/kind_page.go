@@ -183,6 +183,7 @@ func (s *sessionActor) closePage(ctx actor.Context, msg *messages.ClosePage) {
 			ctx.Send(sender, messages.Errorf(messages.CodeUnavailable, "page %s did not close: %v; try again", msg.PageID, err))
 			return
 		}
+		s.syncCookies() // read back as the tab closed (DESIGN §14)
 		if perr := s.persist(); perr != nil {
 			s.log.Error().Err(perr).Msg("persist after close_page")
 		}

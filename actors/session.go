@@ -87,6 +87,8 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		s.onCrawlDone(ctx, msg)
 	case *cookiesDone:
 		s.onCookiesDone(ctx, msg)
+	case *cookiesChanged:
+		s.onCookiesChanged(msg)
 	case *messages.CreateSession:
 		s.create(ctx, msg)
 	case *messages.RestoreSession:

@@ -26,6 +26,9 @@ type sessionBrowser struct {
 	mu      sync.Mutex
 	stopped bool
 	pending browser.Context
+	// saveAtStop: the session stops with the server (not deleted): its cookies are read and
+	// saved one last time before the context closes.
+	saveAtStop bool
 }
 
 // Internal messages of the session's browser work.
@@ -121,6 +124,7 @@ func (s *sessionActor) onContextOpened(ctx actor.Context, msg *contextOpened) {
 		s.log.Warn().Err(msg.err).Msg("browser context could not be opened")
 	} else {
 		b.ctx = msg.bc
+		s.watchCookies(ctx, b.ctx)
 	}
 	for _, fn := range waiters {
 		fn(ctx, b.ctx, e)
@@ -138,7 +142,11 @@ func (s *sessionActor) onContextOpened(ctx actor.Context, msg *contextOpened) {
 // the actor has stopped, closes a context that finished opening after the session was gone,
 // and still answers the browser calls that were under way then.
 func (s *sessionActor) releaseBrowser(ctx actor.Context, msg any) {
+	if _, stopping := msg.(*actor.Stopping); stopping && s.gone == "" {
+		s.browser.saveAtStop = true // a deleted session is gone before it stops
+	}
 	if _, stopped := msg.(*actor.Stopped); stopped {
+		s.saveCookiesAtStop()
 		b := &s.browser
 		b.mu.Lock()
 		b.stopped = true

@@ -25,6 +25,9 @@ type rodContext struct {
 	browser   *rod.Browser // bound to the connection's lifetime, BrowserContextID set
 	stop      context.CancelFunc
 
+	// changed is signalled (coalesced) when a read finds the cookies changed.
+	changed chan struct{}
+
 	mu     sync.Mutex
 	closed bool
 	pages  map[*rodPage]struct{}
@@ -41,7 +44,8 @@ func openRodContext(ctx context.Context, d *rodDriver, proc *chromium, sessionID
 	client := cdp.New().Logger(utils.LoggerQuiet).Start(ws)
 	b := rod.New().Client(client).Context(life).Logger(utils.LoggerQuiet).
 		NoDefaultDevice().Trace(false).SlowMotion(0).Monitor("")
-	c := &rodContext{d: d, sessionID: sessionID, ws: ws, stop: stop, pages: map[*rodPage]struct{}{}}
+	c := &rodContext{d: d, sessionID: sessionID, ws: ws, stop: stop, pages: map[*rodPage]struct{}{},
+		changed: make(chan struct{}, 1)}
 	fail := func(err error) (*rodContext, error) {
 		ferr := c.fail(ctx, "opening a browser context", err)
 		c.shutdown(false)
@@ -58,6 +62,7 @@ func openRodContext(ctx context.Context, d *rodDriver, proc *chromium, sessionID
 	scoped := *b
 	scoped.BrowserContextID = c.id
 	c.browser = &scoped
+	go c.watchCookies(life)
 	return c, nil
 }
 
@@ -138,6 +143,12 @@ func (c *rodContext) OpenPage(ctx context.Context, rawURL string) (Page, error) 
 		closeTarget()
 		return nil, c.fail(cctx, "opening a page", err)
 	}
+	// The Network domain reports every response's raw headers (responseReceivedExtraInfo),
+	// so that a cookie a fetch sets is seen at once (watchCookies).
+	if err := (proto.NetworkEnable{}).Call(rp.Context(cctx)); err != nil {
+		closeTarget()
+		return nil, c.fail(cctx, "opening a page", err)
+	}
 	p := &rodPage{c: c, page: rp, url: blankURL}
 	c.mu.Lock()
 	if c.closed {
@@ -208,9 +219,7 @@ func (c *rodContext) allCookies(ctx context.Context) ([]Cookie, error) {
 		return nil, err
 	}
 	all := fromProtoCookies(res.Cookies)
-	c.mu.Lock()
-	c.last = all
-	c.mu.Unlock()
+	c.storeCookies(all)
 	return slices.Clone(all), nil
 }
 

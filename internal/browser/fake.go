@@ -148,6 +148,22 @@ func (f *Fake) Crash() {
 	}
 }
 
+// SetCookiesInBrowser sets cookies in the session's open contexts with no call from the
+// session, as a page's fetch or document.cookie would; the contexts signal CookiesChanged.
+func (f *Fake) SetCookiesInBrowser(sessionID string, cookies []Cookie) {
+	f.mu.Lock()
+	var ctxs []*fakeContext
+	for c := range f.contexts {
+		if c.sessionID == sessionID {
+			ctxs = append(ctxs, c)
+		}
+	}
+	f.mu.Unlock()
+	for _, c := range ctxs {
+		c.setCookies(cookies)
+	}
+}
+
 // Contexts is the number of open contexts.
 func (f *Fake) Contexts() int {
 	f.mu.Lock()
@@ -224,7 +240,8 @@ func (f *Fake) OpenContext(ctx context.Context, sessionID string, cookies []Cook
 	if err := f.enter(ctx, FakeOpenContext, sessionID, ""); err != nil {
 		return nil, err
 	}
-	c := &fakeContext{f: f, sessionID: sessionID, lost: make(chan struct{}), pages: map[*fakePage]struct{}{}}
+	c := &fakeContext{f: f, sessionID: sessionID, lost: make(chan struct{}), pages: map[*fakePage]struct{}{},
+		changed: make(chan struct{}, 1)}
 	c.setCookies(cookies)
 	f.mu.Lock()
 	f.contexts[c] = struct{}{}

@@ -26,6 +26,7 @@ type fakeContext struct {
 	crashed bool
 	pages   map[*fakePage]struct{}
 	cookies []Cookie
+	changed chan struct{} // signalled when the cookies change
 }
 
 func (c *fakeContext) SessionID() string { return c.sessionID }
@@ -111,7 +112,14 @@ func (c *fakeContext) SetCookies(ctx context.Context, cookies []Cookie) error {
 // path; a cookie replaces the one with the same name, domain and path.
 func (c *fakeContext) setCookies(cookies []Cookie) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	before := slices.Clone(c.cookies)
+	defer func() {
+		changed := !slices.Equal(before, c.cookies)
+		c.mu.Unlock()
+		if changed {
+			signal(c.changed)
+		}
+	}()
 	for _, ck := range cookies {
 		if ck.URL != "" {
 			u, _ := url.Parse(ck.URL)
@@ -152,6 +160,8 @@ func (c *fakeContext) Cookies(ctx context.Context, rawURL string) ([]Cookie, err
 	}
 	return cookiesFor(all, u, time.Now()), nil
 }
+
+func (c *fakeContext) CookiesChanged() <-chan struct{} { return c.changed }
 
 func (c *fakeContext) LastCookies() []Cookie {
 	c.mu.Lock()

@@ -265,6 +265,9 @@ func (p *rodPage) Close(ctx context.Context) error {
 	if err != nil && p.c.usable() == nil {
 		return p.c.fail(ctx, "closing the page", err)
 	}
+	// What the tab left in the context is read at every close (DESIGN §14), so that the
+	// session saves it with the page's removal.
+	p.c.refreshCookies(ctx)
 	return nil
 }
 

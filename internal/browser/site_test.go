@@ -31,6 +31,10 @@ const formHTML = `<!doctype html><html><head><title>Form</title></head><body>
 <button id="hidden" style="display:none">hidden</button>
 <a id="slow" href="/hang">slow</a></body></html>`
 
+// loginLaterBody logs in the way many sites do: a click starts a fetch a little later, and
+// the fetch's response sets the session cookie; the page itself does not change.
+const loginLaterBody = `<button id="login" onclick="setTimeout(() => fetch('/api/login'), 800)">Log in</button>`
+
 // site is the local web site the integration tests browse.
 type site struct {
 	*httptest.Server
@@ -57,6 +61,13 @@ func newSite(t testing.TB) *site {
 		}
 		sort.Strings(names)
 		fmt.Fprint(w, page("Cookies", "<p id=\"c\">cookies: "+html.EscapeString(strings.Join(names, ";"))+"</p>"))
+	})
+	mux.HandleFunc("/login-later", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, page("Login", loginLaterBody))
+	})
+	mux.HandleFunc("/api/login", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "logged-in", Path: "/", MaxAge: 3600})
+		fmt.Fprint(w, `{"ok":true}`)
 	})
 	mux.HandleFunc("/form", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, formHTML) })
 	mux.HandleFunc("/submit", func(w http.ResponseWriter, r *http.Request) {

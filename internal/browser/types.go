@@ -30,6 +30,9 @@ type Options struct {
 	CallTimeout time.Duration
 	// LaunchTimeout bounds starting Chromium.
 	LaunchTimeout time.Duration
+	// CookieInterval is how often a context with open pages reads its cookies back
+	// (DefaultCookieInterval when zero).
+	CookieInterval time.Duration
 	// MaxContent is the most bytes one Content call returns; the rest is read with Offset.
 	MaxContent int
 	// Policy says which URLs may be opened.
@@ -47,6 +50,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LaunchTimeout <= 0 {
 		o.LaunchTimeout = DefaultLaunchTimeout
+	}
+	if o.CookieInterval <= 0 {
+		o.CookieInterval = DefaultCookieInterval
 	}
 	if o.MaxContent <= 0 {
 		o.MaxContent = DefaultMaxContent
@@ -163,6 +169,10 @@ type Context interface {
 	// SetCookies), without calling the browser. It stays available after the context is lost,
 	// to re-open it as it was.
 	LastCookies() []Cookie
+	// CookiesChanged receives a (coalesced) value when LastCookies has changed without a call
+	// asking for it: a response set a cookie, a script wrote document.cookie. The context
+	// watches this by itself while it lives; the channel is never closed (watch Done too).
+	CookiesChanged() <-chan struct{}
 	// Alive reports whether the context can still be used.
 	Alive() bool
 	// Done is closed when the context is lost or closed.
