@@ -45,6 +45,15 @@ func webSite(t *testing.T) string {
 		sort.Strings(names)
 		fmt.Fprint(w, page("Cookies", "<p>cookies: "+html.EscapeString(strings.Join(names, ";"))+"</p>"))
 	})
+	mux.HandleFunc("/login-later", func(w http.ResponseWriter, r *http.Request) {
+		// A login as many sites do it: the click starts a fetch a little later, whose response
+		// sets the session cookie; the page does not change.
+		fmt.Fprint(w, page("Login", `<button id="login" onclick="setTimeout(() => fetch('/api/login'), 800)">Log in</button>`))
+	})
+	mux.HandleFunc("/api/login", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "logged-in", Path: "/", MaxAge: 3600})
+		fmt.Fprint(w, `{"ok":true}`)
+	})
 	mux.HandleFunc("/form", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, page("Form", `<form action="/submit" method="post"><input id="q" name="q"><button id="go">Go</button></form>`))
 	})
