@@ -128,6 +128,10 @@ func (a *agentActor) sendFrom(ctx actor.Context, msg *messages.SendToAgent, send
 	}
 	from := a.out.LastSeq()
 	if a.cfg.spec.Mode == "per-message" {
+		if e := a.commandMissing(); e != nil { // removed since the agent was created
+			ctx.Send(sender, e)
+			return
+		}
 		if len(a.queue) >= a.cfg.opts.AgentQueueLimit {
 			fail(messages.CodeBusy, "agent %s already has %d messages waiting, the most it queues; wait for them (read_agent_output) and send again", a.id, len(a.queue))
 			return

@@ -18,6 +18,9 @@ func (a *agentActor) start(ctx actor.Context) *agentStarted {
 	path := agentLogPath(a.cfg.opts.DataDir, a.cfg.sessionID, a.cfg.name)
 	var err error
 	if a.cfg.mode == startFresh {
+		if e := a.commandMissing(); e != nil {
+			return &agentStarted{err: e}
+		}
 		// A new agent under a name used before (an agent deleted, or a session deleted and its
 		// id used again) starts with empty output; the old log is kept beside, renamed.
 		if aside, moved, merr := moveAside(path, a.cfg.opts.Clock.Now()); merr != nil {
@@ -53,6 +56,32 @@ func (a *agentActor) start(ctx actor.Context) *agentStarted {
 	}
 	info := a.info()
 	return &agentStarted{info: &info}
+}
+
+// commandMissing refuses an agent whose program Start would not find, in either mode, rather
+// than create an agent with no process (pid 0) that fails at its first message. The error is
+// the caller's to fix (DESIGN §7): it names the command and what to do.
+func (a *agentActor) commandMissing() *messages.Error {
+	drv := a.cfg.opts.Processes
+	if drv == nil {
+		return nil
+	}
+	if _, err := drv.LookPath(a.cfg.spec.Command); err != nil {
+		return missingCommand(a.id, a.cfg.spec)
+	}
+	return nil
+}
+
+// missingCommand is the tool error for an agent whose command is not found.
+func missingCommand(id string, spec messages.AgentSpec) *messages.Error {
+	what, fix := fmt.Sprintf("the command %q", spec.Command), "or give its full path as command"
+	if spec.Preset != "" {
+		what = fmt.Sprintf("the command %q of preset %q", spec.Command, spec.Preset)
+		fix = fmt.Sprintf("or set command in [presets.%s] of troupe.toml to its full path", spec.Preset)
+	}
+	return messages.Errorf(messages.CodeInvalidArgument,
+		"agent %s: %s is not found on the server's PATH (%s): install it, or add its directory to the PATH the server runs with, %s; `troupe doctor` lists the presets whose command is missing",
+		id, what, os.Getenv("PATH"), fix)
 }
 
 // clearStale ends, off the mailbox, what a previous run left of this agent's process: SIGTERM,

@@ -51,6 +51,9 @@ type Driver interface {
 	// KillStale ends what a previous run of the server left behind from the process of rec, if it
 	// is still there; see the package function KillStale.
 	KillStale(rec Record, grace time.Duration) (killed bool, err error)
+	// LookPath says where Start would find command, or why it would not (an error wrapping
+	// exec.ErrNotFound): so that an agent whose program is missing is refused at once.
+	LookPath(command string) (string, error)
 }
 
 // Process is one started process. All methods are safe for concurrent use.
