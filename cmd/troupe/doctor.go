@@ -10,13 +10,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/config"
+	"github.com/troupe-dev/troupe/internal/process"
 )
 
 func init() { extraCommands = append(extraCommands, newDoctorCmd) }
@@ -75,15 +79,13 @@ func runChecks(ctx context.Context, dataFlag, configFlag string) []check {
 		return []check{{Name: "data dir", Status: statusFail, Found: fmt.Sprint(cfgErr),
 			Fix: "set TROUPE_DATA_DIR or pass --data-dir"}}
 	}
-	browser := cfg.Browser
-	if browser == "" {
-		browser = os.Getenv("TROUPE_BROWSER") // Load may have stopped before reading the environment
-	}
 	checks := []check{checkDataDir(dir), checkConfig(dir, cfg.File, cfgErr)}
 	if checks[0].Status != statusFail { // else the store line would only repeat the data dir's failure
 		checks = append(checks, checkStore(filepath.Join(dir, "troupe.db")))
 	}
-	return append(checks, checkChromium(ctx, browser), checkGit(ctx), checkDisk(dir))
+	// FindBrowser reads TROUPE_BROWSER itself, should Load have stopped before the environment.
+	checks = append(checks, checkChromium(ctx, cfg.Browser), checkGit(ctx), checkDisk(dir))
+	return append(checks, checkPresets(cfg.Presets)...)
 }
 
 func checkDataDir(dir string) check {
@@ -163,7 +165,7 @@ func storeInUse(path string) bool {
 }
 
 func checkChromium(ctx context.Context, configured string) check {
-	bin, err := findChromium(configured)
+	bin, err := browser.FindBrowser(configured)
 	c := checkBinary(ctx, "chromium", bin, err, "; page tools unavailable, everything else works",
 		"apt-get install -y chromium, or set TROUPE_BROWSER to a Chromium binary")
 	if c.Status == statusOK && os.Geteuid() == 0 {
@@ -172,20 +174,28 @@ func checkChromium(ctx context.Context, configured string) check {
 	return c
 }
 
-func findChromium(configured string) (string, error) {
-	if configured != "" {
-		p, err := exec.LookPath(configured)
-		if err != nil {
-			return "", fmt.Errorf("browser %q (TROUPE_BROWSER or troupe.toml): %w", configured, err)
-		}
-		return p, nil
+// checkPresets reports, for each agent preset in name order, whether its command is found
+// where create_agent looks for it (process.LookPath): a missing one is a warning, since only
+// that preset is unavailable.
+func checkPresets(presets map[string]config.Preset) []check {
+	names := make([]string, 0, len(presets))
+	for name := range presets {
+		names = append(names, name)
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
+	sort.Strings(names)
+	out := make([]check, 0, len(names))
+	for _, name := range names {
+		cmd := presets[name].Command
+		c := check{Name: "preset:" + name}
+		if p, err := process.LookPath(cmd); err != nil {
+			c.Status, c.Found = statusWarn, fmt.Sprintf("%q not found on PATH; create_agent with this preset fails", cmd)
+			c.Fix = fmt.Sprintf("install %s, or add its directory to the PATH troupe runs with, or set command in [presets.%s] of troupe.toml to its full path", cmd, name)
+		} else {
+			c.Status, c.Found = statusOK, fmt.Sprintf("%q is %s", cmd, p)
 		}
+		out = append(out, c)
 	}
-	return "", errors.New("none of chromium, chromium-browser, google-chrome on PATH")
+	return out
 }
 
 func checkGit(ctx context.Context) check {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/troupe-dev/troupe/internal/config"
 )
 
 // runCaptured runs the CLI in-process like run does and returns its stdout, stderr and exit code.
@@ -121,6 +123,11 @@ func TestDoctor(t *testing.T) {
 			t.Setenv("TROUPE_BROWSER", fakeBin(t, bin, "broken-chrome", "exit 3"))
 			return nil
 		}, 0, map[string]string{"chromium": "warn|broken-chrome --version: exit status 3|fix: apt-get install -y chromium"}},
+		{"presets whose command is found or not", func(t *testing.T, data, bin string) []string {
+			fakeBin(t, bin, "claude", "exit 0")
+			return nil
+		}, 0, map[string]string{"preset:claude": "ok|\"claude\" is " + "/", "preset:codex": "warn|\"codex\" not found on PATH|fix: install codex|[presets.codex] of troupe.toml",
+			"preset:shell": "warn|\"sh\" not found on PATH"}},
 		{"chromium that hangs", func(t *testing.T, data, bin string) []string {
 			fakeBin(t, bin, "chromium", "exec /bin/sleep 30")
 			old := versionTimeout
@@ -174,8 +181,9 @@ func TestDoctorJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, out)
 	}
-	if got.OK || len(got.Checks) != 5 { // no store check without a data dir
-		t.Fatalf("got ok=%v and %d checks, want ok=false and 5:\n%s", got.OK, len(got.Checks), out)
+	// No store check without a data dir; one line per built-in preset.
+	if want := 5 + len(config.BuiltinPresets()); got.OK || len(got.Checks) != want {
+		t.Fatalf("got ok=%v and %d checks, want ok=false and %d:\n%s", got.OK, len(got.Checks), want, out)
 	}
 	if c := got.Checks[0]; c.Name != "data dir" || c.Status != statusFail || c.Fix == "" {
 		t.Errorf("first check %+v, want a data dir FAIL with a fix", c)

@@ -69,12 +69,12 @@ func TestNoBrowserSaysHowToInstall(t *testing.T) {
 	}
 
 	t.Setenv(BrowserEnv, "/nonexistent/chromium")
-	if _, err := FindBrowser(); !errorsIs(err, ErrNoBrowser) || !strings.Contains(err.Error(), "/nonexistent/chromium") {
+	if _, err := FindBrowser(""); !errorsIs(err, ErrNoBrowser) || !strings.Contains(err.Error(), "/nonexistent/chromium") {
 		t.Errorf("FindBrowser with a bad %s: %v", BrowserEnv, err)
 	}
 	t.Setenv(BrowserEnv, "")
 	t.Setenv("PATH", t.TempDir())
-	if _, err := FindBrowser(); !errorsIs(err, ErrNoBrowser) || !strings.Contains(err.Error(), "apt-get install chromium") {
+	if _, err := FindBrowser(""); !errorsIs(err, ErrNoBrowser) || !strings.Contains(err.Error(), "apt-get install chromium") {
 		t.Errorf("FindBrowser with nothing on PATH: %v", err)
 	}
 	if _, err := New(Options{DataDir: "relative/dir"}); !errorsIs(err, ErrBadRequest) {
@@ -88,7 +88,7 @@ func TestFindBrowserHonoursEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv(BrowserEnv, bin)
-	if got, err := FindBrowser(); err != nil || got != bin {
+	if got, err := FindBrowser(""); err != nil || got != bin {
 		t.Errorf("FindBrowser = %q, %v; want %q", got, err, bin)
 	}
 }

@@ -57,7 +57,7 @@ func (d *rodDriver) browser(ctx context.Context) (*chromium, error) {
 		d.proc.kill()
 		d.proc = nil
 	}
-	bin, err := findBrowser(d.opts.Bin)
+	bin, err := FindBrowser(d.opts.Bin)
 	if err != nil {
 		return nil, err
 	}

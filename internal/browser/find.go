@@ -12,15 +12,11 @@ const BrowserEnv = "TROUPE_BROWSER"
 // browserNames are looked up on PATH, in this order, when BrowserEnv is not set.
 var browserNames = []string{"chromium", "chromium-browser", "google-chrome"}
 
-// FindBrowser returns the Chromium binary troupe would launch: $TROUPE_BROWSER when set (it
-// must be an executable file), else the first of chromium, chromium-browser, google-chrome on
-// PATH. The error wraps ErrNoBrowser and says how to install one.
-func FindBrowser() (string, error) {
-	return findBrowser("")
-}
-
-// findBrowser is FindBrowser with an explicit binary (Options.Bin) taking precedence.
-func findBrowser(bin string) (string, error) {
+// FindBrowser returns the Chromium binary troupe would launch: bin when set (Options.Bin, the
+// configuration's browser), else $TROUPE_BROWSER when set (either must be an executable file),
+// else the first of chromium, chromium-browser, google-chrome on PATH. The error wraps
+// ErrNoBrowser and says how to install one. The driver and `troupe doctor` share it.
+func FindBrowser(bin string) (string, error) {
 	source := "the configured browser"
 	if bin == "" {
 		bin = os.Getenv(BrowserEnv)
