@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -61,7 +60,7 @@ func (d Deps) getCookies(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 		return toolError(e), nil
 	}
 	if a.URL != "" {
-		if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if _, err := browser.ParseCookieURL(a.URL); err != nil {
 			return toolError(messages.Errorf(messages.CodeInvalidArgument, "url: %q is not a full http or https URL; give one, or none for every cookie", a.URL)), nil
 		}
 	}

@@ -197,7 +197,7 @@ func (c *rodContext) Cookies(ctx context.Context, rawURL string) ([]Cookie, erro
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
-	u, err := parseCookieURL(rawURL)
+	u, err := ParseCookieURL(rawURL)
 	if err != nil {
 		return nil, err
 	}

@@ -35,11 +35,8 @@ func ValidateCookie(c *Cookie) error {
 	if c.URL == "" && c.Domain == "" {
 		return fmt.Errorf("%w: cookie %q needs a url or a domain, e.g. \"url\": \"https://example.com/\"", ErrBadRequest, c.Name)
 	}
-	if c.URL != "" {
-		u, err := url.Parse(c.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%w: cookie %q has the url %q; give a full http or https URL", ErrBadRequest, c.Name, c.URL)
-		}
+	if _, err := ParseCookieURL(c.URL); err != nil {
+		return fmt.Errorf("%w: cookie %q has the url %q; give a full http or https URL", ErrBadRequest, c.Name, c.URL)
 	}
 	switch strings.ToLower(c.SameSite) {
 	case "":
@@ -106,8 +103,11 @@ func fromProtoCookies(cs []*proto.NetworkCookie) []Cookie {
 	return out
 }
 
-// parseCookieURL parses the URL given to Context.Cookies; "" (every cookie) gives nil.
-func parseCookieURL(raw string) (*url.URL, error) {
+// ParseCookieURL parses a URL cookies are set or read for: a full http or https URL. ""
+// (none: every cookie, or a cookie given by its domain) gives nil. The one parser of cookie
+// URLs: set_cookies, get_cookies and Context.Cookies all check with it. The error wraps
+// ErrBadURL.
+func ParseCookieURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, nil
 	}

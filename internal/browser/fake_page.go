@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -121,8 +120,7 @@ func (c *fakeContext) setCookies(cookies []Cookie) {
 		}
 	}()
 	for _, ck := range cookies {
-		if ck.URL != "" {
-			u, _ := url.Parse(ck.URL)
+		if u, err := ParseCookieURL(ck.URL); err == nil && u != nil { // validated before
 			if ck.Domain == "" {
 				ck.Domain = normalizeHost(u.Hostname())
 			}
@@ -147,7 +145,7 @@ func (c *fakeContext) Cookies(ctx context.Context, rawURL string) ([]Cookie, err
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
-	u, err := parseCookieURL(rawURL)
+	u, err := ParseCookieURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
