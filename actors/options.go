@@ -3,13 +3,13 @@ package actors
 import (
 	"context"
 	"crypto/rand"
-	"regexp"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/troupe-dev/troupe/internal/browser"
+	"github.com/troupe-dev/troupe/internal/ids"
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/workspace"
@@ -149,13 +149,11 @@ const MaxGraceSeconds = 300
 // MaxIdleTimeoutSeconds bounds a session's idle timeout (ten years), well inside time.Duration.
 const MaxIdleTimeoutSeconds = 10 * 365 * 24 * 3600
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-// ValidID reports whether id is a valid session id or child name (DESIGN §7).
-func ValidID(id string) bool { return idPattern.MatchString(id) }
+// ValidID reports whether id is a valid session id or child name (DESIGN §7, internal/ids).
+func ValidID(id string) bool { return ids.Valid(id) }
 
 // IDRule is the id rule in words, for error messages.
-const IDRule = "1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
+const IDRule = ids.Rule
 
 const idAlphabet = "abcdefghijkmnpqrstuvwxyz23456789" // no l, o, 0, 1: readable aloud
 

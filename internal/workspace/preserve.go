@@ -9,20 +9,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/troupe-dev/troupe/internal/ids"
 )
 
 // RefPrefix is where preserved work is stored in a repository.
 const RefPrefix = "refs/troupe/preserved/"
 
-// idPattern is what a session or snapshot id must look like to name a directory and a ref
-// component: DESIGN §7's session id pattern (snapshot ids follow it too).
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
-// checkID refuses an id that cannot be a path element and a git ref component.
+// checkID refuses an id that cannot be a path element and a git ref component: the id rule
+// (internal/ids; snapshot ids follow it too), and what git refuses in a ref component.
 func checkID(what, id string) error {
-	if !idPattern.MatchString(id) || strings.Contains(id, "..") ||
+	if !ids.Valid(id) || strings.Contains(id, "..") ||
 		strings.HasSuffix(id, ".") || strings.HasSuffix(id, ".lock") {
 		return fmt.Errorf("%s %q: %w: use letters, digits, '.', '_' and '-', starting with a letter or digit, "+
 			"without '..' and not ending in '.' or '.lock'", what, id, ErrInvalidID)

@@ -1,0 +1,30 @@
+package ids
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValid(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"a", true},
+		{"research-1.v2_x", true},
+		{"snap-20261121-080102-x7qa", true},
+		{strings.Repeat("a", 64), true},
+		{strings.Repeat("a", 65), false},
+		{"", false},
+		{"-a", false},
+		{".a", false},
+		{"a/b", false},
+		{"a b", false},
+		{"é", false},
+	}
+	for _, tt := range tests {
+		if got := Valid(tt.id); got != tt.want {
+			t.Errorf("Valid(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
