@@ -19,8 +19,6 @@ import (
 	"github.com/troupe-dev/troupe/internal/config"
 )
 
-func init() { extraCommands = append(extraCommands, newAuditCmd) }
-
 // Exit codes of `troupe audit verify`.
 const (
 	auditExitDamaged    = 1 // the log was tampered with or is torn

@@ -12,8 +12,6 @@ import (
 	"github.com/troupe-dev/troupe/internal/config"
 )
 
-func init() { extraCommands = append(extraCommands, newConfigCmd) }
-
 func newConfigCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",

@@ -23,8 +23,6 @@ import (
 	"github.com/troupe-dev/troupe/internal/process"
 )
 
-func init() { extraCommands = append(extraCommands, newDoctorCmd) }
-
 // check is one line of troupe doctor's report.
 type check struct {
 	Name   string `json:"name"`

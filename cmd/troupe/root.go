@@ -13,7 +13,8 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// newRootCmd builds the command tree. Every subcommand lives in its own file.
+// newRootCmd builds the command tree: every subcommand is listed here, once, and lives in
+// its own file.
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "troupe",
@@ -23,15 +24,15 @@ func newRootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().String("data-dir", "", "data directory (default $TROUPE_DATA_DIR, $XDG_STATE_HOME/troupe or ~/.local/state/troupe)")
 	root.PersistentFlags().String("config", "", "config file (default <data dir>/troupe.toml when it exists)")
-	root.AddCommand(newVersionCmd())
-	for _, add := range extraCommands {
-		root.AddCommand(add())
-	}
+	root.AddCommand(
+		newServeCmd(),
+		newAuditCmd(),
+		newConfigCmd(),
+		newDoctorCmd(),
+		newVersionCmd(),
+	)
 	return root
 }
-
-// extraCommands are subcommands registered by their own files' init functions.
-var extraCommands []func() *cobra.Command
 
 // run executes the CLI with args and returns the process exit code.
 func run(args []string) int {

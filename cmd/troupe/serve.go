@@ -25,8 +25,6 @@ import (
 	"github.com/troupe-dev/troupe/tools"
 )
 
-func init() { extraCommands = append(extraCommands, newServeCmd) }
-
 func newServeCmd() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
