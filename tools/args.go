@@ -14,8 +14,10 @@ import (
 )
 
 // decodeArgs decodes a call's arguments into dst strictly: unknown fields and wrong types are
-// refused with a message that names the argument. The server validates against the schema
-// first; this is the second line, and what the handler relies on.
+// refused with a message that names the argument. It is the only check of the arguments' shape:
+// the server does not validate them against the schema (NewServer leaves mcp-go's
+// WithInputSchemaValidation off; its strict schemas only tell clients that unknown arguments
+// are refused). Required arguments and ranges are checked by each handler after it.
 func decodeArgs(req mcp.CallToolRequest, dst any) *messages.Error {
 	raw, err := json.Marshal(req.GetRawArguments())
 	if err != nil {
