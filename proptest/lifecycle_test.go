@@ -21,7 +21,7 @@ func lifecycle(t *rapid.T) {
 func TestLifecycle(t *testing.T) {
 	resetOutcomes()
 	rapid.Check(t, lifecycle)
-	checkOutcomes(t)
+	checkOutcomes(t, func() { rapid.Check(t, lifecycle) })
 }
 
 // FuzzLifecycle lets the fuzzer drive the same state machine (make fuzz).
