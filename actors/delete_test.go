@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,12 +35,21 @@ func (h *harness) sessionWithAgents(id string, n int) {
 }
 
 func TestDeleteStopsChildrenNewestFirst(t *testing.T) {
-	h := newHarness(t, nil)
-	h.sessionWithAgents("s", 4)
+	var mu sync.Mutex
 	var steps []string
-	res := h.del(&messages.DeleteSession{SessionID: "s", PreserveWork: true, Progress: func(done, total int, m string) {
-		steps = append(steps, fmt.Sprintf("%d/%d %s", done, total, m))
-	}})
+	h := newHarness(t, func(o *Options) {
+		o.Progress = func(id string, done, total int, m string) {
+			mu.Lock()
+			defer mu.Unlock()
+			if id == "call-1" {
+				steps = append(steps, fmt.Sprintf("%d/%d %s", done, total, m))
+			}
+		}
+	})
+	h.sessionWithAgents("s", 4)
+	res := h.del(&messages.DeleteSession{SessionID: "s", PreserveWork: true, ProgressID: "call-1"})
+	mu.Lock()
+	defer mu.Unlock()
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}

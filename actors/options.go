@@ -51,6 +51,9 @@ type Options struct {
 	// AgentLogBytes bounds each agent's log files together (the newest output is kept);
 	// 0 leaves them unbounded.
 	AgentLogBytes int64
+	// Progress is told of each step of a delete whose message names a ProgressID (the MCP
+	// layer's progress sink); it is called from a session's goroutine and must not block.
+	Progress func(id string, done, total int, message string)
 	// AgentStopGrace is how long an agent gets between SIGTERM and SIGKILL (default 5 s).
 	AgentStopGrace time.Duration
 	// RestartBackoff is the first delay before an agent is restarted by its policy; it doubles

@@ -17,6 +17,7 @@ import (
 // one at a time, newest first, each awaited before the next, and keeps handling other messages
 // meanwhile (guarded by the deleting status).
 type deletion struct {
+	report   func(id string, done, total int, message string) // Options.Progress
 	msg      *messages.DeleteSession
 	reason   string
 	replyTo  *actor.PID
@@ -38,8 +39,8 @@ type deletion struct {
 
 func (d *deletion) progress(message string) {
 	d.step++
-	if d.msg.Progress != nil {
-		d.msg.Progress(d.step, d.steps, message)
+	if d.msg.ProgressID != "" && d.report != nil {
+		d.report(d.msg.ProgressID, d.step, d.steps, message)
 	}
 }
 
@@ -91,7 +92,7 @@ func (s *sessionActor) delete(ctx actor.Context, msg *messages.DeleteSession) {
 	}
 	// Steps 3 and 4: status deleting and the snapshot, durable together before any child stops.
 	now := s.opts.Clock.Now()
-	d := &deletion{msg: msg, reason: reason, replyTo: ctx.Sender(), start: now, order: newestFirst,
+	d := &deletion{report: s.opts.Progress, msg: msg, reason: reason, replyTo: ctx.Sender(), start: now, order: newestFirst,
 		grace: s.opts.AgentStopGrace, steps: len(newestFirst) + 3}
 	if msg.GraceSeconds > 0 {
 		d.grace = time.Duration(min(msg.GraceSeconds, MaxGraceSeconds) * float64(time.Second))

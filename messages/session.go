@@ -126,9 +126,9 @@ type DeleteSession struct {
 	GraceSeconds float64
 	// Reason is "deleted" for a client's call and "expired" for idle expiry.
 	Reason string
-	// Progress, when set, is told of each step (the tool layer turns it into MCP progress
-	// notifications). It is called from the session actor and must not block.
-	Progress func(done, total int, message string)
+	// ProgressID, when set, names the call to tell of each step: the session reports to the
+	// server's progress sink (actors Options.Progress), which turns it into MCP notifications.
+	ProgressID string
 }
 
 // Preserved says what delete_session kept of a session's workspace.

@@ -13,6 +13,7 @@ import (
 	"github.com/troupe-dev/troupe/audit"
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/config"
+	"github.com/troupe-dev/troupe/internal/mcpx"
 )
 
 // Requester sends a message to the actor tree and waits for the reply (actors.System).
@@ -37,8 +38,9 @@ type Deps struct {
 	Audit *audit.Log
 	// Transport names the MCP transport in audit events ("stdio", "http").
 	Transport string
-	// Notifications, when set, makes results wait for their progress notifications (stdio).
-	Notifications *NotifyTracker
+	// Progress, when set, sends the progress notifications of long calls and makes their
+	// answers follow them (internal/mcpx); the actors report to it too (Options.Progress).
+	Progress *mcpx.Progress
 }
 
 // Tool is one MCP tool with its handler.

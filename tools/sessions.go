@@ -11,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/troupe-dev/troupe/actors"
+	"github.com/troupe-dev/troupe/internal/mcpx"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -227,11 +228,15 @@ func (d Deps) deleteSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 		return toolError(messages.Errorf(messages.CodeInvalidArgument, "grace_seconds must be between 0 and %d, got %v", actors.MaxGraceSeconds, a.GraceSeconds)), nil
 	}
 	preserve := a.PreserveWork == nil || *a.PreserveWork
-	progress, flush := d.progressReporter(ctx, req)
-	defer flush()
+	var send mcpx.Sender
+	if srv := server.ServerFromContext(ctx); srv != nil {
+		send = srv
+	}
+	progress := d.Progress.Begin(ctx, send, progressToken(req))
+	defer progress.End(5 * time.Second) // before the answer is written
 	res, e := askWaiting[*messages.DeleteSessionResult](ctx, d, &messages.DeleteSession{
 		SessionID: a.SessionID, Force: a.Force, PreserveWork: preserve, DryRun: a.DryRun, GraceSeconds: a.GraceSeconds, Reason: "deleted",
-		Progress: progress,
+		ProgressID: progress.ID(),
 	}, 300)
 	if r, err := d.answer(ctx, "delete_session", e); r != nil || err != nil {
 		return r, err
@@ -308,4 +313,12 @@ func (d Deps) sessionMetrics(ctx context.Context, req mcp.CallToolRequest) (*mcp
 			"idle_timeout_seconds": m.IdleTimeout.Seconds()},
 	}
 	return structured(out, fmt.Sprintf("%d session(s) of at most %d; %d active; %s.", m.TotalSessions, m.MaxSessions, m.ActiveSessions, strings.Join(counts, ", "))), nil
+}
+
+// progressToken is the progress token the client sent with a call, or nil.
+func progressToken(req mcp.CallToolRequest) any {
+	if req.Params.Meta == nil {
+		return nil
+	}
+	return req.Params.Meta.ProgressToken
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/troupe-dev/troupe/audit"
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/config"
+	"github.com/troupe-dev/troupe/internal/mcpx"
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/workspace"
@@ -97,14 +98,14 @@ func isTerminal(f *os.File) bool {
 
 // serverRuntime is the server's running parts, shared by the transports.
 type serverRuntime struct {
-	cfg     config.Config
-	log     zerolog.Logger
-	store   *store.Bolt
-	actors  *actors.System
-	browser browser.Driver
-	audit   *audit.Log
-	notify  *tools.NotifyTracker
-	mcp     *server.MCPServer
+	cfg      config.Config
+	log      zerolog.Logger
+	store    *store.Bolt
+	actors   *actors.System
+	browser  browser.Driver
+	audit    *audit.Log
+	progress *mcpx.Progress
+	mcp      *server.MCPServer
 }
 
 // startRuntime opens the store and starts the actor tree. Close undoes it.
@@ -137,8 +138,10 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("browser: %w", err)
 	}
+	progress := mcpx.NewProgress()
 	sys, err := actors.Start(actors.Options{
-		Browser: drv, PageTimeout: 2 * cfg.NavTimeout.D(),
+		Progress: progress.Report,
+		Browser:  drv, PageTimeout: 2 * cfg.NavTimeout.D(),
 		Store: st, Logger: log, MaxSessions: cfg.MaxSessions, MaxChildren: cfg.MaxChildren,
 		MaxStateBytes: cfg.MaxStateBytes, IdleTimeout: cfg.SessionTimeout.D(), SweepInterval: cfg.CleanupInterval.D(),
 		SnapshotRetention: cfg.SnapshotRetention.D(),
@@ -162,11 +165,10 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	notify := tools.NewNotifyTracker()
-	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys, audit: auditLog, notify: notify, browser: drv}
+	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys, audit: auditLog, progress: progress, browser: drv}
 	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log,
 		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes,
-		Audit: auditLog, Transport: "stdio", Notifications: notify, URLPolicy: policy}, version)
+		Audit: auditLog, Transport: "stdio", Progress: progress, URLPolicy: policy}, version)
 	return rt, nil
 }
 
@@ -197,8 +199,8 @@ func serveStdio(ctx context.Context, cfg config.Config, in io.Reader, out, stder
 	rt.log.Info().Str("data_dir", cfg.DataDir).Str("transport", "stdio").Str("version", version).Msg("troupe serving")
 	stdio := server.NewStdioServer(rt.mcp)
 	stdio.SetErrorLogger(stdLogger(rt.log))
-	gate := newStdioGate()
-	err = stdio.Listen(ctx, gate.Reader(ctx, in, rt.cfg.CallTimeout.D()+time.Minute), gate.Writer(rt.notify.Writer(out)))
+	gate := mcpx.NewStdioGate()
+	err = stdio.Listen(ctx, gate.Reader(ctx, in, rt.cfg.CallTimeout.D()+time.Minute), gate.Writer(rt.progress.Writer(out)))
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}

@@ -1,4 +1,4 @@
-package main
+package mcpx
 
 import (
 	"bytes"
@@ -9,11 +9,21 @@ import (
 	"time"
 )
 
-// stdioGate holds back the end of input until every request read has been answered. mcp-go
-// stops its workers at EOF and drops the tool calls still queued; a client that writes its last
-// requests and closes stdin (a script, `troupe serve < calls.jsonl`) would get no answer to
-// them. SIGTERM still stops at once.
-type stdioGate struct {
+// StdioGate holds back the end of input until every request read has been answered.
+//
+// It works around mcp-go's stdio transport (server/stdio.go, v1.2.1): at EOF, Listen returns
+// from processInputStream and then cancels every request's context and closes the tool-call
+// queue (stdio.go:550-551, "cancelRequests(); close(s.toolCallQueue)"), so the tool calls still
+// queued behind the 5 workers are dropped or cancelled. A client that writes its last requests
+// and closes stdin (a script, `troupe serve < calls.jsonl`, the Inspector CLI) would get no answer
+// to them. SIGTERM still stops at once.
+//
+// Requests are counted as they are read and answers as they are written. Answers are not counted
+// through the server's hooks (OnSuccess/OnError): MCPServer.HandleMessage answers a request with
+// a bad JSON-RPC version, a protocol-era error or a failed initialization hook without calling
+// them (server/request_handler.go:39, 66, 89), and the gate would then wait for its
+// limit. mcp-go writes each message with one Write (stdio.go:874), so counting there is exact.
+type StdioGate struct {
 	mu       sync.Mutex
 	changed  chan struct{}
 	requests int // requests read (a method and an id)
@@ -21,9 +31,10 @@ type stdioGate struct {
 	pending  []byte
 }
 
-func newStdioGate() *stdioGate { return &stdioGate{changed: make(chan struct{})} }
+// NewStdioGate returns a gate with nothing read yet.
+func NewStdioGate() *StdioGate { return &StdioGate{changed: make(chan struct{})} }
 
-func (g *stdioGate) bump(requests, answers int) {
+func (g *StdioGate) bump(requests, answers int) {
 	g.mu.Lock()
 	g.requests += requests
 	g.answers += answers
@@ -47,12 +58,12 @@ func classify(line []byte) (request, answer bool) {
 
 // Reader wraps the input: requests are counted as they pass; at EOF it waits (until ctx ends or
 // at most limit) for their answers before passing the EOF on.
-func (g *stdioGate) Reader(ctx context.Context, r io.Reader, limit time.Duration) io.Reader {
+func (g *StdioGate) Reader(ctx context.Context, r io.Reader, limit time.Duration) io.Reader {
 	return &gateReader{g: g, r: r, ctx: ctx, limit: limit}
 }
 
 type gateReader struct {
-	g     *stdioGate
+	g     *StdioGate
 	r     io.Reader
 	ctx   context.Context
 	limit time.Duration
@@ -108,10 +119,10 @@ func (gr *gateReader) wait() {
 }
 
 // Writer wraps the output and counts the answers; mcp-go writes one message per Write.
-func (g *stdioGate) Writer(w io.Writer) io.Writer { return gateWriter{g: g, w: w} }
+func (g *StdioGate) Writer(w io.Writer) io.Writer { return gateWriter{g: g, w: w} }
 
 type gateWriter struct {
-	g *stdioGate
+	g *StdioGate
 	w io.Writer
 }
 
