@@ -9,11 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/troupe-dev/troupe/internal/bench"
 	"github.com/troupe-dev/troupe/internal/process"
-	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/internal/workspace"
 	"github.com/troupe-dev/troupe/messages"
@@ -97,22 +94,4 @@ func BenchmarkGetSessionDuringDelete(b *testing.B) {
 		ask(&messages.DeleteSession{SessionID: "other"})
 		bench.ReportRounded("get_session_p99_during_delete_ms", bench.Millis(bench.Percentile(ds, 99)), 1, "ms")
 	}
-}
-
-// startBenchSystem starts an actor tree on a real bbolt file (opts' Store, Logger and DataDir are
-// set here), stopped when the benchmark ends.
-func startBenchSystem(b *testing.B, opts Options) *System {
-	dir := b.TempDir()
-	st, err := store.Open(filepath.Join(dir, "troupe.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	opts.Store, opts.Logger, opts.DataDir = st, zerolog.Nop(), dir
-	sys, err := Start(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { sys.Shutdown(context.Background()) })
-	return sys
 }

@@ -133,9 +133,21 @@ func BenchmarkDelete50Agents(b *testing.B) {
 	}
 }
 
-// benchSystem starts an actor tree on a real bbolt file (opts' Store, Logger and DataDir are
-// set here), stopped when the benchmark ends, and returns a function that asks it.
+// benchSystem starts an actor tree (startBenchSystem) and returns a function that asks it.
 func benchSystem(b *testing.B, opts Options) func(msg any) any {
+	sys := startBenchSystem(b, opts)
+	return func(msg any) any {
+		res, err := sys.Request(context.Background(), msg, time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res
+	}
+}
+
+// startBenchSystem starts an actor tree on a real bbolt file (opts' Store, Logger and DataDir are
+// set here), stopped when the benchmark ends.
+func startBenchSystem(b *testing.B, opts Options) *System {
 	dir := b.TempDir()
 	st, err := store.Open(filepath.Join(dir, "troupe.db"))
 	if err != nil {
@@ -148,11 +160,5 @@ func benchSystem(b *testing.B, opts Options) func(msg any) any {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { sys.Shutdown(context.Background()) })
-	return func(msg any) any {
-		res, err := sys.Request(context.Background(), msg, time.Minute)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return res
-	}
+	return sys
 }
