@@ -197,10 +197,8 @@ func serveStdio(ctx context.Context, cfg config.Config, in io.Reader, out, stder
 	// the process with SIGPIPE before the store is flushed and closed.
 	signal.Ignore(syscall.SIGPIPE)
 	rt.log.Info().Str("data_dir", cfg.DataDir).Str("transport", "stdio").Str("version", version).Msg("troupe serving")
-	stdio := server.NewStdioServer(rt.mcp)
-	stdio.SetErrorLogger(stdLogger(rt.log))
-	gate := mcpx.NewStdioGate()
-	err = stdio.Listen(ctx, gate.Reader(ctx, in, rt.cfg.CallTimeout.D()+time.Minute), gate.Writer(rt.progress.Writer(out)))
+	stdio := mcpx.Stdio{In: in, Out: out, Drain: rt.cfg.CallTimeout.D() + time.Minute, ErrorLog: stdLogger(rt.log)}
+	err = stdio.Serve(ctx, rt.mcp, rt.progress)
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}

@@ -19,10 +19,13 @@ import (
 // to them. SIGTERM still stops at once.
 //
 // Requests are counted as they are read and answers as they are written. Answers are not counted
-// through the server's hooks (OnSuccess/OnError): MCPServer.HandleMessage answers a request with
-// a bad JSON-RPC version, a protocol-era error or a failed initialization hook without calling
-// them (server/request_handler.go:39, 66, 89), and the gate would then wait for its
-// limit. mcp-go writes each message with one Write (stdio.go:874), so counting there is exact.
+// through the server's hooks (OnSuccess/OnError/AfterCallTool), because that does not hold for
+// every answer: MCPServer.HandleMessage answers a request with a bad JSON-RPC version, a
+// protocol-era error or a failed initialization hook without calling them
+// (server/request_handler.go:39, 66, 89), and the stdio worker answers a tool handler's panic
+// with an error no hook sees (stdio.go:461, 652); the gate would then wait out its limit. The
+// hooks cannot count the requests either (only those that reach a handler). mcp-go writes each
+// message with one Write (stdio.go:874), so counting there is exact.
 type StdioGate struct {
 	mu       sync.Mutex
 	changed  chan struct{}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mark3labs/mcp-go/server"
 )
 
 // Progress makes each call's answer follow its own progress notifications, by a margin.
@@ -20,8 +22,8 @@ import (
 // in a microtask but an answer at once (shared/protocol.js: _onnotification defers through
 // Promise.resolve(), _onresponse does not): a notification that arrives in the same read as
 // its call's answer is reported as "a progress notification for an unknown token". So a call
-// waits until its notifications are written (counted per progress token as they pass the
-// Writer), then until MinGap has passed since the last one, and only then answers.
+// waits until its notifications are written (counted per session and progress token as
+// they pass the Writer), then until MinGap has passed since the last one, and only then answers.
 //
 // Progress is also the sink the actors report to (Report): a message carries the call's id,
 // data only, and the id finds the call here.
@@ -29,7 +31,7 @@ type Progress struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
 	calls  map[string]*ProgressCall // by call id
-	tokens map[string]*ProgressCall // by progress token, as JSON
+	tokens map[string]*ProgressCall // by session id and progress token (tokenKey)
 	nextID atomic.Uint64
 }
 
@@ -77,11 +79,16 @@ func (p *Progress) Begin(ctx context.Context, send Sender, token any) *ProgressC
 	if p == nil || token == nil || send == nil {
 		return nil
 	}
-	key, err := json.Marshal(token)
+	raw, err := json.Marshal(token)
 	if err != nil {
 		return nil
 	}
-	c := &ProgressCall{p: p, id: "progress-" + strconv.FormatUint(p.nextID.Add(1), 10), token: token, key: string(key), send: send, ctx: ctx}
+	session := ""
+	if s := server.ClientSessionFromContext(ctx); s != nil {
+		session = s.SessionID()
+	}
+	c := &ProgressCall{p: p, id: "progress-" + strconv.FormatUint(p.nextID.Add(1), 10), token: token,
+		key: tokenKey(session, raw), send: send, ctx: ctx}
 	p.mu.Lock()
 	p.calls[c.id] = c
 	p.tokens[c.key] = c
@@ -146,15 +153,28 @@ func (c *ProgressCall) End(timeout time.Duration) {
 	}
 }
 
+// tokenKey names a progress token within its transport session: clients choose tokens, and two
+// clients of one server (over HTTP) may well choose the same.
+func tokenKey(session string, token json.RawMessage) string { return session + "\x00" + string(token) }
+
+// progressPrefix starts every progress notification mcp-go writes: it marshals
+// mcp.JSONRPCNotification, whose fields come in this order (tested against mcp-go's own type).
 var progressPrefix = []byte(`{"jsonrpc":"2.0","method":"notifications/progress"`)
 
-// Writer wraps a transport's output; mcp-go writes each message with one Write
-// (server/stdio.go:874), so a progress notification is seen whole.
-func (p *Progress) Writer(w io.Writer) io.Writer { return progressWriter{p: p, w: w} }
+// Writer wraps the output of the transport session with the id session (mcp-go's
+// ClientSession.SessionID()); mcp-go writes each message with one Write (server/stdio.go:874),
+// so a progress notification is seen whole. A nil Progress returns w.
+func (p *Progress) Writer(session string, w io.Writer) io.Writer {
+	if p == nil {
+		return w
+	}
+	return progressWriter{p: p, session: session, w: w}
+}
 
 type progressWriter struct {
-	p *Progress
-	w io.Writer
+	p       *Progress
+	session string
+	w       io.Writer
 }
 
 func (pw progressWriter) Write(b []byte) (int, error) {
@@ -166,13 +186,13 @@ func (pw progressWriter) Write(b []byte) (int, error) {
 			} `json:"params"`
 		}
 		if json.Unmarshal(b, &m) == nil {
-			pw.p.written(string(m.Params.ProgressToken))
+			pw.p.written(tokenKey(pw.session, m.Params.ProgressToken))
 		}
 	}
 	return n, err
 }
 
-// written counts a notification of the call with the token key as written.
+// written counts a notification of the call with the token key (tokenKey) as written.
 func (p *Progress) written(key string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

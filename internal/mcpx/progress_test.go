@@ -56,7 +56,7 @@ func (h *heldWriter) text() string { h.mu.Lock(); defer h.mu.Unlock(); return h.
 func TestACallWaitsForItsOwnNotificationsOnly(t *testing.T) {
 	p := NewProgress()
 	w := &heldWriter{hold: []byte(`"progressToken":"b"`), release: make(chan struct{})}
-	send := asyncSender{w: p.Writer(w)}
+	send := asyncSender{w: p.Writer("", w)}
 	ctx := context.Background()
 	a, b := p.Begin(ctx, send, "a"), p.Begin(ctx, send, "b")
 	p.Report(b.ID(), 1, 3, "b's step")
@@ -85,7 +85,7 @@ func TestEndFollowsTheLastNotificationByAGap(t *testing.T) {
 	p := NewProgress()
 	w := &heldWriter{}
 	var sends atomic.Int32
-	send := asyncSender{w: p.Writer(w), sends: &sends}
+	send := asyncSender{w: p.Writer("", w), sends: &sends}
 	c := p.Begin(context.Background(), send, 7)
 	p.Report(c.ID(), 1, 2, "first")
 	p.Report(c.ID(), 2, 2, "last")
