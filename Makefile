@@ -22,7 +22,7 @@ run: build ## build and serve MCP over stdio (what Claude Desktop runs); Ctrl-D 
 	./bin/troupe serve
 
 .PHONY: deps
-deps: ## install what the tests need (git, Chromium) when missing, via apt-get as root
+deps: ## install what the tests need when missing: git, Chromium (apt-get, as root), Node 22 and the TypeScript SDK (npm)
 	@scripts/deps.sh
 
 .PHONY: test
