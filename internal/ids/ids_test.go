@@ -21,10 +21,23 @@ func TestValid(t *testing.T) {
 		{"a/b", false},
 		{"a b", false},
 		{"é", false},
+		// What git refuses in a ref component (refs/troupe/preserved/<session>/<snapshot>).
+		{"a.", false},
+		{"a..b", false},
+		{"x.lock", false},
+		{"x.lock.y", true},
+		{"a.b", true},
 	}
 	for _, tt := range tests {
 		if got := Valid(tt.id); got != tt.want {
 			t.Errorf("Valid(%q) = %v, want %v", tt.id, got, tt.want)
 		}
+	}
+}
+
+// Errors quote the rule through messages.Errorf, which shortens strings over 128 bytes.
+func TestRuleIsQuotedWhole(t *testing.T) {
+	if len(Rule) > 128 {
+		t.Fatalf("Rule is %d bytes, want at most 128", len(Rule))
 	}
 }

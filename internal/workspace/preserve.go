@@ -18,12 +18,10 @@ import (
 const RefPrefix = "refs/troupe/preserved/"
 
 // checkID refuses an id that cannot be a path element and a git ref component: the id rule
-// (internal/ids; snapshot ids follow it too), and what git refuses in a ref component.
+// (internal/ids, which includes git's rules for a ref component; snapshot ids follow it too).
 func checkID(what, id string) error {
-	if !ids.Valid(id) || strings.Contains(id, "..") ||
-		strings.HasSuffix(id, ".") || strings.HasSuffix(id, ".lock") {
-		return fmt.Errorf("%s %q: %w: use letters, digits, '.', '_' and '-', starting with a letter or digit, "+
-			"without '..' and not ending in '.' or '.lock'", what, id, ErrInvalidID)
+	if !ids.Valid(id) {
+		return fmt.Errorf("%s %q: %w: use %s", what, id, ErrInvalidID, ids.Rule)
 	}
 	return nil
 }
