@@ -20,7 +20,7 @@ const agentIDDesc = "Agent id: <session_id>/<name>, as create_agent and get_sess
 func agentTools(d Deps) []Tool {
 	return []Tool{
 		{Family: "agents", ServerTool: server.ServerTool{Tool: createAgentTool(d), Handler: d.createAgent}},
-		{Family: "agents", ServerTool: server.ServerTool{Tool: sendToAgentTool(), Handler: d.sendToAgent}},
+		{Family: "agents", ServerTool: server.ServerTool{Tool: sendToAgentTool(d), Handler: d.sendToAgent}},
 		{Family: "agents", ServerTool: server.ServerTool{Tool: readAgentOutputTool(), Handler: d.readAgentOutput}},
 		{Family: "agents", ServerTool: server.ServerTool{Tool: deleteAgentTool(), Handler: d.deleteAgent}},
 	}
@@ -31,12 +31,15 @@ func createAgentTool(d Deps) mcp.Tool {
 		"Start an agent in a session's workspace: a coding-agent CLI, a shell or another command from a named preset. "+
 			"Interactive agents keep one process and read each message on stdin; per-message agents run one process per message.",
 		hints(false, false, false, true),
-		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
-		mcp.WithString("name", mcp.Description("The agent's name in the session (default agent-N). Same rule as session ids.")),
-		mcp.WithString("preset", mcp.Description("A preset from the server's configuration, e.g. shell, claude, codex, aider.")),
-		mcp.WithString("command", mcp.Description("A free-form program to run (interactive); only when the server allows it (allow_any_command).")),
-		mcp.WithArray("args", mcp.Description("Arguments appended to the preset's (only for presets that allow them), or the command's arguments."), mcp.WithStringItems()),
-		mcp.WithObject("env", mcp.Description("Extra environment variables, e.g. {\"DEBUG\": \"1\"}: only those the preset allows."), mcp.AdditionalProperties(map[string]any{"type": "string"})),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc), mcp.MaxLength(maxIDChars)),
+		mcp.WithString("name", mcp.Description("The agent's name in the session (default agent-N). Same rule as session ids."), mcp.MaxLength(maxIDChars)),
+		mcp.WithString("preset", mcp.Description("A preset from the server's configuration, e.g. shell, claude, codex, aider."), mcp.MaxLength(maxPresetChars)),
+		mcp.WithString("command", mcp.Description("A free-form program to run (interactive); only when the server allows it (allow_any_command)."), mcp.MaxLength(maxCommandChars)),
+		mcp.WithArray("args", mcp.Description("Arguments appended to the preset's (only for presets that allow them), or the command's arguments (at most 256)."),
+			mcp.WithStringItems(mcp.MaxLength(maxArgChars)), mcp.MaxItems(maxArgs)),
+		mcp.WithObject("env", mcp.Description("Extra environment variables, e.g. {\"DEBUG\": \"1\"}: only those the preset allows (at most 64)."),
+			mcp.AdditionalProperties(map[string]any{"type": "string", "maxLength": maxEnvValueChars}),
+			mcp.PropertyNames(map[string]any{"maxLength": maxEnvKeyChars}), mcp.MaxProperties(maxEnv)),
 	)
 }
 
@@ -151,14 +154,14 @@ func (d Deps) createAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 	return structured(ag, fmt.Sprintf("Agent %s is %s (%s mode, pid %d): %s %s", ag.AgentID, ag.Status, ag.Mode, ag.PID, ag.Command, strings.Join(ag.Args, " "))), nil
 }
 
-func sendToAgentTool() mcp.Tool {
+func sendToAgentTool(d Deps) mcp.Tool {
 	return newTool("send_to_agent",
 		"Send a message to an agent: a line on an interactive agent's stdin, or one run of a per-message agent (queued if one is running). "+
 			"With wait_seconds, wait for the run to finish (per-message) or for new output (interactive) and return it.",
 		// Destructive: an agent does what it is told in the workspace, deleting files included.
 		hints(false, true, false, true),
-		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc)),
-		mcp.WithString("message", mcp.Required(), mcp.Description("The message.")),
+		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc), mcp.MaxLength(maxChildIDChars)),
+		mcp.WithString("message", mcp.Required(), mcp.Description(fmt.Sprintf("The message, at most %d bytes (the server's max_message_bytes).", d.MaxMessageBytes)), mcp.MaxLength(d.MaxMessageBytes)),
 		mcp.WithNumber("wait_seconds", mcp.Description("How long to wait for the answer (0 to 300; default 0: return at once)."), mcp.Min(0.0), mcp.Max(300.0)),
 	)
 }
@@ -181,7 +184,7 @@ func (d Deps) sendToAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 	if e := waitRange(a.WaitSeconds); e != nil {
 		return toolError(e), nil
 	}
-	if limit := d.MaxMessageBytes; limit > 0 && len(*a.Message) > limit {
+	if limit := d.MaxMessageBytes; len(*a.Message) > limit {
 		return toolError(messages.Errorf(messages.CodeTooLarge, "the message is %d bytes, over the limit of %d; put large input in a file in the session's workspace and send its path", len(*a.Message), limit)), nil
 	}
 	res, e := askWaiting[*messages.SendToAgentResult](ctx, d, &messages.SendToAgent{AgentID: a.AgentID, Message: *a.Message, WaitSeconds: a.WaitSeconds}, a.WaitSeconds)
@@ -248,8 +251,8 @@ func readAgentOutputTool() mcp.Tool {
 		"Read an agent's output after a sequence number (stdout and stderr, in order), with its status and exit code. "+
 			"With wait_seconds, wait for output when there is none yet.",
 		hints(true, false, true, false),
-		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc)),
-		mcp.WithInteger("after", mcp.Description("Return output after this sequence number (default 0: from the start)."), mcp.Min(0)),
+		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc), mcp.MaxLength(maxChildIDChars)),
+		mcp.WithInteger("after", mcp.Description("Return output after this sequence number (default 0: from the start)."), mcp.Min(0), mcp.Max(maxWholeNumber)),
 		mcp.WithInteger("max_bytes", mcp.Description("At most this much output (default 65536, at most 1048576); read on from next."), mcp.Min(1), mcp.Max(process.MaxReadBytes)),
 		mcp.WithNumber("wait_seconds", mcp.Description("How long to wait for output when there is none after `after` (0 to 300)."), mcp.Min(0.0), mcp.Max(300.0)),
 	)
@@ -287,7 +290,7 @@ func (d Deps) readAgentOutput(ctx context.Context, req mcp.CallToolRequest) (*mc
 func deleteAgentTool() mcp.Tool {
 	return newTool("delete_agent", "Stop an agent (SIGTERM to its process group, then SIGKILL after a grace period) and remove it from its session. A busy agent needs force.",
 		hints(false, true, true, false),
-		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc)),
+		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc), mcp.MaxLength(maxChildIDChars)),
 		mcp.WithBoolean("force", mcp.Description("Stop the agent even while it handles a message.")),
 	)
 }

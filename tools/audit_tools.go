@@ -21,9 +21,9 @@ func auditTools(d Deps) []Tool {
 func auditQueryTool() mcp.Tool {
 	return newTool("audit_query", "Query the audit log: what troupe did, for whom and with what outcome, oldest first.",
 		hints(true, false, true, false),
-		mcp.WithString("session_id", mcp.Description("Only events of this session.")),
-		mcp.WithString("action", mcp.Description("Only this action, e.g. session.delete; \"session.*\" matches a prefix.")),
-		mcp.WithString("since", mcp.Description("Only events since then: a duration back from now (\"15m\", \"2h\") or an RFC 3339 time.")),
+		mcp.WithString("session_id", mcp.Description("Only events of this session."), mcp.MaxLength(maxIDChars)),
+		mcp.WithString("action", mcp.Description("Only this action, e.g. session.delete; \"session.*\" matches a prefix."), mcp.MaxLength(maxAuditActionChars)),
+		mcp.WithString("since", mcp.Description("Only events since then: a duration back from now (\"15m\", \"2h\") or an RFC 3339 time."), mcp.MaxLength(maxSinceChars)),
 		mcp.WithInteger("limit", mcp.Description("At most this many events, the most recent (default 100, at most 1000)."), mcp.Min(1), mcp.Max(1000)),
 	)
 }

@@ -14,8 +14,9 @@ import (
 func setCookiesTool() mcp.Tool {
 	return newTool("set_cookies", "Add or replace cookies in a session's browser context (for example a login). They are saved with the session and survive restarts.",
 		hints(false, false, true, false),
-		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
-		mcp.WithArray("cookies", mcp.Required(), mcp.Description("The cookies; each needs a name, a value and a url or a domain."), mcp.Items(cookieSchema)),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc), mcp.MaxLength(maxIDChars)),
+		mcp.WithArray("cookies", mcp.Required(), mcp.Description("The cookies (at most 180: a browser keeps no more for one site); each needs a name, a value and a url or a domain."),
+			mcp.Items(cookieSchema), mcp.MaxItems(maxCookies)),
 	)
 }
 
@@ -43,8 +44,8 @@ func (d Deps) setCookies(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 func getCookiesTool() mcp.Tool {
 	return newTool("get_cookies", "Read a session's browser cookies: those a request to url would carry, or all of them.",
 		hints(true, false, true, false),
-		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
-		mcp.WithString("url", mcp.Description("Only the cookies sent to this http or https URL.")),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc), mcp.MaxLength(maxIDChars)),
+		mcp.WithString("url", mcp.Description("Only the cookies sent to this http or https URL."), mcp.MaxLength(maxURLChars)),
 	)
 }
 

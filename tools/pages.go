@@ -72,9 +72,9 @@ func openPageTool() mcp.Tool {
 		"Open a browser page (a tab) in a session's own browser context, with the session's cookies. "+
 			"The page keeps its place across calls and server restarts; read it with page_content, act on it with page_action.",
 		hints(false, false, false, true),
-		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
-		mcp.WithString("url", mcp.Description("The http or https URL to load (default: a blank page).")),
-		mcp.WithString("name", mcp.Description("The page's name in the session (default page-N). Same rule as session ids.")),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc), mcp.MaxLength(maxIDChars)),
+		mcp.WithString("url", mcp.Description("The http or https URL to load (default: a blank page)."), mcp.MaxLength(maxURLChars)),
+		mcp.WithString("name", mcp.Description("The page's name in the session (default page-N). Same rule as session ids."), mcp.MaxLength(maxIDChars)),
 	)
 }
 
@@ -112,8 +112,8 @@ func pageText(what, id, url, title string) string {
 func navigatePageTool() mcp.Tool {
 	return newTool("navigate_page", "Load a URL in a page and wait for it to finish loading; answers where the page ended up, its title and HTTP status.",
 		hints(false, false, false, true),
-		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc)),
-		mcp.WithString("url", mcp.Required(), mcp.Description("The http or https URL to load.")),
+		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc), mcp.MaxLength(maxChildIDChars)),
+		mcp.WithString("url", mcp.Required(), mcp.Description("The http or https URL to load."), mcp.MaxLength(maxURLChars)),
 	)
 }
 
@@ -144,11 +144,11 @@ func pageContentTool() mcp.Tool {
 		"Read a page's content as markdown, text or html: the whole page or the elements matching a CSS selector. "+
 			"Large pages come in windows: when truncated is true, call again with offset = next_offset.",
 		hints(true, false, true, true),
-		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc)),
-		mcp.WithString("format", mcp.Description(formatDesc), mcp.Enum("markdown", "text", "html")),
-		mcp.WithString("selector", mcp.Description("A CSS selector: only the matching elements, in document order.")),
-		mcp.WithInteger("offset", mcp.Description("Byte offset into the content, from next_offset (default 0)."), mcp.Min(0)),
-		mcp.WithInteger("max_bytes", mcp.Description("At most this many bytes (default and most: the server's page_content_max_bytes)."), mcp.Min(1)),
+		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc), mcp.MaxLength(maxChildIDChars)),
+		mcp.WithString("format", mcp.Description(formatDesc), mcp.Enum("markdown", "text", "html"), mcp.MaxLength(maxEnumChars)),
+		mcp.WithString("selector", mcp.Description("A CSS selector: only the matching elements, in document order."), mcp.MaxLength(maxSelectorChars)),
+		mcp.WithInteger("offset", mcp.Description("Byte offset into the content, from next_offset (default 0)."), mcp.Min(0), mcp.Max(maxWholeNumber)),
+		mcp.WithInteger("max_bytes", mcp.Description("At most this many bytes (default and most: the server's page_content_max_bytes)."), mcp.Min(1), mcp.Max(maxWholeNumber)),
 	)
 }
 
@@ -203,10 +203,10 @@ func pageActionTool() mcp.Tool {
 		"Act on a page: click an element, fill an input with text, press a key (text: Enter, Tab, Control+a, …), or evaluate a JavaScript expression (text) and get its value. "+
 			"An action that starts a navigation waits for the new page.",
 		hints(false, true, false, true),
-		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc)),
-		mcp.WithString("action", mcp.Required(), mcp.Description("click, fill, press or evaluate."), mcp.Enum("click", "fill", "press", "evaluate")),
-		mcp.WithString("selector", mcp.Description("CSS selector of the element (click and fill need one; press sends the key to it when given).")),
-		mcp.WithString("text", mcp.Description("fill: the value; press: the key; evaluate: the JavaScript expression.")),
+		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc), mcp.MaxLength(maxChildIDChars)),
+		mcp.WithString("action", mcp.Required(), mcp.Description("click, fill, press or evaluate."), mcp.Enum("click", "fill", "press", "evaluate"), mcp.MaxLength(maxEnumChars)),
+		mcp.WithString("selector", mcp.Description("CSS selector of the element (click and fill need one; press sends the key to it when given)."), mcp.MaxLength(maxSelectorChars)),
+		mcp.WithString("text", mcp.Description("fill: the value; press: the key; evaluate: the JavaScript expression (at most 262144 characters)."), mcp.MaxLength(maxPageTextChars)),
 	)
 }
 
@@ -250,7 +250,7 @@ func (d Deps) pageAction(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 func screenshotPageTool() mcp.Tool {
 	return newTool("screenshot_page", "Take a PNG screenshot of a page: what the window shows, or the whole page.",
 		hints(true, false, true, true),
-		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc)),
+		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc), mcp.MaxLength(maxChildIDChars)),
 		mcp.WithBoolean("full_page", mcp.Description("The whole page rather than the window (1280×800).")),
 	)
 }
@@ -279,7 +279,7 @@ func (d Deps) screenshotPage(ctx context.Context, req mcp.CallToolRequest) (*mcp
 func closePageTool() mcp.Tool {
 	return newTool("close_page", "Close a page and remove it from its session. The session's cookies stay.",
 		hints(false, true, true, false),
-		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc)),
+		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc), mcp.MaxLength(maxChildIDChars)),
 	)
 }
 
@@ -305,11 +305,11 @@ func crawlURLTool() mcp.Tool {
 		"Load a URL in a short-lived page and return its content (markdown, text or html). "+
 			"With session_id it runs in that session's browser context (its cookies apply and are kept); otherwise in a throwaway one.",
 		hints(false, false, true, true),
-		mcp.WithString("url", mcp.Required(), mcp.Description("The http or https URL to load.")),
-		mcp.WithString("session_id", mcp.Description("A session whose browser context (cookies, logins) to use.")),
-		mcp.WithString("format", mcp.Description(formatDesc), mcp.Enum("markdown", "text", "html")),
-		mcp.WithInteger("offset", mcp.Description("Byte offset into the content, from next_offset (default 0)."), mcp.Min(0)),
-		mcp.WithInteger("max_bytes", mcp.Description("At most this many bytes (default and most: the server's page_content_max_bytes)."), mcp.Min(1)),
+		mcp.WithString("url", mcp.Required(), mcp.Description("The http or https URL to load."), mcp.MaxLength(maxURLChars)),
+		mcp.WithString("session_id", mcp.Description("A session whose browser context (cookies, logins) to use."), mcp.MaxLength(maxIDChars)),
+		mcp.WithString("format", mcp.Description(formatDesc), mcp.Enum("markdown", "text", "html"), mcp.MaxLength(maxEnumChars)),
+		mcp.WithInteger("offset", mcp.Description("Byte offset into the content, from next_offset (default 0)."), mcp.Min(0), mcp.Max(maxWholeNumber)),
+		mcp.WithInteger("max_bytes", mcp.Description("At most this many bytes (default and most: the server's page_content_max_bytes)."), mcp.Min(1), mcp.Max(maxWholeNumber)),
 	)
 }
 

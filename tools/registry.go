@@ -30,7 +30,7 @@ type Deps struct {
 	Presets map[string]config.Preset
 	// AllowAnyCommand lets create_agent run a free-form command.
 	AllowAnyCommand bool
-	// MaxMessageBytes bounds a message to an agent (0: no limit).
+	// MaxMessageBytes bounds a message to an agent (0: the configuration's default, 256 KiB).
 	MaxMessageBytes int
 	// URLPolicy is the browser's URL policy: page tools refuse what it refuses before anything runs.
 	URLPolicy browser.Policy
@@ -61,6 +61,9 @@ func All(d Deps) []Tool {
 	if d.Timeout <= 0 {
 		d.Timeout = 60 * time.Second
 	}
+	if d.MaxMessageBytes <= 0 {
+		d.MaxMessageBytes = defaultMaxMessageBytes
+	}
 	var all []Tool
 	all = append(all, sessionTools(d)...)
 	all = append(all, agentTools(d)...)
@@ -68,10 +71,11 @@ func All(d Deps) []Tool {
 	all = append(all, auditTools(d)...)
 	all = append(all, snapshotTools(d)...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Tool.Name < all[j].Tool.Name })
-	for _, t := range all {
+	for i, t := range all {
 		if err := checkAnnotations(t.Tool); err != nil {
 			panic(err)
 		}
+		all[i].Handler = bounded(t.Tool, t.Handler)
 	}
 	return all
 }

@@ -33,17 +33,31 @@ func newTool(name, desc string, opts ...mcp.ToolOption) mcp.Tool {
 	return mcp.NewTool(name, append([]mcp.ToolOption{mcp.WithDescription(desc), mcp.WithSchemaAdditionalProperties(false)}, opts...)...)
 }
 
+// cookieSchema is one cookie. Its bounds are Chromium's: name and value together at most 4096
+// bytes (browser.ValidateCookie checks the sum), a path at most 1024, a domain a host name.
 var cookieSchema = map[string]any{
 	"type": "object",
 	"properties": map[string]any{
-		"name": map[string]any{"type": "string"}, "value": map[string]any{"type": "string"},
-		"domain": map[string]any{"type": "string"}, "path": map[string]any{"type": "string"},
-		"url": map[string]any{"type": "string"}, "expires": map[string]any{"type": "number"},
+		"name":      map[string]any{"type": "string", "maxLength": maxCookiePartChars},
+		"value":     map[string]any{"type": "string", "maxLength": maxCookiePartChars},
+		"domain":    map[string]any{"type": "string", "maxLength": maxCookieDomainChars},
+		"path":      map[string]any{"type": "string", "maxLength": maxCookieAttrChars},
+		"url":       map[string]any{"type": "string", "maxLength": maxURLChars},
+		"expires":   map[string]any{"type": "number", "minimum": -1, "maximum": maxWholeNumber, "description": "Unix seconds; 0 or none for a session cookie, a past time deletes the cookie."},
 		"http_only": map[string]any{"type": "boolean"}, "secure": map[string]any{"type": "boolean"},
-		"same_site": map[string]any{"type": "string", "enum": []string{"Strict", "Lax", "None"}},
+		"same_site": map[string]any{"type": "string", "enum": []string{"Strict", "Lax", "None"}, "maxLength": maxEnumChars},
 	},
 	"required":             []string{"name", "value"},
 	"additionalProperties": false,
+}
+
+// stateBounds bounds a state object's keys: their length and, per call, their number (the
+// values are bounded by the server's max_state_bytes).
+func stateBounds() mcp.PropertyOption {
+	return func(s map[string]any) {
+		mcp.PropertyNames(map[string]any{"maxLength": maxStateKeyChars})(s)
+		mcp.MaxProperties(maxStateKeys)(s)
+	}
 }
 
 func createSessionTool() mcp.Tool {
@@ -51,15 +65,17 @@ func createSessionTool() mcp.Tool {
 		"Create a long-lived session: a workspace directory, key/value state, browser cookies and, later, agents and pages. "+
 			"It survives disconnects and server restarts and expires after being idle for its idle timeout.",
 		hints(false, false, false, true),
-		mcp.WithString("session_id", mcp.Description(sessionIDDesc+" Omit it to get a short generated one.")),
-		mcp.WithString("name", mcp.Description("A human-readable name.")),
-		mcp.WithString("workspace", mcp.Description("An existing directory to work in, under the configured workspace root. Omit it and troupe creates one.")),
-		mcp.WithString("url", mcp.Description("A page to open in the session's browser context right away (http or https).")),
-		mcp.WithArray("cookies", mcp.Description("Browser cookies for the session's context."), mcp.Items(cookieSchema)),
-		mcp.WithObject("state", mcp.Description("Initial key/value state; values may be any JSON.")),
-		mcp.WithObject("labels", mcp.Description("String labels, e.g. {\"project\": \"web\"}; list_sessions can filter by them."),
-			mcp.AdditionalProperties(map[string]any{"type": "string"})),
-		mcp.WithInteger("idle_timeout_seconds", mcp.Description("Idle time after which the session expires (deleted with a snapshot, restorable). Default: the server's."), mcp.Min(1)),
+		mcp.WithString("session_id", mcp.Description(sessionIDDesc+" Omit it to get a short generated one."), mcp.MaxLength(maxIDChars)),
+		mcp.WithString("name", mcp.Description("A human-readable name (at most 256 characters)."), mcp.MaxLength(maxNameChars)),
+		mcp.WithString("workspace", mcp.Description("An existing directory to work in, under the configured workspace root. Omit it and troupe creates one."), mcp.MaxLength(maxPathChars)),
+		mcp.WithString("url", mcp.Description("A page to open in the session's browser context right away (http or https)."), mcp.MaxLength(maxURLChars)),
+		mcp.WithArray("cookies", mcp.Description("Browser cookies for the session's context (at most 180)."), mcp.Items(cookieSchema), mcp.MaxItems(maxCookies)),
+		mcp.WithObject("state", mcp.Description("Initial key/value state; values may be any JSON."), stateBounds()),
+		mcp.WithObject("labels", mcp.Description("String labels, e.g. {\"project\": \"web\"}; list_sessions can filter by them. At most 64, keys and values of at most 256 characters."),
+			mcp.AdditionalProperties(map[string]any{"type": "string", "maxLength": maxLabelChars}),
+			mcp.PropertyNames(map[string]any{"maxLength": maxLabelChars}), mcp.MaxProperties(maxLabels)),
+		mcp.WithInteger("idle_timeout_seconds", mcp.Description("Idle time after which the session expires (deleted with a snapshot, restorable): 1 to 315360000 (ten years). Omit it for the server's default."),
+			mcp.Min(1), mcp.Max(actors.MaxIdleTimeoutSeconds)),
 	)
 }
 
@@ -107,7 +123,7 @@ func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 func listSessionsTool() mcp.Tool {
 	return newTool("list_sessions", "List live sessions, sorted by id, with status, age, idle time and counts of agents and pages.",
 		hints(true, false, true, false),
-		mcp.WithString("label", mcp.Description("Only sessions with this label: \"key\" or \"key=value\".")),
+		mcp.WithString("label", mcp.Description("Only sessions with this label: \"key\" or \"key=value\"."), mcp.MaxLength(maxLabelFilterChars)),
 	)
 }
 
@@ -133,7 +149,7 @@ func (d Deps) listSessions(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 func getSessionTool() mcp.Tool {
 	return newTool("get_session", "Get one session: status, state, labels, workspace, timestamps and its children in creation order.",
 		hints(true, false, true, false),
-		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc), mcp.MaxLength(maxIDChars)),
 	)
 }
 
@@ -160,9 +176,9 @@ func (d Deps) getSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 func updateSessionStateTool() mcp.Tool {
 	return newTool("update_session_state", "Set and unset keys of a session's state. Values may be any JSON; the whole state is limited in size.",
 		hints(false, true, true, false),
-		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
-		mcp.WithObject("set", mcp.Description("Keys to set, with their new values.")),
-		mcp.WithArray("unset", mcp.Description("Keys to remove."), mcp.WithStringItems()),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc), mcp.MaxLength(maxIDChars)),
+		mcp.WithObject("set", mcp.Description("Keys to set, with their new values."), stateBounds()),
+		mcp.WithArray("unset", mcp.Description("Keys to remove."), mcp.WithStringItems(mcp.MaxLength(maxStateKeyChars)), mcp.MaxItems(maxStateKeys)),
 	)
 }
 
@@ -202,7 +218,7 @@ func deleteSessionTool() mcp.Tool {
 	return newTool("delete_session",
 		"Delete a session: its children are stopped newest first, each awaited, after a snapshot is kept (restore_session undoes the delete) and uncommitted work in its workspace is preserved (a git ref, or an archive of a workspace troupe created). dry_run shows the plan without changing anything.",
 		hints(false, true, false, false),
-		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc)),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc), mcp.MaxLength(maxIDChars)),
 		mcp.WithBoolean("force", mcp.Description("Delete even when a child is busy, and go on when a child fails to stop.")),
 		mcp.WithBoolean("preserve_work", mcp.Description("Preserve uncommitted work in the workspace (default true)."), mcp.DefaultBool(true)),
 		mcp.WithBoolean("dry_run", mcp.Description("Only show what would happen.")),

@@ -23,8 +23,8 @@ func restoreSessionTool() mcp.Tool {
 	return newTool("restore_session",
 		"Bring a deleted or expired session back from its snapshot: its state, cookies and workspace, agents re-started from their specs and pages re-opened at their URLs.",
 		hints(false, false, false, true),
-		mcp.WithString("snapshot_id", mcp.Required(), mcp.Description("The snapshot, as delete_session, list_snapshots or the expiry message name it.")),
-		mcp.WithString("session_id", mcp.Description("Restore under this id instead of the snapshot's own (needed when that id is taken again).")),
+		mcp.WithString("snapshot_id", mcp.Required(), mcp.Description("The snapshot, as delete_session, list_snapshots or the expiry message name it."), mcp.MaxLength(maxIDChars)),
+		mcp.WithString("session_id", mcp.Description("Restore under this id instead of the snapshot's own (needed when that id is taken again). "+sessionIDDesc), mcp.MaxLength(maxIDChars)),
 	)
 }
 
@@ -50,7 +50,7 @@ func (d Deps) restoreSession(ctx context.Context, req mcp.CallToolRequest) (*mcp
 func listSnapshotsTool() mcp.Tool {
 	return newTool("list_snapshots", "List the snapshots kept after deletes and expiries, oldest first, with what each can restore.",
 		hints(true, false, true, false),
-		mcp.WithString("session_id", mcp.Description("Only this session's snapshots.")),
+		mcp.WithString("session_id", mcp.Description("Only this session's snapshots."), mcp.MaxLength(maxIDChars)),
 	)
 }
 
