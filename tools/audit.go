@@ -56,11 +56,12 @@ func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
 			res, err := next(ctx, req)
 			done := audit.Event{Action: ev.Action, Stage: audit.StageCompleted, Actor: ev.Actor, Session: ev.Session, Target: ev.Target,
 				Outcome: audit.OutcomeOK, DurationMS: float64(time.Since(start).Microseconds()) / 1000, Details: map[string]any{"tool": req.Params.Name}}
+			// The error is shortened like the arguments: it may quote them.
 			switch {
 			case err != nil:
-				done.Stage, done.Outcome, done.Details["error"] = audit.StageFailed, "fault", err.Error()
+				done.Stage, done.Outcome, done.Details["error"] = audit.StageFailed, "fault", shorten(err.Error())
 			case res != nil && res.IsError:
-				done.Stage, done.Outcome, done.Details["error"] = audit.StageFailed, audit.OutcomeError, resultText(res)
+				done.Stage, done.Outcome, done.Details["error"] = audit.StageFailed, audit.OutcomeError, shorten(resultText(res))
 			}
 			if rerr := d.Audit.Record(done); rerr != nil {
 				d.Logger.Error().Err(rerr).Str("tool", req.Params.Name).Msg("audit: the end of a call was not recorded")

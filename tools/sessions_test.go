@@ -103,6 +103,12 @@ func TestSessionToolsBadInput(t *testing.T) {
 		{"list_snapshots", `{"session_id":[]}`, []string{"must be a string"}},
 		{"list_snapshots", `{"all":true}`, []string{`unknown argument "all"`}},
 		{"audit_query", `{"limit":"ten"}`, []string{"must be a number"}},
+		// 0 is below the schema's minimum: refused, not taken for the default (issue 11, item 11).
+		{"create_session", `{"idle_timeout_seconds":0}`, []string{"idle_timeout_seconds is out of range", "between 1 and 315360000, got 0"}},
+		{"audit_query", `{"limit":0}`, []string{"limit is out of range", "between 1 and 1000, got 0"}},
+		{"create_session", `{"idle_timeout_seconds":1.5}`, []string{"whole number"}},
+		{"create_session", `{"idle_timeout_seconds":1e30}`, []string{"out of range", "between 1 and 315360000"}},
+		{"read_agent_output", `{"agent_id":"s/a","after":99999999999999999999999}`, []string{"after is out of range"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.tool+" "+tc.args[:min(len(tc.args), 40)], func(t *testing.T) {
