@@ -132,6 +132,12 @@ func (a *agentActor) sendFrom(ctx actor.Context, msg *messages.SendToAgent, send
 			ctx.Send(sender, e)
 			return
 		}
+		// Refused before anything is queued: a message the preset would pass as an option
+		// (`claude -p --dangerously-skip-permissions`), or one no argument can carry (a NUL).
+		if err := process.CheckMessage(a.cfg.spec.Args, msg.Message); err != nil {
+			fail(messages.CodeInvalidArgument, "agent %s cannot take this message: %v", a.id, err)
+			return
+		}
 		if len(a.queue) >= a.cfg.opts.AgentQueueLimit {
 			fail(messages.CodeBusy, "agent %s already has %d messages waiting, the most it queues; wait for them (read_agent_output) and send again", a.id, len(a.queue))
 			return
