@@ -19,7 +19,8 @@ import (
 
 // FuzzChildID checks how a child id "<session>/<name>" is taken apart: it is accepted exactly
 // when it has one '/' between a valid session id and a valid name, and ValidID agrees with
-// DESIGN §7's ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ written out by hand.
+// DESIGN §7's ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ and git's ref-component rules (no "..", no
+// final "." or ".lock") written out by hand.
 func FuzzChildID(f *testing.F) {
 	for _, id := range []string{"research/writer", "s-k3fw9q/agent-1", "a/b/c", "/b", "a/", "/", "", "a",
 		"a//b", "-a/b", "a/.b", "ü/b", strings.Repeat("x", 64) + "/" + strings.Repeat("y", 64), strings.Repeat("x", 65) + "/y"} {
@@ -54,7 +55,7 @@ func handValidID(id string) bool {
 			return false
 		}
 	}
-	return true
+	return !strings.Contains(id, "..") && !strings.HasSuffix(id, ".") && !strings.HasSuffix(id, ".lock")
 }
 
 // fuzzStateLimit is the state limit of FuzzSessionState, small so that inputs reach it.
