@@ -173,23 +173,50 @@ func (c *rodContext) forget(p *rodPage) {
 	delete(c.pages, p)
 }
 
-// SetCookies implements Context.
+// SetCookies implements Context. It also says what the browser did not keep (checkKept).
 func (c *rodContext) SetCookies(ctx context.Context, cookies []Cookie) error {
 	cookies, err := validateCookies(cookies)
 	if err != nil {
 		return err
 	}
+	return c.setCookies(ctx, cookies, true)
+}
+
+// setCookies sets valid cookies; with check, it compares the cookies before and after
+// (checkKept). A new context's saved cookies are set without: what the browser drops of
+// them is no caller's to fix.
+func (c *rodContext) setCookies(ctx context.Context, cookies []Cookie, check bool) error {
 	if err := c.usable(); err != nil {
 		return err
 	}
 	cctx, cancel := c.callCtx(ctx)
 	defer cancel()
+	var before []Cookie
+	var err error
+	if check {
+		if before, err = c.allCookies(cctx); err != nil {
+			return c.fail(cctx, "reading cookies", err)
+		}
+	}
 	err = proto.StorageSetCookies{Cookies: toCookieParams(cookies), BrowserContextID: c.id}.Call(c.browser.Context(cctx))
+	var refused *cdp.Error
+	if errors.As(err, &refused) && refused.Code == -32602 {
+		// Chromium's "Invalid cookie fields" (CDP invalid params) for what ValidateCookie does
+		// not foresee: the caller's to fix, not a fault of the browser connection.
+		return fmt.Errorf("%w: the browser refused the cookies (%s); check each cookie's name, value, domain and path", ErrBadRequest, refused.Message)
+	}
 	if err != nil {
 		return c.fail(cctx, "setting cookies", err)
 	}
-	c.refreshCookies(cctx)
-	return nil
+	all, err := c.allCookies(cctx)
+	if err != nil {
+		c.d.log.Debug().Err(err).Str("session", c.sessionID).Msg("browser: cookies not refreshed")
+		return nil
+	}
+	if !check {
+		return nil
+	}
+	return checkKept(before, cookies, all, time.Now())
 }
 
 // Cookies implements Context.

@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -88,5 +89,54 @@ func TestSetCookiesValidates(t *testing.T) {
 	}
 	if got, _ := c.Cookies(context.Background(), "http://www.a.test/x"); len(got) != 0 {
 		t.Errorf("secure cookie sent over http: %+v", got)
+	}
+}
+
+// Cookies Chromium refuses or would not keep are refused as bad requests that name the fix,
+// never an internal fault (issue 11: an invalid domain, a NUL or a 10 MB value answered
+// -32603); a refusal Chromium alone knows (a __Secure- cookie that is not secure) is one too.
+func TestSetCookiesRefusesWhatChromiumRefuses(t *testing.T) {
+	d := shared(t)
+	c := openContext(t, d, "refuse", nil)
+	for _, tc := range []struct {
+		cookie Cookie
+		want   string
+	}{
+		{Cookie{Name: "a", Value: "v", Domain: "exa mple.com"}, "not a host name"},
+		{Cookie{Name: "a", Value: "v", Domain: "example.com:80"}, "not a host name"},
+		{Cookie{Name: "a", Value: "v", Domain: "bücher.example"}, "xn--"},
+		{Cookie{Name: "a", Value: "v\x00x", Domain: "example.com"}, "control character"},
+		{Cookie{Name: "a", Value: strings.Repeat("x", 10<<20), Domain: "example.com"}, "over the 4096"},
+		{Cookie{Name: "a", Value: "v", Domain: "example.com", Path: "noslash"}, `starts with "/"`},
+		{Cookie{Name: "__Secure-a", Value: "v", Domain: "example.com"}, "the browser refused"}, // not Secure
+	} {
+		err := c.SetCookies(context.Background(), []Cookie{tc.cookie})
+		if !errorsIs(err, ErrBadRequest) || !strings.Contains(fmt.Sprint(err), tc.want) {
+			t.Errorf("SetCookies(%.60q in %q) = %.200v; want an ErrBadRequest saying %q", tc.cookie.Value, tc.cookie.Domain, err, tc.want)
+		}
+	}
+	if err := c.SetCookies(context.Background(), []Cookie{{Name: "a", Value: "v w", Domain: ".example.com", Path: "/x"}}); err != nil {
+		t.Fatalf("a good cookie: %v", err)
+	}
+}
+
+// Cookies the browser evicts are not dropped silently (issue 11: 10,000 cookies kept 173 and
+// the call said nothing): Chromium keeps at most 180 per site.
+func TestSetCookiesSaysWhatTheBrowserDidNotKeep(t *testing.T) {
+	d := shared(t)
+	c := openContext(t, d, "evict", nil)
+	batch := func(from, n int) []Cookie {
+		var cs []Cookie
+		for i := from; i < from+n; i++ {
+			cs = append(cs, Cookie{Name: fmt.Sprintf("c%d", i), Value: "v", Domain: "example.com"})
+		}
+		return cs
+	}
+	if err := c.SetCookies(context.Background(), batch(0, 150)); err != nil {
+		t.Fatalf("150 cookies: %v", err)
+	}
+	err := c.SetCookies(context.Background(), batch(150, 60))
+	if !errorsIs(err, ErrBadRequest) || !strings.Contains(fmt.Sprint(err), "did not keep") || !strings.Contains(fmt.Sprint(err), "180 cookies per site") {
+		t.Fatalf("210 cookies for one site: %v; want an ErrBadRequest saying what was not kept", err)
 	}
 }

@@ -1,7 +1,9 @@
 package browser
 
 import (
+	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -69,5 +71,32 @@ func TestParseKey(t *testing.T) {
 	ch, _ := parseKey("Control+Shift+k")
 	if len(ch.modifiers) != 2 || ch.key != 'k' {
 		t.Errorf("Control+Shift+k = %+v", ch)
+	}
+}
+
+func TestCheckKept(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	ck := func(name, value string) Cookie { return Cookie{Name: name, Value: value, Domain: "x.test", Path: "/"} }
+	past := ck("gone", "")
+	past.Expires = 10
+	tests := []struct {
+		name               string
+		before, set, after []Cookie
+		wantErr            string
+	}{
+		{"all kept", []Cookie{ck("old", "1")}, []Cookie{ck("a", "1")}, []Cookie{ck("old", "1"), ck("a", "1")}, ""},
+		{"replaced", []Cookie{ck("a", "0")}, []Cookie{ck("a", "1")}, []Cookie{ck("a", "1")}, ""},
+		{"deleted by a past expiry", []Cookie{ck("gone", "1")}, []Cookie{past}, nil, ""},
+		{"new one dropped", nil, []Cookie{ck("a", "1"), ck("b", "1")}, []Cookie{ck("a", "1")}, "did not keep 1 of the 2 cookies set and evicted 0 it held (b)"},
+		{"old one evicted", []Cookie{ck("old", "1")}, []Cookie{ck("a", "1")}, []Cookie{ck("a", "1")}, "did not keep 0 of the 1 cookies set and evicted 1 it held (old)"},
+	}
+	for _, tt := range tests {
+		err := checkKept(tt.before, tt.set, tt.after, now)
+		if got := fmt.Sprint(err); (tt.wantErr == "") != (err == nil) || !strings.Contains(got, tt.wantErr) {
+			t.Errorf("%s: got %v, want %q", tt.name, err, tt.wantErr)
+		}
+		if err != nil && !errorsIs(err, ErrBadRequest) {
+			t.Errorf("%s: got %v, want an ErrBadRequest", tt.name, err)
+		}
 	}
 }

@@ -85,10 +85,9 @@ func (d *rodDriver) restart(proc *chromium) {
 
 // OpenContext implements Driver.
 func (d *rodDriver) OpenContext(ctx context.Context, sessionID string, cookies []Cookie) (Context, error) {
-	cookies, err := validateCookies(cookies)
-	if err != nil {
-		return nil, err
-	}
+	cookies = usableCookies(cookies, func(ck Cookie, err error) {
+		d.log.Warn().Err(err).Str("session", sessionID).Str("cookie", ck.Name).Msg("browser: a saved cookie is left out")
+	})
 	var c *rodContext
 	for attempt := 0; ; attempt++ {
 		proc, err := d.browser(ctx)
@@ -108,7 +107,7 @@ func (d *rodDriver) OpenContext(ctx context.Context, sessionID string, cookies [
 		return nil, err
 	}
 	if len(cookies) > 0 {
-		if err := c.SetCookies(ctx, cookies); err != nil {
+		if err := c.setCookies(ctx, cookies, false); err != nil {
 			_ = c.Close()
 			return nil, err
 		}

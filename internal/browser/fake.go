@@ -227,10 +227,7 @@ func (f *Fake) doc(rawURL string) FakeDoc {
 
 // OpenContext implements Driver.
 func (f *Fake) OpenContext(ctx context.Context, sessionID string, cookies []Cookie) (Context, error) {
-	cookies, err := validateCookies(cookies)
-	if err != nil {
-		return nil, err
-	}
+	cookies = usableCookies(cookies, func(Cookie, error) {})
 	f.mu.Lock()
 	closed := f.closed
 	f.mu.Unlock()

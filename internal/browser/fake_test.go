@@ -140,3 +140,21 @@ func TestFakeServesDocs(t *testing.T) {
 		t.Error("a context survived the driver's Close")
 	}
 }
+
+// A saved cookie a newer rule refuses is left out of a new context, not a reason to refuse the
+// context: the session would lose its browser at every start.
+func TestOpenContextLeavesOutASavedCookieNowRefused(t *testing.T) {
+	f := NewFake(Policy{})
+	defer f.Close()
+	c, err := f.OpenContext(context.Background(), "s", []Cookie{
+		{Name: "old", Value: "v", Domain: "exa mple.test"},
+		{Name: "good", Value: "v", Domain: "site.test"},
+	})
+	if err != nil {
+		t.Fatalf("OpenContext: %v, want the context without the refused cookie", err)
+	}
+	got, _ := c.Cookies(context.Background(), "")
+	if len(got) != 1 || got[0].Name != "good" {
+		t.Fatalf("cookies = %+v, want only good", got)
+	}
+}
