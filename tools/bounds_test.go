@@ -181,7 +181,7 @@ func sample(sch map[string]any) any {
 // A long string is quoted as its start and its length, never whole.
 func TestTooLongArgumentIsQuotedShort(t *testing.T) {
 	c := newClient(t, nil)
-	huge := strings.Repeat("n", 10<<20)
+	huge := strings.Repeat("n", 1<<20)
 	for _, tc := range []struct{ tool, args, want string }{
 		{"create_session", `{"name":"` + huge + `"}`, "name is too long"},
 		{"create_session", `{"labels":{"team":"` + huge + `"}}`, `labels["team"] is too long`},
@@ -189,7 +189,7 @@ func TestTooLongArgumentIsQuotedShort(t *testing.T) {
 		{"get_session", `{"session_id":"` + huge + `"}`, "session_id is too long"},
 	} {
 		r := call(t, c, tc.tool, tc.args)
-		mustFail(t, r, tc.want, "10485760 characters", "(10485760 bytes)")
+		mustFail(t, r, tc.want, "1048576 characters", "(1048576 bytes)")
 		if len(resultText(r)) > 300 {
 			t.Errorf("%s: the error is %d bytes, want at most 300", tc.tool, len(resultText(r)))
 		}
