@@ -133,27 +133,30 @@ func checkString(path string, sch map[string]any, s, hint string) *messages.Erro
 func checkNumber(path string, sch map[string]any, n json.Number, hint string) *messages.Error {
 	lo, hasLo := schemaFloat(sch, "minimum")
 	hi, hasHi := schemaFloat(sch, "maximum")
-	rng := func() string {
-		switch {
-		case hasLo && hasHi:
-			return fmt.Sprintf("between %s and %s", fmtNum(lo), fmtNum(hi))
-		case hasLo:
-			return "at least " + fmtNum(lo)
-		case hasHi:
-			return "at most " + fmtNum(hi)
-		}
-		return "a number a float64 can hold"
+	var rng string
+	switch {
+	case hasLo && hasHi:
+		rng = fmt.Sprintf("between %s and %s", fmtNum(lo), fmtNum(hi))
+	case hasLo:
+		rng = "at least " + fmtNum(lo)
+	case hasHi:
+		rng = "at most " + fmtNum(hi)
+	default:
+		rng = "a number a float64 can hold"
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil || math.IsInf(f, 0) || (hasLo && f < lo) || (hasHi && f > hi) {
-		e := messages.Errorf(messages.CodeInvalidArgument, "%s is out of range: it must be %s, got %s", path, rng(), string(n))
+		e := messages.Errorf(messages.CodeInvalidArgument, "%s is out of range: it must be %s, got %s", path, rng, string(n))
+		if hasLo && lo == 0 && f < 0 {
+			e = messages.Errorf(messages.CodeInvalidArgument, "%s is out of range: it must not be negative (%s), got %s", path, rng, string(n))
+		}
 		if hint != "" {
 			e.Message += "; " + hint
 		}
 		return e
 	}
 	if sch["type"] == "integer" && f != math.Trunc(f) {
-		return messages.Errorf(messages.CodeInvalidArgument, "%s must be a whole number (%s), got %s", path, rng(), string(n))
+		return messages.Errorf(messages.CodeInvalidArgument, "%s must be a whole number (%s), got %s", path, rng, string(n))
 	}
 	return nil
 }

@@ -98,7 +98,7 @@ func TestPageToolsRefuseBadInput(t *testing.T) {
 		{"open_page", `{"url":"https://site.test/"}`, "session_id is required"},
 		{"navigate_page", `{"page_id":"s/p","url":"http://"}`, "no host"},
 		{"page_content", `{"page_id":"s/p","format":"pdf"}`, "unknown format"},
-		{"page_content", `{"page_id":"s/p","offset":-1}`, "offset is out of range: it must be between 0 and"},
+		{"page_content", `{"page_id":"s/p","offset":-1}`, "must not be negative"},
 		{"page_action", `{"page_id":"s/p","action":"hover"}`, "unknown action"},
 		{"crawl_url", `{"url":"chrome://settings"}`, "refused"},
 		{"set_cookies", `{"session_id":"s","cookies":[{"name":"a","value":"b"}]}`, "needs a url or a domain"},
