@@ -358,9 +358,13 @@ func typeMatches(typ any, v any) bool {
 	return true
 }
 
-// validSessionID is DESIGN §7's ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$, written as a loop so that it
-// checks actors.ValidID rather than repeating it.
+// validSessionID is DESIGN §7's ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ plus git's ref-component
+// rules (no "..", no final "." or ".lock": an id names a preserved ref), written as a loop so
+// that it checks actors.ValidID rather than repeating it.
 func validSessionID(id string) bool {
+	if strings.Contains(id, "..") || strings.HasSuffix(id, ".") || strings.HasSuffix(id, ".lock") {
+		return false
+	}
 	if len(id) == 0 || len(id) > 64 {
 		return false
 	}
@@ -380,7 +384,7 @@ func validSessionID(id string) bool {
 func FuzzSessionID(f *testing.F) {
 	fs := newFuzzServer(f)
 	for _, id := range []string{"", "a", "research", "s-k3fw9q", "A.b_c-9", strings.Repeat("x", 64), strings.Repeat("x", 65),
-		"-a", ".a", "_a", "a/b", "a b", "a\n", "\na", "é", "a\x00", "../etc", "a:b", "Ａ"} {
+		"-a", ".a", "_a", "a/b", "a b", "a\n", "\na", "é", "a\x00", "../etc", "a:b", "Ａ", "a.", "a..b", "x.lock"} {
 		f.Add(id)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
