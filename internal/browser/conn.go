@@ -2,64 +2,60 @@ package browser
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"sync"
 	"time"
 
+	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/cdp"
+	"github.com/go-rod/rod/lib/proto"
+	"github.com/go-rod/rod/lib/utils"
 )
 
-// errDial marks a failure to reach Chromium's DevTools endpoint at all.
-var errDial = errors.New("cannot connect to chromium")
-
-// watchedWS is a CDP websocket that knows when it has died, whoever closed it.
-type watchedWS struct {
-	ws   *cdp.WebSocket
-	once sync.Once
-	lost chan struct{}
+// cdpConn is the one CDP connection to a running Chromium, over its pipes. Every session's
+// context is a view of it (a rod.Browser copy with its BrowserContextID set), so that nothing
+// but troupe can talk to the browser: there is no DevTools port to reach (DESIGN §10).
+type cdpConn struct {
+	pipe    *pipeTransport
+	browser *rod.Browser // bound to life
+	life    context.Context
+	stop    context.CancelFunc
 }
 
-func dialWS(ctx context.Context, wsURL string) (*watchedWS, error) {
-	ws := &cdp.WebSocket{}
-	if err := ws.Connect(ctx, wsURL, nil); err != nil {
-		return nil, fmt.Errorf("%w at %s: %v", errDial, wsURL, err)
+// connect starts the CDP client on the pipes and checks that the browser answers within ctx.
+// rod's Browser.Connect subscribes to the connection's events and turns on target discovery
+// (browser.go:148), which the popup guard needs (popup.go).
+func connect(ctx context.Context, pipe *pipeTransport) (*cdpConn, error) {
+	life, stop := context.WithCancel(context.Background())
+	client := cdp.New().Logger(utils.LoggerQuiet).Start(pipe)
+	b := rod.New().Client(client).Context(life).Logger(utils.LoggerQuiet).
+		NoDefaultDevice().Trace(false).SlowMotion(0).Monitor("")
+	c := &cdpConn{pipe: pipe, browser: b, life: life, stop: stop}
+	go func() { // the connection's lifetime ends with the pipe, whoever ended it
+		select {
+		case <-pipe.lost:
+		case <-life.Done():
+		}
+		stop()
+	}()
+	if _, err := await(ctx, func() (struct{}, error) { return struct{}{}, b.Connect() }, nil); err != nil {
+		c.close()
+		return nil, err
 	}
-	return &watchedWS{ws: ws, lost: make(chan struct{})}, nil
-}
-
-// Send implements cdp.WebSocketable.
-func (w *watchedWS) Send(b []byte) error {
-	err := w.ws.Send(b)
-	if err != nil {
-		w.drop()
+	if _, err := (proto.BrowserGetVersion{}).Call(b.Context(ctx)); err != nil {
+		c.close()
+		return nil, err
 	}
-	return err
+	return c, nil
 }
 
-// Read implements cdp.WebSocketable.
-func (w *watchedWS) Read() ([]byte, error) {
-	b, err := w.ws.Read()
-	if err != nil {
-		w.drop()
-	}
-	return b, err
-}
+// lost is closed when the connection has ended.
+func (c *cdpConn) lost() <-chan struct{} { return c.pipe.lost }
 
-func (w *watchedWS) drop() { w.once.Do(func() { close(w.lost) }) }
+func (c *cdpConn) dead() bool { return c.pipe.dead() }
 
-func (w *watchedWS) close() {
-	_ = w.ws.Close()
-	w.drop()
-}
-
-func (w *watchedWS) dead() bool {
-	select {
-	case <-w.lost:
-		return true
-	default:
-		return false
-	}
+// close ends the connection (Chromium exits when its pipe closes).
+func (c *cdpConn) close() {
+	c.pipe.close()
+	c.stop()
 }
 
 // await runs fn, a call bound to a long-lived rod object that ignores ctx, and gives up when

@@ -9,24 +9,27 @@ import (
 	"time"
 
 	"github.com/go-rod/rod"
-	"github.com/go-rod/rod/lib/cdp"
 	"github.com/go-rod/rod/lib/proto"
-	"github.com/go-rod/rod/lib/utils"
 )
 
-// rodContext is one session's browser context on its own CDP connection. The context was
-// created with disposeOnDetach, so when the connection goes, Chromium disposes the context and
-// its tabs.
+// rodContext is one session's browser context: a view of the browser's one CDP connection
+// scoped to the context. The context was created with disposeOnDetach, so Chromium disposes it
+// when the connection ends (troupe gone, the pipe closed); while troupe runs, Close disposes
+// it explicitly, and a disposal that failed is retried before the next context opens
+// (rodDriver.orphans), so a session's tabs go away with the session.
 type rodContext struct {
 	d         *rodDriver
 	sessionID string
 	id        proto.BrowserBrowserContextID
-	ws        *watchedWS
-	browser   *rod.Browser // bound to the connection's lifetime, BrowserContextID set
+	conn      *cdpConn
+	browser   *rod.Browser // the connection's, BrowserContextID set, bound to life
+	life      context.Context
 	stop      context.CancelFunc
+	done      chan struct{} // closed when the context is closed or the connection lost
 
 	// changed is signalled (coalesced) when a read finds the cookies changed.
 	changed chan struct{}
+	popups  popupGuard
 
 	mu     sync.Mutex
 	closed bool
@@ -34,35 +37,27 @@ type rodContext struct {
 	last   []Cookie
 }
 
-// openRodContext connects to Chromium and creates the browser context.
-func openRodContext(ctx context.Context, d *rodDriver, proc *chromium, sessionID string) (*rodContext, error) {
-	ws, err := dialWS(ctx, proc.wsURL)
+// openRodContext creates a browser context on the browser's connection.
+func openRodContext(ctx context.Context, d *rodDriver, conn *cdpConn, sessionID string) (*rodContext, error) {
+	life, stop := context.WithCancel(conn.life)
+	c := &rodContext{d: d, sessionID: sessionID, conn: conn, life: life, stop: stop, done: make(chan struct{}),
+		pages: map[*rodPage]struct{}{}, changed: make(chan struct{}, 1)}
+	c.popups.init()
+	go func() {
+		<-life.Done() // closed, or the connection ended
+		close(c.done)
+	}()
+	res, err := proto.TargetCreateBrowserContext{DisposeOnDetach: true}.Call(conn.browser.Context(ctx))
 	if err != nil {
-		return nil, err
-	}
-	life, stop := context.WithCancel(context.Background())
-	client := cdp.New().Logger(utils.LoggerQuiet).Start(ws)
-	b := rod.New().Client(client).Context(life).Logger(utils.LoggerQuiet).
-		NoDefaultDevice().Trace(false).SlowMotion(0).Monitor("")
-	c := &rodContext{d: d, sessionID: sessionID, ws: ws, stop: stop, pages: map[*rodPage]struct{}{},
-		changed: make(chan struct{}, 1)}
-	fail := func(err error) (*rodContext, error) {
 		ferr := c.fail(ctx, "opening a browser context", err)
-		c.shutdown(false)
+		c.stop()
 		return nil, ferr
 	}
-	if _, err := await(ctx, func() (struct{}, error) { return struct{}{}, b.Connect() }, nil); err != nil {
-		return fail(err)
-	}
-	res, err := proto.TargetCreateBrowserContext{DisposeOnDetach: true}.Call(b.Context(ctx))
-	if err != nil {
-		return fail(err)
-	}
 	c.id = res.BrowserContextID
-	scoped := *b
+	scoped := *conn.browser.Context(life)
 	scoped.BrowserContextID = c.id
 	c.browser = &scoped
-	go c.watchCookies(life)
+	go c.watch(life)
 	return c, nil
 }
 
@@ -73,11 +68,11 @@ func (c *rodContext) SessionID() string { return c.sessionID }
 func (c *rodContext) Alive() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return !c.closed && !c.ws.dead()
+	return !c.closed && !c.conn.dead()
 }
 
 // Done implements Context.
-func (c *rodContext) Done() <-chan struct{} { return c.ws.lost }
+func (c *rodContext) Done() <-chan struct{} { return c.done }
 
 // usable says why the context cannot be used, or nil.
 func (c *rodContext) usable() error {
@@ -87,7 +82,7 @@ func (c *rodContext) usable() error {
 	if closed {
 		return fmt.Errorf("%w: the browser context of session %q is closed", ErrClosed, c.sessionID)
 	}
-	if c.ws.dead() {
+	if c.conn.dead() {
 		return fmt.Errorf("%w (session %q)", ErrContextLost, c.sessionID)
 	}
 	return nil
@@ -169,8 +164,11 @@ func (c *rodContext) OpenPage(ctx context.Context, rawURL string) (Page, error) 
 
 func (c *rodContext) forget(p *rodPage) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	delete(c.pages, p)
+	c.mu.Unlock()
+	c.popups.mu.Lock()
+	delete(c.popups.closed, p.page.TargetID) // popups no call will report now
+	c.popups.mu.Unlock()
 }
 
 // SetCookies implements Context. It also says what the browser did not keep (checkKept).
@@ -264,16 +262,16 @@ func (c *rodContext) LastCookies() []Cookie {
 	return slices.Clone(c.last)
 }
 
-// Close implements Context: the context is disposed (its tabs close), then the connection
-// is dropped.
+// Close implements Context: the context is disposed (its tabs close).
 func (c *rodContext) Close() error {
 	c.shutdown(true)
 	c.d.forget(c)
 	return nil
 }
 
-// shutdown closes the context once; dispose asks Chromium to dispose the context first (and
-// wait for it), otherwise dropping the connection lets disposeOnDetach do it.
+// shutdown closes the context once; dispose asks Chromium to dispose the context (and waits
+// for it, bounded). A disposal that fails is left to the driver to retry; without dispose
+// (the driver is closing the whole browser) the context goes with the browser.
 func (c *rodContext) shutdown(dispose bool) {
 	c.mu.Lock()
 	if c.closed {
@@ -283,14 +281,15 @@ func (c *rodContext) shutdown(dispose bool) {
 	c.closed = true
 	c.pages = map[*rodPage]struct{}{}
 	c.mu.Unlock()
-	if dispose && c.browser != nil && !c.ws.dead() {
-		ctx, cancel := c.callCtx(context.Background())
-		err := proto.TargetDisposeBrowserContext{BrowserContextID: c.id}.Call(c.browser.Context(ctx))
-		cancel()
-		if err != nil {
-			c.d.log.Debug().Err(err).Str("session", c.sessionID).Msg("browser: dispose failed; dropping the connection instead")
-		}
-	}
-	c.ws.close()
 	c.stop()
+	if !dispose || c.id == "" || c.conn.dead() {
+		return
+	}
+	ctx, cancel := c.callCtx(context.Background())
+	defer cancel()
+	err := proto.TargetDisposeBrowserContext{BrowserContextID: c.id}.Call(c.conn.browser.Context(ctx))
+	if err != nil && !c.conn.dead() {
+		c.d.log.Warn().Err(err).Str("session", c.sessionID).Msg("browser: dispose failed; retried before the next context opens")
+		c.d.orphan(c.conn, c.id)
+	}
 }

@@ -18,13 +18,14 @@ const DefaultCookieInterval = time.Second
 // that a burst of responses costs one read.
 const cookieSettle = 100 * time.Millisecond
 
-// watchCookies keeps LastCookies current without a call from the session (DESIGN §14: cookies
-// from any source are saved within about a second of changing). Two triggers: a response of
-// any kind in the context's tabs (navigation, fetch, XHR) that carries Set-Cookie, seen as
-// Network.responseReceivedExtraInfo on the context's own connection; and a read every
-// CookieInterval while the context has pages open. A read that finds the cookies changed
-// signals CookiesChanged. It returns when the connection's lifetime ends.
-func (c *rodContext) watchCookies(life context.Context) {
+// watch follows the browser connection's events for the context: target events go to the
+// popup guard (popup.go), and it keeps LastCookies current without a call from the session
+// (DESIGN §14: cookies from any source are saved within about a second of changing). Two
+// triggers: a response of any kind in the context's tabs (navigation, fetch, XHR) that carries
+// Set-Cookie, seen as Network.responseReceivedExtraInfo on one of the context's own tabs; and a
+// read every CookieInterval while the context has pages open. A read that finds the cookies
+// changed signals CookiesChanged. It returns when the context's lifetime ends.
+func (c *rodContext) watch(life context.Context) {
 	events := c.browser.Context(life).Event()
 	tick := time.NewTicker(c.d.opts.CookieInterval)
 	defer tick.Stop()
@@ -37,7 +38,10 @@ func (c *rodContext) watchCookies(life context.Context) {
 			if !ok {
 				return
 			}
-			if due == nil && setsCookie(msg) {
+			if c.onTarget(msg) {
+				continue
+			}
+			if due == nil && setsCookie(msg) && c.ownsSession(msg.SessionID) {
 				due = time.After(cookieSettle)
 			}
 		case <-due:
@@ -59,6 +63,19 @@ func setsCookie(msg *rod.Message) bool {
 	}
 	for k := range e.Headers {
 		if strings.EqualFold(k, "set-cookie") {
+			return true
+		}
+	}
+	return false
+}
+
+// ownsSession reports whether a CDP session is one of the context's tabs: the connection
+// carries every context's events.
+func (c *rodContext) ownsSession(id proto.TargetSessionID) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p := range c.pages {
+		if p.page.SessionID == id {
 			return true
 		}
 	}

@@ -2,17 +2,17 @@ package browser
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/go-rod/rod/lib/proto"
 	"github.com/rs/zerolog"
 )
 
 // rodDriver is the real Driver: one Chromium, launched on first use and relaunched after it
-// dies; a websocket and a browser context per session.
+// dies, driven over one CDP connection on its pipes; a browser context per session.
 //
 // Lock order: rodDriver.mu, then rodContext.mu, then rodPage.mu. No lock is held across a
 // browser call except rodDriver.mu while launching.
@@ -25,6 +25,14 @@ type rodDriver struct {
 	launches int
 	closed   bool
 	contexts map[*rodContext]struct{}
+	// orphans are contexts whose disposal failed, disposed before the next context opens.
+	orphans []orphanContext
+}
+
+// orphanContext is a browser context left to dispose, on the connection it was made on.
+type orphanContext struct {
+	conn *cdpConn
+	id   proto.BrowserBrowserContextID
 }
 
 // New returns the real driver. It does not launch Chromium, nor look for it: the first call
@@ -67,17 +75,23 @@ func (d *rodDriver) browser(ctx context.Context) (*chromium, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The start-up sweep: a browser has no context of ours yet; any it reports is disposed.
+	if res, err := (proto.TargetGetBrowserContexts{}).Call(proc.conn.browser.Context(lctx)); err == nil {
+		for _, id := range res.BrowserContextIDs {
+			_ = proto.TargetDisposeBrowserContext{BrowserContextID: id}.Call(proc.conn.browser.Context(lctx))
+		}
+	}
 	d.proc = proc
 	d.launches++
 	return proc, nil
 }
 
-// restart kills a browser that refused a connection, so that the next call relaunches it.
+// restart kills a browser whose connection ended, so that the next call relaunches it.
 func (d *rodDriver) restart(proc *chromium) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.proc == proc {
-		d.log.Warn().Int("pid", proc.pid).Msg("browser: chromium refused a connection; restarting it")
+		d.log.Warn().Int("pid", proc.pid).Msg("browser: the connection to chromium ended; restarting it")
 		proc.kill()
 		d.proc = nil
 	}
@@ -95,12 +109,13 @@ func (d *rodDriver) OpenContext(ctx context.Context, sessionID string, cookies [
 			return nil, err
 		}
 		cctx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
-		c, err = openRodContext(cctx, d, proc, sessionID)
+		d.disposeOrphans(cctx, proc.conn)
+		c, err = openRodContext(cctx, d, proc.conn, sessionID)
 		cancel()
 		if err == nil {
 			break
 		}
-		if errors.Is(err, errDial) && attempt == 0 {
+		if proc.conn.dead() && attempt == 0 {
 			d.restart(proc)
 			continue
 		}
@@ -124,6 +139,36 @@ func (d *rodDriver) OpenContext(ctx context.Context, sessionID string, cookies [
 	}
 	d.log.Debug().Str("session", sessionID).Msg("browser: context opened")
 	return c, nil
+}
+
+// orphan keeps a context whose disposal failed, to dispose it later.
+func (d *rodDriver) orphan(conn *cdpConn, id proto.BrowserBrowserContextID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.orphans = append(d.orphans, orphanContext{conn: conn, id: id})
+}
+
+// disposeOrphans disposes the contexts whose disposal failed earlier; those of an ended
+// connection went with it.
+func (d *rodDriver) disposeOrphans(ctx context.Context, conn *cdpConn) {
+	d.mu.Lock()
+	orphans := d.orphans
+	d.orphans = nil
+	d.mu.Unlock()
+	var left []orphanContext
+	for _, o := range orphans {
+		if o.conn != conn || conn.dead() {
+			continue
+		}
+		if err := (proto.TargetDisposeBrowserContext{BrowserContextID: o.id}).Call(conn.browser.Context(ctx)); err != nil {
+			left = append(left, o)
+		}
+	}
+	if len(left) > 0 {
+		d.mu.Lock()
+		d.orphans = append(d.orphans, left...)
+		d.mu.Unlock()
+	}
 }
 
 func (d *rodDriver) forget(c *rodContext) {
@@ -162,8 +207,8 @@ func crawl(ctx context.Context, d Driver, p Policy, rawURL string, req ContentRe
 	return pg.Content(ctx, req)
 }
 
-// Close implements Driver: the contexts' connections are dropped and Chromium is stopped
-// (SIGTERM, then SIGKILL after a grace period); its profile is removed.
+// Close implements Driver: the contexts are dropped and Chromium is stopped (its pipe closed,
+// SIGTERM, then SIGKILL after a grace period); its profile is removed.
 func (d *rodDriver) Close() error {
 	d.mu.Lock()
 	if d.closed {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,8 +40,10 @@ var chromeFlags = []string{
 	"--mute-audio",
 	"--hide-scrollbars",
 	"--window-size=1280,800",
-	"--remote-debugging-address=127.0.0.1",
-	"--remote-debugging-port=0",
+	// CDP on fd 3 and fd 4 (pipe.go), never on a port: a page must not reach the browser's
+	// control channel (issue 11 item 1). Never add --remote-debugging-port or
+	// --remote-allow-origins.
+	"--remote-debugging-pipe",
 }
 
 const (
@@ -52,27 +53,26 @@ const (
 	outputDrain    = 2 * time.Second
 )
 
-var devtoolsLine = regexp.MustCompile(`DevTools listening on (ws://\S+)`)
-
 // chromium is one running browser process (and its process group).
 type chromium struct {
 	pid    int
-	wsURL  string
+	conn   *cdpConn // the one CDP connection, over the pipes
 	exited chan struct{} // closed once the main process has exited and been reaped
 	output chan struct{} // closed once its output has been read to the end
 }
 
+// alive reports whether the browser runs and its connection is up.
 func (c *chromium) alive() bool {
 	select {
 	case <-c.exited:
 		return false
 	default:
-		return true
+		return c.conn == nil || !c.conn.dead()
 	}
 }
 
 // launchChromium sweeps dataDir (a leftover browser is killed, the profile removed) and starts
-// Chromium in its own process group, waiting until its DevTools endpoint is announced.
+// Chromium in its own process group with CDP on its pipes, waiting until the browser answers.
 func launchChromium(ctx context.Context, bin, dataDir string, log zerolog.Logger) (*chromium, error) {
 	profile := filepath.Join(dataDir, profileDirName)
 	if err := sweep(dataDir, profile, log); err != nil {
@@ -87,27 +87,37 @@ func launchChromium(ctx context.Context, bin, dataDir string, log zerolog.Logger
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrLaunch, err)
 	}
+	cdpFiles, pipe, err := newPipes()
+	if err != nil {
+		_ = r.Close()
+		_ = w.Close()
+		return nil, fmt.Errorf("%w: %v", ErrLaunch, err)
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = w, w
+	cmd.ExtraFiles = cdpFiles[:] // fd 3 and fd 4 in Chromium
 	// Own process group: the whole tree can be signalled at once. Pdeathsig: the browser dies
 	// with troupe even after a SIGKILL of troupe; the pid file covers the rest at the next start.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	_ = w.Close()
+	_ = cdpFiles[0].Close()
+	_ = cdpFiles[1].Close()
+	if err != nil {
 		_ = r.Close()
-		_ = w.Close()
+		pipe.close()
 		return nil, fmt.Errorf("%w: %s: %v", ErrLaunch, bin, err)
 	}
-	_ = w.Close()
 	c := &chromium{pid: cmd.Process.Pid, exited: make(chan struct{}), output: make(chan struct{})}
 	if err := os.WriteFile(filepath.Join(dataDir, pidFileName), []byte(strconv.Itoa(c.pid)), 0o600); err != nil {
 		log.Warn().Err(err).Msg("browser: cannot write the pid file")
 	}
-	found := make(chan string, 1)
 	tail := &outputTail{}
-	go c.readOutput(r, found, tail, log)
+	go c.readOutput(r, tail, log)
 	go func() {
 		_ = cmd.Wait()
 		close(c.exited)
+		pipe.close()
 		// Renderers and helpers left behind by a crash: the group goes with its leader.
 		_ = syscall.Kill(-c.pid, syscall.SIGKILL)
 		// A helper outside the group (crashpad) may keep the pipe open: stop reading anyway.
@@ -119,43 +129,41 @@ func launchChromium(ctx context.Context, bin, dataDir string, log zerolog.Logger
 			_ = r.Close()
 		}
 	}()
-	select {
-	case c.wsURL = <-found:
+	conn, err := connect(ctx, pipe)
+	if err == nil {
+		c.conn = conn
 		log.Info().Int("pid", c.pid).Str("bin", bin).Msg("browser: chromium started")
 		return c, nil
+	}
+	select {
 	case <-c.exited:
 		<-c.output
 		return nil, fmt.Errorf("%w: %s exited at start: %s", ErrLaunch, bin, tail.String())
-	case <-ctx.Done():
+	default:
 		c.kill()
-		return nil, fmt.Errorf("%w: %s did not announce its DevTools endpoint in time (%v): %s", ErrLaunch, bin, ctx.Err(), tail.String())
+		return nil, fmt.Errorf("%w: %s did not answer on its DevTools pipe in time (%v): %s", ErrLaunch, bin, err, tail.String())
 	}
 }
 
-// readOutput logs Chromium's output at debug level and reports the DevTools URL once.
-func (c *chromium) readOutput(r *os.File, found chan<- string, tail *outputTail, log zerolog.Logger) {
+// readOutput logs Chromium's output at debug level and keeps its last lines for errors.
+func (c *chromium) readOutput(r *os.File, tail *outputTail, log zerolog.Logger) {
 	defer close(c.output)
 	defer r.Close()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	announced := false
 	for sc.Scan() {
 		line := sc.Text()
-		if !announced {
-			if m := devtoolsLine.FindStringSubmatch(line); m != nil {
-				announced = true
-				found <- m[1]
-				continue
-			}
-			tail.add(line)
-		}
+		tail.add(line)
 		log.Debug().Int("pid", c.pid).Str("line", line).Msg("chromium")
 	}
 }
 
-// stop asks the browser to exit (SIGTERM to the group), then kills what is left after a grace
-// period, and waits until the process is reaped and its output drained.
+// stop asks the browser to exit (its pipe closed, SIGTERM to the group), then kills what is
+// left after a grace period, and waits until the process is reaped and its output drained.
 func (c *chromium) stop() {
+	if c.conn != nil {
+		c.conn.close()
+	}
 	_ = syscall.Kill(-c.pid, syscall.SIGTERM)
 	t := time.NewTimer(stopGrace)
 	defer t.Stop()
