@@ -56,7 +56,7 @@ const (
 // chromium is one running browser process (and its process group).
 type chromium struct {
 	pid    int
-	conn   *cdpConn // the one CDP connection, over the pipes
+	conn   *cdpConn      // the one CDP connection, over the pipes
 	exited chan struct{} // closed once the main process has exited and been reaped
 	output chan struct{} // closed once its output has been read to the end
 }
