@@ -81,8 +81,9 @@ func (p *rodPage) Action(ctx context.Context, req ActionRequest) (ActionResult, 
 			return ActionResult{}, err
 		}
 	}
+	popups := p.c.takePopups(ctx, p.page.TargetID)
 	p.c.refreshCookies(ctx)
-	return ActionResult{Action: req.Action, Value: value, Navigated: navigated, URL: st.URL, Title: st.Title}, nil
+	return ActionResult{Action: req.Action, Value: value, Navigated: navigated, URL: st.URL, Title: st.Title, Popups: popups}, nil
 }
 
 // checkAction validates a request before anything touches the page.
@@ -113,7 +114,7 @@ func (p *rodPage) act(pg *rod.Page, req ActionRequest) (json.RawMessage, error) 
 		if err != nil {
 			return nil, err
 		}
-		return nil, el.Click(proto.InputMouseButtonLeft, 1)
+		return nil, click(pg, el)
 	case ActionFill:
 		el, err := element(pg, req.Selector)
 		if err != nil {
@@ -172,7 +173,7 @@ func fill(pg *rod.Page, el *rod.Element, text string) error {
 	if err := el.SelectAllText(); err != nil {
 		return err
 	}
-	if err := pg.Keyboard.Type(input.Backspace); err != nil {
+	if err := typeKey(pg, input.Backspace, 0); err != nil {
 		return err
 	}
 	if text == "" {
@@ -181,22 +182,32 @@ func fill(pg *rod.Page, el *rod.Element, text string) error {
 	return el.Input(text)
 }
 
-// press types a key with its modifiers held.
+// press types a key with its modifiers held: each modifier goes down, then the key, then the
+// modifiers come up in reverse order.
 func press(pg *rod.Page, ch keyChord) error {
+	mods := 0
+	var err error
+	pressed := 0
 	for _, m := range ch.modifiers {
-		if err := pg.Keyboard.Press(m); err != nil {
-			return err
+		mods |= m.Modifier()
+		if err = m.Encode(proto.InputDispatchKeyEventTypeKeyDown, mods).Call(pg); err != nil {
+			break
 		}
+		pressed++
 	}
-	key := ch.key
-	if slices.Contains(ch.modifiers, input.ShiftLeft) {
-		if shifted, ok := key.Shift(); ok { // Shift+a types "A", as on a keyboard
-			key = shifted
+	if err == nil {
+		key := ch.key
+		if slices.Contains(ch.modifiers, input.ShiftLeft) {
+			if shifted, ok := key.Shift(); ok { // Shift+a types "A", as on a keyboard
+				key = shifted
+			}
 		}
+		err = typeKey(pg, key, mods)
 	}
-	err := pg.Keyboard.Type(key)
-	for i := len(ch.modifiers) - 1; i >= 0; i-- {
-		if rerr := pg.Keyboard.Release(ch.modifiers[i]); err == nil {
+	for i := pressed - 1; i >= 0; i-- {
+		m := ch.modifiers[i]
+		mods &^= m.Modifier()
+		if rerr := m.Encode(proto.InputDispatchKeyEventTypeKeyUp, mods).Call(pg); err == nil {
 			err = rerr
 		}
 	}

@@ -167,7 +167,7 @@ func (c *rodContext) forget(p *rodPage) {
 	delete(c.pages, p)
 	c.mu.Unlock()
 	c.popups.mu.Lock()
-	delete(c.popups.closed, p.page.TargetID) // popups no call will report now
+	delete(c.popups.asked, p.page.TargetID) // popups no call will report now
 	c.popups.mu.Unlock()
 }
 

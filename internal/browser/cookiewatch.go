@@ -72,14 +72,8 @@ func setsCookie(msg *rod.Message) bool {
 // ownsSession reports whether a CDP session is one of the context's tabs: the connection
 // carries every context's events.
 func (c *rodContext) ownsSession(id proto.TargetSessionID) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for p := range c.pages {
-		if p.page.SessionID == id {
-			return true
-		}
-	}
-	return false
+	_, ok := c.pageOfSession(id)
+	return ok
 }
 
 // pageCount is the number of the context's open tabs.

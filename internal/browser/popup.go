@@ -19,29 +19,30 @@ import (
 // answered until it is in front again — every later click on the page hung (issue 11 item 6).
 type popupGuard struct {
 	mu      sync.Mutex
-	pending map[proto.TargetTargetID]*popup // reported, not yet gone
-	closed  map[proto.TargetTargetID][]string
-	gone    chan struct{} // closed (and replaced) when a popup is gone: wakes every waiter
+	pending map[proto.TargetTargetID]*popup   // reported, not yet gone
+	asked   map[proto.TargetTargetID][]string // by opener: the addresses it asked to open
+	gone    chan struct{}                     // closed (and replaced) when a popup is gone: wakes every waiter
 }
 
 // popup is one tab a page opened.
 type popup struct {
 	opener proto.TargetTargetID
-	url    string
 }
 
 func (g *popupGuard) init() {
 	g.pending = map[proto.TargetTargetID]*popup{}
-	g.closed = map[proto.TargetTargetID][]string{}
+	g.asked = map[proto.TargetTargetID][]string{}
 	g.gone = make(chan struct{})
 }
 
-// onTarget handles the connection's target events: a popup of this context is closed, and
-// its disappearance noted. It reports whether msg was a target event.
+// onTarget handles the connection's popup events: a popup of this context is closed, and its
+// disappearance noted; the address a page asks to open (Page.windowOpen, on the opener: the
+// new tab itself starts at about:blank) is kept for the action to report. It reports whether
+// msg was one of these events.
 func (c *rodContext) onTarget(msg *rod.Message) bool {
 	var (
 		created   proto.TargetTargetCreated
-		changed   proto.TargetTargetInfoChanged
+		opened    proto.PageWindowOpen
 		destroyed proto.TargetTargetDestroyed
 	)
 	g := &c.popups
@@ -52,16 +53,16 @@ func (c *rodContext) onTarget(msg *rod.Message) bool {
 			return true // a tab troupe opened has no opener
 		}
 		g.mu.Lock()
-		g.pending[info.TargetID] = &popup{opener: info.OpenerID, url: info.URL}
+		g.pending[info.TargetID] = &popup{opener: info.OpenerID}
 		g.mu.Unlock()
-		c.d.log.Debug().Str("session", c.sessionID).Str("url", info.URL).Msg("browser: closing a popup")
+		c.d.log.Debug().Str("session", c.sessionID).Msg("browser: closing a popup")
 		go c.closePopup(info.TargetID)
-	case msg.Load(&changed):
-		g.mu.Lock()
-		if p := g.pending[changed.TargetInfo.TargetID]; p != nil && changed.TargetInfo.URL != "" {
-			p.url = changed.TargetInfo.URL
+	case msg.Load(&opened):
+		if opener, ok := c.pageOfSession(msg.SessionID); ok {
+			g.mu.Lock()
+			g.asked[opener] = append(g.asked[opener], opened.URL)
+			g.mu.Unlock()
 		}
-		g.mu.Unlock()
 	case msg.Load(&destroyed):
 		c.popupGone(destroyed.TargetID)
 	default:
@@ -81,26 +82,32 @@ func (c *rodContext) closePopup(id proto.TargetTargetID) {
 	}
 }
 
-// popupGone records that a popup has disappeared, with the address it had.
+// popupGone records that a popup has disappeared.
 func (c *rodContext) popupGone(id proto.TargetTargetID) {
 	g := &c.popups
 	g.mu.Lock()
-	p := g.pending[id]
-	delete(g.pending, id)
-	if p != nil {
-		url := p.url
-		if url == "" {
-			url = blankURL
-		}
-		g.closed[p.opener] = append(g.closed[p.opener], url)
+	defer g.mu.Unlock()
+	if _, ok := g.pending[id]; ok {
+		delete(g.pending, id)
 		close(g.gone)
 		g.gone = make(chan struct{})
 	}
-	g.mu.Unlock()
 }
 
-// takePopups waits until the popups the page opened are gone (or ctx ends) and returns their
-// addresses, each once.
+// pageOfSession finds the tab of the context a CDP session belongs to.
+func (c *rodContext) pageOfSession(id proto.TargetSessionID) (proto.TargetTargetID, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p := range c.pages {
+		if p.page.SessionID == id {
+			return p.page.TargetID, true
+		}
+	}
+	return "", false
+}
+
+// takePopups waits until the popups the page opened are gone (or ctx ends) and returns the
+// addresses it asked to open since the last call.
 func (c *rodContext) takePopups(ctx context.Context, opener proto.TargetTargetID) []string {
 	g := &c.popups
 	for {
@@ -108,8 +115,8 @@ func (c *rodContext) takePopups(ctx context.Context, opener proto.TargetTargetID
 		waiting := slices.ContainsFunc(mapValues(g.pending), func(p *popup) bool { return p.opener == opener })
 		var urls []string
 		if !waiting {
-			urls = g.closed[opener]
-			delete(g.closed, opener)
+			urls = g.asked[opener]
+			delete(g.asked, opener)
 		}
 		gone := g.gone
 		g.mu.Unlock()

@@ -35,6 +35,11 @@ const formHTML = `<!doctype html><html><head><title>Form</title></head><body>
 // the fetch's response sets the session cookie; the page itself does not change.
 const loginLaterBody = `<button id="login" onclick="setTimeout(() => fetch('/api/login'), 800)">Log in</button>`
 
+// popupBody opens new tabs in the ways pages do, and counts clicks on a plain button.
+const popupBody = `<a id="blank" target="_blank" href="/about">about, in a new tab</a>
+<button id="open" onclick="window.open('/about?from=open')">open a window</button>
+<button id="count" onclick="this.textContent = +this.textContent + 1">0</button>`
+
 // site is the local web site the integration tests browse.
 type site struct {
 	*httptest.Server
@@ -69,6 +74,7 @@ func newSite(t testing.TB) *site {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "logged-in", Path: "/", MaxAge: 3600})
 		fmt.Fprint(w, `{"ok":true}`)
 	})
+	mux.HandleFunc("/popup", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, page("Popups", popupBody)) })
 	mux.HandleFunc("/form", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, formHTML) })
 	mux.HandleFunc("/submit", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, page("Thanks", "<p>Thanks, "+html.EscapeString(r.FormValue("q"))+" ("+html.EscapeString(r.FormValue("color"))+")</p>"))

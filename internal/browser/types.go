@@ -140,6 +140,9 @@ type ActionResult struct {
 	Navigated bool            `json:"navigated"`       // the action started a navigation (waited for)
 	URL       string          `json:"url"`
 	Title     string          `json:"title"`
+	// Popups are the addresses of the tabs the action made the page open (a target=_blank
+	// link, window.open): they were closed (popup.go); navigate to one to follow it.
+	Popups []string `json:"popups,omitempty"`
 }
 
 // Driver is the browser side of the PageDriver: it hands out one isolated Context per session.
@@ -189,7 +192,8 @@ type Page interface {
 	// Content renders the page (or the elements matching a selector).
 	Content(ctx context.Context, req ContentRequest) (Content, error)
 	// Action clicks, fills, presses a key or evaluates JavaScript; when that starts a
-	// navigation, it waits for the new page to load.
+	// navigation, it waits for the new page to load. A tab the page opens is closed, and
+	// reported in ActionResult.Popups.
 	Action(ctx context.Context, req ActionRequest) (ActionResult, error)
 	// Screenshot returns a PNG of the viewport, or of the whole page when fullPage is set.
 	Screenshot(ctx context.Context, fullPage bool) ([]byte, error)
