@@ -44,7 +44,17 @@ var chromeFlags = []string{
 	// control channel (issue 11 item 1). Never add --remote-debugging-port or
 	// --remote-allow-origins.
 	"--remote-debugging-pipe",
+	linkLocalRules,
 }
+
+// linkLocalRules make every request to a link-local address (169.254.0.0/16, fe80::/10, and
+// IPv4-mapped 169.254 as Chromium writes it, [::ffff:a9fe:…]) fail as unresolvable in the
+// network stack, so that no fetch, XHR, WebSocket, subresource or redirect of a page reaches
+// a cloud metadata service; the URL policy refuses them earlier for navigations (policy_addr.go).
+// Host rules see IP literals as the URL parser canonicalized them (http://2852039166/ is
+// 169.254.169.254 by then); a name that resolves to such an address is not covered.
+const linkLocalRules = "--host-resolver-rules=MAP 169.254.* ~NOTFOUND, MAP [::ffff:a9fe:* ~NOTFOUND, " +
+	"MAP [fe8* ~NOTFOUND, MAP [fe9* ~NOTFOUND, MAP [fea* ~NOTFOUND, MAP [feb* ~NOTFOUND"
 
 const (
 	profileDirName = "profile"      // the user-data dir, under Options.DataDir

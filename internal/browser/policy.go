@@ -15,6 +15,12 @@ import (
 // exactly; ports are not part of an entry. A host on DenyHosts is refused even when it is also
 // on AllowHosts.
 //
+// Whatever the policy, link-local addresses (169.254.0.0/16, fe80::/10: cloud metadata) are
+// refused, in every form a browser reads an IP address in, and so are the addresses on
+// DenyAddrs: troupe's own listeners ("127.0.0.1:7777"; an entry on a loopback or unspecified
+// address covers every loopback name at that port). Chromium's own control channel has no
+// address at all: troupe drives it over a pipe (pipe.go).
+//
 // The policy is checked on the URL asked for and on where the page ends up after a navigation
 // or an action (a redirect or a link to a refused host leaves the page at about:blank); it does
 // not filter the page's subresources.
@@ -22,6 +28,9 @@ type Policy struct {
 	AllowSchemes []string `json:"allow_schemes,omitempty" toml:"allow_schemes"` // default: http, https
 	AllowHosts   []string `json:"allow_hosts,omitempty" toml:"allow_hosts"`     // empty: every host
 	DenyHosts    []string `json:"deny_hosts,omitempty" toml:"deny_hosts"`
+	// DenyAddrs are host:port addresses refused whatever the lists say: troupe adds the
+	// addresses it listens on.
+	DenyAddrs []string `json:"deny_addrs,omitempty" toml:"-"`
 }
 
 // blankURL is the empty page; it is always allowed.
@@ -50,10 +59,15 @@ func CheckURL(raw string, p Policy) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: %q uses the scheme %q, which is refused: only %s URLs can be opened",
 			ErrURLNotAllowed, raw, scheme, strings.Join(allowedSchemes(p.AllowSchemes), " and "))
 	}
+	host := normalizeHost(u.Hostname())
+	if host != "" {
+		if err := checkAddr(u, host, p); err != nil {
+			return nil, err // whatever the scheme
+		}
+	}
 	if scheme != "http" && scheme != "https" {
 		return u, nil // a scheme the operator allowed on purpose; no host rules apply
 	}
-	host := normalizeHost(u.Hostname())
 	if host == "" {
 		return nil, fmt.Errorf("%w: %q has no host: write it in full, e.g. https://example.com/", ErrBadURL, raw)
 	}

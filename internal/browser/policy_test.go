@@ -9,6 +9,9 @@ func TestCheckURL(t *testing.T) {
 	deny := Policy{DenyHosts: []string{"evil.test", "10.0.0.1"}}
 	allow := Policy{AllowHosts: []string{"*.good.test", "127.0.0.1"}, DenyHosts: []string{"bad.good.test"}}
 	files := Policy{AllowSchemes: []string{"http", "https", "file"}}
+	allowAll := Policy{AllowHosts: []string{"169.254.0.1"}}
+	own := Policy{DenyAddrs: []string{"127.0.0.1:7777"}}
+	ownWS := Policy{AllowSchemes: []string{"http", "https", "ws"}, DenyAddrs: []string{"127.0.0.1:7777"}}
 	for _, tc := range []struct {
 		raw  string
 		p    Policy
@@ -43,6 +46,30 @@ func TestCheckURL(t *testing.T) {
 		{"http://127.0.0.1:9/", allow, nil},
 		{"http://example.com/", allow, ErrURLNotAllowed},
 		{"file:///tmp/x", files, nil},
+		// Link-local (cloud metadata) is refused by default, in every form Chromium reads.
+		{"http://169.254.169.254/latest/meta-data/", Policy{}, ErrURLNotAllowed},
+		{"http://169.254.0.1:8080/", allowAll, ErrURLNotAllowed},
+		{"http://2852039166/", Policy{}, ErrURLNotAllowed},
+		{"http://0xa9.0xfe.0xa9.0xfe/", Policy{}, ErrURLNotAllowed},
+		{"http://0251.0376.0251.0376/", Policy{}, ErrURLNotAllowed},
+		{"http://169.254.43518/", Policy{}, ErrURLNotAllowed},
+		{"http://[fe80::1]/", Policy{}, ErrURLNotAllowed},
+		{"http://[febf::1]/", Policy{}, ErrURLNotAllowed},
+		{"http://[::ffff:169.254.169.254]/", Policy{}, ErrURLNotAllowed},
+		{"http://169.253.255.255/", Policy{}, nil},
+		{"http://[fec0::1]/", Policy{}, nil},
+		{"http://1.2.3/", Policy{}, nil},
+		// troupe's own listeners, by any loopback name.
+		{"http://127.0.0.1:7777/mcp", own, ErrURLNotAllowed},
+		{"http://localhost:7777/", own, ErrURLNotAllowed},
+		{"http://[::1]:7777/", own, ErrURLNotAllowed},
+		{"http://127.1:7777/", own, ErrURLNotAllowed},
+		{"ws://127.0.0.1:7777/", ownWS, ErrURLNotAllowed},
+		{"http://127.0.0.1:7778/", own, nil},
+		{"http://10.1.2.3:7777/", own, nil},
+		{"https://example.com/", Policy{DenyAddrs: []string{"0.0.0.0:443"}}, nil},
+		{"https://localhost/", Policy{DenyAddrs: []string{"0.0.0.0:443"}}, ErrURLNotAllowed},
+		{"http://example.com:8080/", Policy{DenyAddrs: []string{"example.com:8080"}}, ErrURLNotAllowed},
 	} {
 		_, err := CheckURL(tc.raw, tc.p)
 		if !errorsIs(err, tc.want) || (tc.want == nil) != (err == nil) {
