@@ -58,9 +58,13 @@ type pageActor struct {
 	cancel  context.CancelFunc
 	started bool // the first open has been reported to the session
 
-	stopping *actor.PID // who asked for the stop, answered once the tab is closed
-	closing  browser.Page
-	closed   bool // the stop is done: the session stops the actor next
+	stopping     *actor.PID // who asked for the stop, answered once the tab is closed
+	closing      browser.Page
+	closeRunning bool        // the tab's close is under way (pageClosed has not come back)
+	stopPhase    int         // counts the phases of stops, so that a late stopOverdue is ignored
+	stopTimer    *time.Timer // the bound of the current phase
+	abandoned    *pageOp     // a call the stop gave up waiting for
+	closed       bool        // the stop is done: the session stops the actor next
 }
 
 // pageOp is one call on the page.
@@ -143,7 +147,9 @@ func (a *pageActor) Receive(ctx actor.Context) {
 	case *stopChild:
 		a.beginStop(ctx)
 	case *pageClosed:
-		a.finishStop(ctx, msg.err)
+		a.onPageClosed(ctx, msg)
+	case *stopOverdue:
+		a.onStopOverdue(ctx, msg)
 	case *actor.Stopping:
 		a.shutdown()
 	case *actor.Stopped, *actor.Restarting:
@@ -264,8 +270,13 @@ func (a *pageActor) onContextReady(ctx actor.Context, msg *contextReady) {
 
 func (a *pageActor) onOpDone(ctx actor.Context, d *pageOpDone) {
 	if d.op != a.running {
+		if d.op == a.abandoned {
+			a.abandoned = nil
+			a.dropLate(d)
+		}
 		return
 	}
+	a.disarmStop() // the call ended within the stop's bound
 	a.cancel = nil
 	stale := d.page != nil && d.bctx != a.bctx
 	if stale {
@@ -351,75 +362,4 @@ func (a *pageActor) notify(ctx actor.Context, loaded bool, to *actor.PID, reply 
 func (a *pageActor) info() messages.PageInfo {
 	return messages.PageInfo{PageID: a.id, SessionID: a.cfg.sessionID, Name: a.cfg.name, URL: a.url, Title: a.title,
 		Status: a.status, Busy: a.running != nil, Error: a.err, CreatedAt: a.cfg.createdAt}
-}
-
-// beginStop closes the tab for close_page or a delete (the shared stop protocol): waiting
-// calls are refused, the running one is cancelled, then the tab is closed with a deadline.
-func (a *pageActor) beginStop(ctx actor.Context) {
-	if a.stopping != nil {
-		ctx.Respond(&childStopped{id: a.id, err: errors.New("a close is already in progress")})
-		return
-	}
-	a.stopping = ctx.Sender()
-	a.status = messages.PageStopping
-	for _, op := range a.queue {
-		a.reply(ctx, op, nil, messages.Errorf(messages.CodeDeleting, "page %s was closed before this call ran", a.id))
-	}
-	a.queue = nil
-	switch {
-	case a.running != nil && a.waiting:
-		a.waiting = false
-		a.finish(ctx, a.running, nil, messages.Errorf(messages.CodeDeleting, "page %s was closed before this call ran", a.id))
-	case a.running != nil:
-		a.cancel() // finish closes the tab once the call has returned
-	default:
-		a.close(ctx)
-	}
-}
-
-// close closes the tab in a goroutine; pageClosed finishes the stop.
-func (a *pageActor) close(ctx actor.Context) {
-	page := a.page
-	a.page, a.closing = nil, page
-	if page == nil {
-		a.finishStop(ctx, nil)
-		return
-	}
-	root, self, timeout := a.root, a.self, a.cfg.opts.PageCloseTimeout
-	go func() {
-		cctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		root.Send(self, &pageClosed{err: page.Close(cctx)})
-	}()
-}
-
-func (a *pageActor) finishStop(ctx actor.Context, err error) {
-	if err != nil {
-		// The tab is still there: the page stays, and works as before.
-		a.page, a.status = a.closing, messages.PageOpen
-	}
-	a.closing = nil
-	to := a.stopping
-	a.stopping, a.closed = nil, err == nil
-	ctx.Send(to, &childStopped{id: a.id, err: err})
-	if err != nil {
-		a.notify(ctx, false, nil, nil)
-		a.next(ctx)
-	}
-}
-
-// shutdown releases the tab when the actor stops for any reason (a server shutdown keeps the
-// page in the store: it re-opens at the next start).
-func (a *pageActor) shutdown() {
-	if a.cancel != nil {
-		a.cancel()
-	}
-	for _, p := range []browser.Page{a.page, a.closing} {
-		if p != nil {
-			cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = p.Close(cctx)
-			cancel()
-		}
-	}
-	a.page, a.closing = nil, nil
 }

@@ -61,6 +61,7 @@ type Fake struct {
 	docs     map[string]FakeDoc
 	failures map[FakeOp]fakeFailure
 	holds    map[FakeOp]chan struct{}
+	wedges   map[FakeOp]chan struct{}
 	contexts map[*fakeContext]struct{}
 	calls    []FakeCall
 	closed   bool
@@ -79,6 +80,7 @@ func NewFake(p Policy) *Fake {
 		docs:       map[string]FakeDoc{},
 		failures:   map[FakeOp]fakeFailure{},
 		holds:      map[FakeOp]chan struct{}{},
+		wedges:     map[FakeOp]chan struct{}{},
 		contexts:   map[*fakeContext]struct{}{},
 	}
 }
@@ -126,6 +128,27 @@ func (f *Fake) Hold(op FakeOp) (release func()) {
 			f.mu.Lock()
 			if f.holds[op] == ch {
 				delete(f.holds, op)
+			}
+			f.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// Wedge makes calls of op block until release is called, whatever their ctx says: a browser
+// call that hangs (a dependency that ignores its deadline), for the tests of what must not
+// wait on one forever.
+func (f *Fake) Wedge(op FakeOp) (release func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.wedges[op] = ch
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			if f.wedges[op] == ch {
+				delete(f.wedges, op)
 			}
 			f.mu.Unlock()
 			close(ch)
@@ -197,12 +220,15 @@ func (f *Fake) Calls() []FakeCall {
 func (f *Fake) enter(ctx context.Context, op FakeOp, session, url string) error {
 	f.mu.Lock()
 	f.calls = append(f.calls, FakeCall{Op: op, Session: session, URL: url})
-	hold := f.holds[op]
+	hold, wedge := f.holds[op], f.wedges[op]
 	fail, failing := f.failures[op]
 	if failing && fail.once {
 		delete(f.failures, op)
 	}
 	f.mu.Unlock()
+	if wedge != nil {
+		<-wedge
+	}
 	if hold != nil {
 		select {
 		case <-hold:
