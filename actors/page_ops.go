@@ -53,7 +53,7 @@ func (a *pageActor) actionOp(ctx actor.Context, msg *messages.PageAction) *pageO
 			}
 			r := &messages.PageActionResult{PageID: a.id, Action: msg.Action}
 			if ar, ok := res.(browser.ActionResult); ok {
-				r.Value, r.Navigated, r.URL, r.Title = ar.Value, ar.Navigated, ar.URL, ar.Title
+				r.Value, r.Navigated, r.URL, r.Title, r.Popups = ar.Value, ar.Navigated, ar.URL, ar.Title, ar.Popups
 			}
 			return r
 		}}

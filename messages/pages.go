@@ -101,6 +101,7 @@ type PageActionResult struct {
 	Navigated bool            // the action started a navigation (waited for)
 	URL       string
 	Title     string
+	Popups    []string // tabs the page opened (target=_blank, window.open): closed; these are their addresses
 }
 
 // ScreenshotPage takes a PNG of a page's viewport, or of the whole page.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -201,7 +202,8 @@ func firstError(errs ...*messages.Error) *messages.Error {
 func pageActionTool() mcp.Tool {
 	return newTool("page_action",
 		"Act on a page: click an element, fill an input with text, press a key (text: Enter, Tab, Control+a, …), or evaluate a JavaScript expression (text) and get its value. "+
-			"An action that starts a navigation waits for the new page.",
+			"An action that starts a navigation waits for the new page. "+
+			"A new tab the page opens (a target=_blank link, window.open) is closed at once and its address returned in popups: navigate_page to it to follow it.",
 		hints(false, true, false, true),
 		mcp.WithString("page_id", mcp.Required(), mcp.Description(pageIDDesc), mcp.MaxLength(maxChildIDChars)),
 		mcp.WithString("action", mcp.Required(), mcp.Description("click, fill, press or evaluate."), mcp.Enum("click", "fill", "press", "evaluate"), mcp.MaxLength(maxEnumChars)),
@@ -243,6 +245,10 @@ func (d Deps) pageAction(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 	}
 	if res.Navigated {
 		text += "; the page navigated"
+	}
+	if len(res.Popups) > 0 {
+		out["popups"] = res.Popups
+		text += fmt.Sprintf("; the page opened %s in a new tab, which was closed (navigate_page to follow it)", strings.Join(res.Popups, ", "))
 	}
 	return structured(out, text+". "+pageText("Page", res.PageID, res.URL, res.Title)), nil
 }
