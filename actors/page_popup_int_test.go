@@ -52,6 +52,14 @@ func realBrowserHarness(t *testing.T, mod func(*Options)) *harness {
 	})
 }
 
+// openSlow opens a page, giving the first one the time to launch Chromium on a busy machine.
+func openSlow(h *harness, session, name, url string) {
+	h.t.Helper()
+	if r := testutil.AsPage(h.answerWithin(30*time.Second, "open_page", &messages.OpenPage{SessionID: session, Name: name, URL: url})); r.Err != nil {
+		h.t.Fatalf("open_page: %v", r.Err)
+	}
+}
+
 // answerWithin sends a request that must be answered within d.
 func (h *harness) answerWithin(d time.Duration, what string, msg any) any {
 	h.t.Helper()
@@ -68,7 +76,7 @@ func TestClicksAnswerAfterAPageOpensATab(t *testing.T) {
 	site := popupSite(t)
 	h := realBrowserHarness(t, nil)
 	h.mustCreate("s")
-	h.mustPage("s", "p", site+"/")
+	openSlow(h, "s", "p", site+"/")
 	for i, tc := range []struct{ selector, popup string }{
 		{"#blank", "/next"},          // <a target=_blank>
 		{"#open", "/next?from=open"}, // window.open
@@ -97,7 +105,7 @@ func TestForcedDeleteOfABusyPageAnswers(t *testing.T) {
 	site := popupSite(t)
 	h := realBrowserHarness(t, func(o *Options) { o.PageCloseTimeout = 2 * time.Second })
 	h.mustCreate("s")
-	h.mustPage("s", "p", site+"/")
+	openSlow(h, "s", "p", site+"/")
 	if r := testutil.AsPageAction(h.answerWithin(8*time.Second, "the click that opens a tab",
 		&messages.PageAction{PageID: "s/p", Action: "click", Selector: "#blank"})); r.Err != nil {
 		t.Fatal(r.Err)

@@ -33,7 +33,8 @@ func boundedAct(t *testing.T, p Page, req ActionRequest) ActionResult {
 	return res
 }
 
-// A page that opens a new tab (a target=_blank link, window.open from a click or a script)
+// A page that opens a new tab (a target=_blank link, window.open from a click or a script,
+// with or without noopener)
 // still answers later clicks: the popup is closed and reported (issue 11 item 6: every later
 // click on the page hung for good).
 func TestPopupIsClosedAndLaterClicksAnswer(t *testing.T) {
@@ -47,6 +48,7 @@ func TestPopupIsClosedAndLaterClicksAnswer(t *testing.T) {
 		{ActionRequest{Action: ActionClick, Selector: "#blank"}, "/about"},
 		{ActionRequest{Action: ActionClick, Selector: "#open"}, "/about?from=open"},
 		{ActionRequest{Action: ActionEvaluate, Text: "window.open('/about?from=script'); 1"}, "/about?from=script"},
+		{ActionRequest{Action: ActionEvaluate, Text: "window.open('/about?noopener', '_blank', 'noopener'); 1"}, "/about?noopener"},
 	} {
 		opener := tc.opener
 		res := boundedAct(t, p, opener)
