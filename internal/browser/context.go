@@ -122,7 +122,10 @@ func (c *rodContext) OpenPage(ctx context.Context, rawURL string) (Page, error) 
 	}
 	cctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	t, err := proto.TargetCreateTarget{URL: blankURL, BrowserContextID: c.id}.Call(c.browser.Context(cctx))
+	// A window per tab: in a shared window only the newest tab is painted, and a tab behind it
+	// has no animation frames and answers no mouse input (every click on an older page of the
+	// session hung).
+	t, err := proto.TargetCreateTarget{URL: blankURL, BrowserContextID: c.id, NewWindow: true}.Call(c.browser.Context(cctx))
 	if err != nil {
 		return nil, c.fail(cctx, "opening a page", err)
 	}
