@@ -30,6 +30,11 @@ const interactableRetry = 100 * time.Millisecond
 func waitInteractable(pg *rod.Page, el *rod.Element) (*proto.Point, error) {
 	ctx := pg.GetContext()
 	for {
+		// As rod's ScrollIntoView does first: an element that is not displayed has no box to
+		// scroll to (wait for it, within the deadline).
+		if err := el.WaitVisible(); err != nil {
+			return nil, err
+		}
 		if err := (proto.DOMScrollIntoViewIfNeeded{ObjectID: el.Object.ObjectID}).Call(pg); err != nil {
 			return nil, err
 		}
