@@ -168,6 +168,18 @@ func TestE2EPagesWithRealChromium(t *testing.T) {
 		s.fails("open_page", map[string]any{"session_id": "alice", "url": u})
 		s.fails("navigate_page", map[string]any{"page_id": "alice/page-1", "url": u})
 	}
+	// Link-local addresses (cloud metadata) are refused with a tool error that says why.
+	for _, u := range []string{"http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/"} {
+		for tool, args := range map[string]map[string]any{
+			"open_page":     {"session_id": "alice", "url": u},
+			"navigate_page": {"page_id": "alice/page-1", "url": u},
+			"crawl_url":     {"url": u},
+		} {
+			if msg := s.fails(tool, args); !strings.Contains(msg, "link-local") {
+				t.Fatalf("%s at %s: %q, want a refusal naming link-local", tool, u, msg)
+			}
+		}
+	}
 	down := fmt.Sprintf("http://127.0.0.1:%d/", closedPort(t))
 	if msg := s.fails("open_page", map[string]any{"session_id": "alice", "url": down}); !strings.Contains(msg, "could not be loaded") {
 		t.Fatalf("unreachable host: %q", msg)
