@@ -28,13 +28,13 @@ func FuzzChildID(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, id string) {
 		for _, part := range strings.Split(id, "/") {
-			if got, want := ValidID(part), handValidID(part); got != want {
+			if got, want := ValidID(part), testutil.HandValidID(part); got != want {
 				t.Fatalf("ValidID(%q) = %v, want %v", part, got, want)
 			}
 		}
 		sid, name, ok := splitChildID(id)
 		parts := strings.Split(id, "/")
-		want := len(parts) == 2 && handValidID(parts[0]) && handValidID(parts[1])
+		want := len(parts) == 2 && testutil.HandValidID(parts[0]) && testutil.HandValidID(parts[1])
 		if ok != want {
 			t.Fatalf("splitChildID(%q) ok = %v, want %v", id, ok, want)
 		}
@@ -42,20 +42,6 @@ func FuzzChildID(f *testing.F) {
 			t.Fatalf("splitChildID(%q) = %q, %q; want %q, %q", id, sid, name, parts[0], parts[1])
 		}
 	})
-}
-
-func handValidID(id string) bool {
-	if len(id) < 1 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
-			return false
-		}
-	}
-	return !strings.Contains(id, "..") && !strings.HasSuffix(id, ".") && !strings.HasSuffix(id, ".lock")
 }
 
 // fuzzStateLimit is the state limit of FuzzSessionState, small so that inputs reach it.

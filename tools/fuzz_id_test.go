@@ -6,27 +6,8 @@ import (
 	"testing"
 
 	"github.com/troupe-dev/troupe/actors"
+	"github.com/troupe-dev/troupe/internal/testutil"
 )
-
-// validSessionID is DESIGN §7's ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ plus git's ref-component
-// rules (no "..", no final "." or ".lock": an id names a preserved ref), written as a loop so
-// that it checks actors.ValidID rather than repeating it.
-func validSessionID(id string) bool {
-	if strings.Contains(id, "..") || strings.HasSuffix(id, ".") || strings.HasSuffix(id, ".lock") {
-		return false
-	}
-	if len(id) == 0 || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
-			return false
-		}
-	}
-	return true
-}
 
 // FuzzSessionID checks the session id rule end to end: actors.ValidID agrees with DESIGN §7, and
 // create_session with a session_id succeeds exactly when the id is valid, and otherwise answers
@@ -39,7 +20,7 @@ func FuzzSessionID(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, id string) {
 		fs.next(t)
-		if got, want := actors.ValidID(id), validSessionID(id); got != want {
+		if got, want := actors.ValidID(id), testutil.HandValidID(id); got != want {
 			t.Fatalf("actors.ValidID(%q) = %v, want %v", id, got, want)
 		}
 		args, _ := json.Marshal(map[string]string{"session_id": id})
@@ -51,7 +32,7 @@ func FuzzSessionID(f *testing.F) {
 		if res == nil {
 			t.Fatalf("create_session(%s): JSON-RPC error %d %q, want a result", args, resp.Error.Code, resp.Error.Message)
 		}
-		if !validSessionID(sent.SessionID) && sent.SessionID != "" {
+		if !testutil.HandValidID(sent.SessionID) && sent.SessionID != "" {
 			var e struct {
 				Error struct{ Code, Message string } `json:"error"`
 			}
@@ -67,7 +48,7 @@ func FuzzSessionID(f *testing.F) {
 		var s struct {
 			SessionID string `json:"session_id"`
 		}
-		if err := json.Unmarshal(res.StructuredContent, &s); err != nil || !validSessionID(s.SessionID) ||
+		if err := json.Unmarshal(res.StructuredContent, &s); err != nil || !testutil.HandValidID(s.SessionID) ||
 			(sent.SessionID != "" && s.SessionID != sent.SessionID) {
 			t.Fatalf("create_session(%s) answered session_id %q (%v)", args, s.SessionID, err)
 		}

@@ -47,15 +47,14 @@ func (p Preset) AllowsEnv(name string) bool {
 var loaderVars = map[string]bool{
 	"BASH_ENV": true, "ENV": true, "PROMPT_COMMAND": true, "SHELLOPTS": true, "BASHOPTS": true, "IFS": true,
 	"PS4": true, "PATH": true, "HOME": true, "XDG_CONFIG_HOME": true, "ZDOTDIR": true,
-	"NODE_OPTIONS": true, "NODE_PATH": true, "NODE_EXTRA_CA_CERTS": true,
-	"PYTHONSTARTUP": true, "PYTHONPATH": true, "PYTHONHOME": true, "PYTHONINSPECT": true, "PYTHONUSERBASE": true,
 	"PERL5OPT": true, "PERL5LIB": true, "PERLLIB": true, "RUBYOPT": true, "RUBYLIB": true,
 	"JAVA_TOOL_OPTIONS": true, "_JAVA_OPTIONS": true, "JDK_JAVA_OPTIONS": true, "CLASSPATH": true,
 	"GIT_EXEC_PATH": true, "GIT_SSH": true, "GIT_SSH_COMMAND": true, "GIT_ASKPASS": true, "SSH_ASKPASS": true,
 	"EDITOR": true, "VISUAL": true, "PAGER": true, "GCONV_PATH": true, "LOCPATH": true, "MALLOC_CONF": true,
 }
 
-// loaderPrefixes are the prefixes of such variables (the dynamic loaders', git's configuration).
+// loaderPrefixes are the prefixes of such variables: the dynamic loaders', git's configuration,
+// Node's and Python's (NODE_OPTIONS, PYTHONPATH, PYTHONSTARTUP, …), troupe's own.
 var loaderPrefixes = []string{"LD_", "DYLD_", "GIT_CONFIG", "NODE_", "PYTHON", "TROUPE_"}
 
 // IsLoaderVar reports whether an environment variable changes what code a program loads or

@@ -73,9 +73,6 @@ func endCgroup(dir string, grace time.Duration) error {
 	return cgroupRemove(dir)
 }
 
-// strayMembers lists the running processes that carry rec.Token (see tokenStrays).
-func strayMembers(rec Record) ([]procStat, error) { return tokenStrays(rec), nil }
-
 // endGroup ends a group whose leader is alive and verified (so the group id is not reused).
 func endGroup(pgid int, grace time.Duration) error {
 	if err := signalGroup(pgid, syscall.SIGTERM); err != nil {
@@ -104,18 +101,15 @@ func endMembers(rec Record, members []procStat, grace time.Duration) error {
 			}
 		}
 	}
-	gone := func() bool {
-		ms, err := strayMembers(rec)
-		return err == nil && len(ms) == 0
-	}
+	gone := func() bool { return len(tokenStrays(rec)) == 0 }
 	signalAll(members, syscall.SIGTERM)
 	if poll(grace, nil, gone) {
 		return nil
 	}
-	members, _ = strayMembers(rec)
+	members = tokenStrays(rec)
 	signalAll(members, syscall.SIGKILL)
 	if !poll(killWait, nil, gone) {
-		return fmt.Errorf("kill stale processes of group %d: still running after SIGKILL: %w", rec.PGID, ErrNotStopped)
+		return fmt.Errorf("kill stale processes of process %d: still running after SIGKILL: %w", rec.PGID, ErrNotStopped)
 	}
 	return nil
 }
