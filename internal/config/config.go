@@ -74,28 +74,31 @@ func IsLoaderVar(name string) bool {
 
 // Config is troupe's whole configuration after flags, environment, file and defaults are merged.
 type Config struct {
-	DataDir           string            `toml:"-"`
-	File              string            `toml:"-"`
-	LogLevel          string            `toml:"log_level"`
-	SessionTimeout    Seconds           `toml:"session_timeout"`
-	CleanupInterval   Seconds           `toml:"cleanup_interval"`
-	MaxSessions       int               `toml:"max_sessions"`
-	MaxChildren       int               `toml:"max_children"`
-	MaxStateBytes     int               `toml:"max_state_bytes"`
-	SnapshotRetention Seconds           `toml:"snapshot_retention"`
-	CallTimeout       Seconds           `toml:"call_timeout"`
-	WorkspaceRoot     string            `toml:"workspace_root"`
-	Browser           string            `toml:"browser"`
-	NavTimeout        Seconds           `toml:"navigation_timeout"`
-	PageContentMax    int               `toml:"page_content_max_bytes"`
-	AllowHosts        []string          `toml:"allow_hosts"`
-	DenyHosts         []string          `toml:"deny_hosts"`
-	AllowAnyCommand   bool              `toml:"allow_any_command"`
-	AgentOutputBytes  int               `toml:"agent_output_bytes"`
-	AgentLogBytes     int64             `toml:"agent_log_bytes"`
-	MaxMessageBytes   int               `toml:"max_message_bytes"`
-	AgentStopGrace    Seconds           `toml:"agent_stop_grace"`
-	Presets           map[string]Preset `toml:"presets"`
+	DataDir           string   `toml:"-"`
+	File              string   `toml:"-"`
+	LogLevel          string   `toml:"log_level"`
+	SessionTimeout    Seconds  `toml:"session_timeout"`
+	CleanupInterval   Seconds  `toml:"cleanup_interval"`
+	MaxSessions       int      `toml:"max_sessions"`
+	MaxChildren       int      `toml:"max_children"`
+	MaxStateBytes     int      `toml:"max_state_bytes"`
+	SnapshotRetention Seconds  `toml:"snapshot_retention"`
+	CallTimeout       Seconds  `toml:"call_timeout"`
+	WorkspaceRoot     string   `toml:"workspace_root"`
+	Browser           string   `toml:"browser"`
+	NavTimeout        Seconds  `toml:"navigation_timeout"`
+	PageContentMax    int      `toml:"page_content_max_bytes"`
+	AllowHosts        []string `toml:"allow_hosts"`
+	DenyHosts         []string `toml:"deny_hosts"`
+	AllowAnyCommand   bool     `toml:"allow_any_command"`
+	AgentOutputBytes  int      `toml:"agent_output_bytes"`
+	AgentLogBytes     int64    `toml:"agent_log_bytes"`
+	MaxMessageBytes   int      `toml:"max_message_bytes"`
+	AgentStopGrace    Seconds  `toml:"agent_stop_grace"`
+	// DaemonIdleExit is how long the daemon waits with no client connected and no running child
+	// before it exits by itself (DESIGN §11).
+	DaemonIdleExit Seconds           `toml:"daemon_idle_exit"`
+	Presets        map[string]Preset `toml:"presets"`
 }
 
 // Seconds is a duration written in troupe.toml and the environment as a number of seconds.
@@ -165,6 +168,7 @@ func Defaults() Config {
 		AgentLogBytes:     64 << 20,
 		MaxMessageBytes:   256 << 10,
 		AgentStopGrace:    Seconds(5 * time.Second),
+		DaemonIdleExit:    Seconds(900 * time.Second),
 		Presets:           BuiltinPresets(),
 	}
 }
@@ -256,6 +260,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"TROUPE_CLEANUP_INTERVAL":   &c.CleanupInterval,
 		"TROUPE_CALL_TIMEOUT":       &c.CallTimeout,
 		"TROUPE_NAVIGATION_TIMEOUT": &c.NavTimeout,
+		"TROUPE_DAEMON_IDLE_EXIT":   &c.DaemonIdleExit,
 	}
 	for _, name := range sortedKeys(durations) {
 		if v := getenv(name); v != "" {
@@ -322,7 +327,8 @@ func (c *Config) Validate() error {
 		name string
 		v    Seconds
 	}{{"session_timeout", c.SessionTimeout}, {"cleanup_interval", c.CleanupInterval}, {"call_timeout", c.CallTimeout},
-		{"navigation_timeout", c.NavTimeout}, {"snapshot_retention", c.SnapshotRetention}, {"agent_stop_grace", c.AgentStopGrace}} {
+		{"navigation_timeout", c.NavTimeout}, {"snapshot_retention", c.SnapshotRetention}, {"agent_stop_grace", c.AgentStopGrace},
+		{"daemon_idle_exit", c.DaemonIdleExit}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be a positive number of seconds", d.name))
 		}

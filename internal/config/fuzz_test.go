@@ -25,6 +25,7 @@ var durationKeys = map[string]struct {
 	"navigation_timeout": {"TROUPE_NAVIGATION_TIMEOUT", func(c *Config) Seconds { return c.NavTimeout }},
 	"snapshot_retention": {"", func(c *Config) Seconds { return c.SnapshotRetention }},
 	"agent_stop_grace":   {"", func(c *Config) Seconds { return c.AgentStopGrace }},
+	"daemon_idle_exit":   {"TROUPE_DAEMON_IDLE_EXIT", func(c *Config) Seconds { return c.DaemonIdleExit }},
 }
 
 // FuzzLoadConfig loads an arbitrary troupe.toml with one arbitrary environment variable set.
