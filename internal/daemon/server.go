@@ -1,0 +1,212 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Options configure Serve.
+type Options struct {
+	// DataDir holds the socket and the lock (it must exist, mode 0700).
+	DataDir string
+	// MCP serves /mcp: mcp-go's StreamableHTTPServer (stateful), wrapped by mcpx.HTTPHandler.
+	MCP http.Handler
+	// Version is reported by /daemon/status.
+	Version string
+	// Logger receives the daemon's lifecycle lines.
+	Logger zerolog.Logger
+	// IdleExit stops the daemon after this long with no client connected and no running child;
+	// 0 never.
+	IdleExit time.Duration
+	// Drain bounds how long calls in flight may run once a stop began (call_timeout + a margin).
+	Drain time.Duration
+	// Stats returns the sessions and the running children now (status, idle exit); nil: zeros.
+	Stats func() (sessions, runningChildren int)
+}
+
+// drainDefault bounds a drain when Options.Drain is 0.
+const drainDefault = 30 * time.Second
+
+// Serve runs the daemon's HTTP server on <data>/troupe.sock until ctx ends, a stop is asked
+// (POST /daemon/stop) or it was idle for IdleExit; then it drains (new calls are refused with
+// 503, listening streams end, calls in flight finish within Drain), closes the listener,
+// removes the socket, releases the lock and returns. The caller then closes actors, store and
+// audit log. A second daemon on the same data dir gets ErrAlreadyRunning naming the pid.
+func Serve(ctx context.Context, o Options) error {
+	if err := CheckSocketPath(o.DataDir); err != nil {
+		return err
+	}
+	lock, err := lockDataDir(o.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close() // releases the flock
+	sock := SocketPath(o.DataDir)
+	// Only the lock holder may remove the socket: a stale one is what a killed daemon left.
+	if err := os.Remove(sock); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove stale socket %s: %w", sock, err)
+	}
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", sock, err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false) // removed below, after the drain
+	defer os.Remove(sock)
+	if err := os.Chmod(sock, 0o600); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("socket %s: %w", sock, err)
+	}
+	d := newServer(o)
+	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	var reason string
+	var serveErr error
+	idle := d.idleTicker()
+	defer idle.stop()
+	select {
+	case <-ctx.Done():
+		reason = "asked to stop (" + context.Cause(ctx).Error() + ")"
+	case reason = <-d.stopped:
+	case reason = <-idle.expired:
+	case serveErr = <-served:
+		reason = "the server failed"
+	}
+	o.Logger.Info().Str("reason", reason).Msg("daemon stopping: new calls are refused, calls in flight finish")
+	d.drain()
+	drainCtx, cancel := context.WithTimeout(context.Background(), d.drainBound())
+	defer cancel()
+	if !d.waitInFlight(drainCtx) {
+		o.Logger.Warn().Int("in_flight", int(d.inFlight.Load())).Msg("daemon stop: calls still running after the drain bound; closing")
+	}
+	shutCtx, cancelShut := context.WithTimeout(context.Background(), time.Second)
+	defer cancelShut()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		_ = srv.Close()
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("daemon: %w", serveErr)
+	}
+	o.Logger.Info().Msg("daemon stopped serving")
+	return nil
+}
+
+// server is one running daemon's HTTP side.
+type server struct {
+	o        Options
+	started  time.Time
+	clients  *clients
+	draining atomic.Bool
+	inFlight atomic.Int64
+	// streams ends the GET listening streams at a stop: they would keep Shutdown waiting.
+	streams    context.Context
+	endStreams context.CancelFunc
+	stopped    chan string
+	stopOnce   sync.Once
+}
+
+func newServer(o Options) *server {
+	streams, end := context.WithCancel(context.Background())
+	return &server{o: o, started: time.Now(), clients: newClients(), streams: streams, endStreams: end,
+		stopped: make(chan string, 1)}
+}
+
+func (d *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(MCPPath, d.serveMCP)
+	mux.HandleFunc("GET "+StatusPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(d.status())
+	})
+	mux.HandleFunc("POST "+StopPath, func(w http.ResponseWriter, _ *http.Request) {
+		d.stop("asked by POST " + StopPath)
+		w.WriteHeader(http.StatusAccepted)
+	})
+	return mux
+}
+
+// stop begins a graceful stop (once).
+func (d *server) stop(reason string) {
+	d.stopOnce.Do(func() { d.stopped <- reason })
+}
+
+// drain refuses new calls from now on and ends the listening streams.
+func (d *server) drain() {
+	d.draining.Store(true)
+	d.endStreams()
+}
+
+func (d *server) drainBound() time.Duration {
+	if d.o.Drain > 0 {
+		return d.o.Drain
+	}
+	return drainDefault
+}
+
+// waitInFlight waits until no call runs or ctx ends; it reports whether none runs.
+func (d *server) waitInFlight(ctx context.Context) bool {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for d.inFlight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
+}
+
+// stoppingMessage is the JSON-RPC error a call gets while the daemon drains.
+const stoppingMessage = "the troupe daemon is stopping; this call was not run. The next call starts a new daemon (or run `troupe daemon` yourself)"
+
+func (d *server) serveMCP(w http.ResponseWriter, r *http.Request) {
+	if d.draining.Load() {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": nil,
+			"error": map[string]any{"code": -32000, "message": stoppingMessage}})
+		return
+	}
+	done := d.clients.enter(r)
+	defer done()
+	if r.Method == http.MethodGet {
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		stopAfter := context.AfterFunc(d.streams, cancel)
+		defer stopAfter()
+		r = r.WithContext(ctx)
+	} else {
+		d.inFlight.Add(1)
+		defer d.inFlight.Add(-1)
+	}
+	d.o.MCP.ServeHTTP(w, r)
+}
+
+// stats asks the caller for sessions and running children.
+func (d *server) stats() (int, int) {
+	if d.o.Stats == nil {
+		return 0, 0
+	}
+	return d.o.Stats()
+}
+
+func (d *server) status() Status {
+	sessions, running := d.stats()
+	return Status{PID: os.Getpid(), Version: d.o.Version, StartedAt: d.started,
+		UptimeSeconds: time.Since(d.started).Seconds(), DataDir: d.o.DataDir, Socket: SocketPath(d.o.DataDir),
+		Listen: []string{"unix:" + SocketPath(d.o.DataDir)}, Clients: d.clients.count(), Sessions: sessions,
+		RunningChildren: running, Draining: d.draining.Load(), IdleExitSeconds: d.o.IdleExit.Seconds()}
+}
