@@ -26,6 +26,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().String("config", "", "config file (default <data dir>/troupe.toml when it exists)")
 	root.AddCommand(
 		newServeCmd(),
+		newDaemonCmd(),
 		newAuditCmd(),
 		newConfigCmd(),
 		newDoctorCmd(),

@@ -108,8 +108,9 @@ type serverRuntime struct {
 	mcp      *server.MCPServer
 }
 
-// startRuntime opens the store and starts the actor tree. Close undoes it.
-func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
+// startRuntime opens the store and starts the actor tree; transport names it in audit events
+// ("stdio", "http"). Close undoes it.
+func startRuntime(cfg config.Config, stderr io.Writer, transport string) (*serverRuntime, error) {
 	log := newLogger(stderr, cfg.LogLevel)
 	if err := config.EnsureDataDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w; choose another with --data-dir or TROUPE_DATA_DIR", cfg.DataDir, err)
@@ -168,7 +169,7 @@ func startRuntime(cfg config.Config, stderr io.Writer) (*serverRuntime, error) {
 	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys, audit: auditLog, progress: progress, browser: drv}
 	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log,
 		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes,
-		Audit: auditLog, Transport: "stdio", Progress: progress, URLPolicy: policy}, version)
+		Audit: auditLog, Transport: transport, Progress: progress, URLPolicy: policy}, version)
 	return rt, nil
 }
 
@@ -187,7 +188,7 @@ func serveStdio(ctx context.Context, cfg config.Config, in io.Reader, out, stder
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rt, err := startRuntime(cfg, stderr)
+	rt, err := startRuntime(cfg, stderr, "stdio")
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,22 @@ import (
 // ErrAlreadyRunning is returned by Serve when another daemon holds the data dir's lock.
 var ErrAlreadyRunning = errors.New("a troupe daemon is already running for this data dir")
 
-// lockDataDir takes the exclusive, non-blocking flock on <data>/daemon.lock and writes our pid
-// into it. The file is never removed: removing a lock file others may have open races.
-func lockDataDir(dataDir string) (*os.File, error) {
+// Lock is the data dir's daemon lock, held for the daemon's life.
+type Lock struct{ f *os.File }
+
+// Release drops the lock (nil-safe).
+func (l *Lock) Release() error {
+	if l == nil {
+		return nil
+	}
+	return l.f.Close()
+}
+
+// Acquire takes the exclusive, non-blocking flock on <data>/daemon.lock and writes our pid into
+// it; ErrAlreadyRunning (naming the holder's pid) when another daemon holds it. The file is never
+// removed: removing a lock file others may have open races. Take it before opening the store, and
+// release it after closing it, so a next daemon never finds the store in use.
+func Acquire(dataDir string) (*Lock, error) {
 	path := filepath.Join(dataDir, LockName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -35,7 +48,7 @@ func lockDataDir(dataDir string) (*os.File, error) {
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return f, nil
+	return &Lock{f: f}, nil
 }
 
 // LockHeld reports whether a daemon holds the data dir's lock now (the probe takes and drops a

@@ -19,6 +19,9 @@ import (
 type Options struct {
 	// DataDir holds the socket and the lock (it must exist, mode 0700).
 	DataDir string
+	// Lock is the data dir's lock, taken by the caller with Acquire (and released by it after
+	// closing the store); nil: Serve takes it and releases it on return.
+	Lock *Lock
 	// MCP serves /mcp: mcp-go's StreamableHTTPServer (stateful), wrapped by mcpx.HTTPHandler.
 	MCP http.Handler
 	// Version is reported by /daemon/status.
@@ -40,17 +43,19 @@ const drainDefault = 30 * time.Second
 // Serve runs the daemon's HTTP server on <data>/troupe.sock until ctx ends, a stop is asked
 // (POST /daemon/stop) or it was idle for IdleExit; then it drains (new calls are refused with
 // 503, listening streams end, calls in flight finish within Drain), closes the listener,
-// removes the socket, releases the lock and returns. The caller then closes actors, store and
+// removes the socket, releases the lock it took and returns. The caller then closes actors, store and
 // audit log. A second daemon on the same data dir gets ErrAlreadyRunning naming the pid.
 func Serve(ctx context.Context, o Options) error {
 	if err := CheckSocketPath(o.DataDir); err != nil {
 		return err
 	}
-	lock, err := lockDataDir(o.DataDir)
-	if err != nil {
-		return err
+	if o.Lock == nil {
+		lock, err := Acquire(o.DataDir)
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
 	}
-	defer lock.Close() // releases the flock
 	sock := SocketPath(o.DataDir)
 	// Only the lock holder may remove the socket: a stale one is what a killed daemon left.
 	if err := os.Remove(sock); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/spf13/cobra"
+
+	"github.com/troupe-dev/troupe/internal/config"
+	"github.com/troupe-dev/troupe/internal/daemon"
+	"github.com/troupe-dev/troupe/internal/mcpx"
+	"github.com/troupe-dev/troupe/messages"
+)
+
+func newDaemonCmd() *cobra.Command {
+	var f serveFlags
+	var idleExit float64
+	var logFile string
+	cmd := &cobra.Command{
+		Use:   "daemon",
+		Short: "Run the troupe daemon for a data dir in the foreground (owns sessions, agents, pages)",
+		Long: "Run the troupe daemon in the foreground. The daemon is the one long-lived process per data dir:\n" +
+			"it owns the sessions, their agents and pages, the store and the audit log, and serves MCP over\n" +
+			"Streamable HTTP at /mcp on the unix socket <data dir>/troupe.sock (mode 0600). Clients come and go;\n" +
+			"sessions and their children stay. `troupe serve` (what Claude Desktop runs) starts one in the\n" +
+			"background when none runs, logging to <data dir>/daemon.log; run it yourself to watch it.\n\n" +
+			"It logs to stderr. It exits on SIGTERM/SIGINT or `troupe daemon stop` (calls in flight finish,\n" +
+			"new ones are refused), or by itself after daemon_idle_exit seconds (default 900; --idle-exit,\n" +
+			"TROUPE_DAEMON_IDLE_EXIT) with no client connected and no running agent or page.\n" +
+			"Settings: flags > TROUPE_* environment > troupe.toml (in the data dir, or --config) > defaults.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd, f)
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("idle-exit") {
+				if idleExit < 0 {
+					return fmt.Errorf("--idle-exit %v: want 0 (never) or more seconds", idleExit)
+				}
+				cfg.DaemonIdleExit = config.Seconds(idleExit * float64(time.Second))
+			}
+			return runDaemon(cmd.Context(), cfg, os.Stderr, logFile)
+		},
+	}
+	cmd.Flags().StringVar(&f.logLevel, "log-level", "", "log level: trace, debug, info, warn, error (default info)")
+	cmd.Flags().IntVar(&f.maxSessions, "max-sessions", 0, "maximum concurrent sessions (default 100, env TROUPE_MAX_SESSIONS)")
+	cmd.Flags().Float64Var(&f.sessionTimeout, "session-timeout", 0, "idle seconds before a session expires (default 3600, env TROUPE_SESSION_TIMEOUT)")
+	cmd.Flags().Float64Var(&f.cleanupInterval, "cleanup-interval", 0, "seconds between idle sweeps (default 60, env TROUPE_CLEANUP_INTERVAL)")
+	cmd.Flags().Float64Var(&idleExit, "idle-exit", 0, "seconds with no client and no running child before the daemon exits; 0 never (default 900, env TROUPE_DAEMON_IDLE_EXIT)")
+	cmd.Flags().StringVar(&logFile, "log-file", "", "log to this file (rotated at 10 MiB, one .1 kept) instead of stderr")
+	_ = cmd.Flags().MarkHidden("log-file")
+	cmd.AddCommand(newDaemonStatusCmd(), newDaemonStopCmd())
+	return cmd
+}
+
+// runDaemon runs the daemon until it stops, then closes the runtime in order.
+func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if logFile != "" {
+		lf, err := daemon.OpenLog(logFile, daemon.LogMaxBytes, true)
+		if err != nil {
+			return err
+		}
+		defer lf.Close()
+		stderr = lf
+	}
+	if err := config.EnsureDataDir(cfg.DataDir); err != nil {
+		return fmt.Errorf("data dir %s: %w; choose another with --data-dir or TROUPE_DATA_DIR", cfg.DataDir, err)
+	}
+	if err := daemon.CheckSocketPath(cfg.DataDir); err != nil {
+		return err
+	}
+	// The lock before the store: a second daemon is refused naming the first, not by bbolt.
+	lock, err := daemon.Acquire(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	rt, err := startRuntime(cfg, stderr, "http")
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	signal.Ignore(syscall.SIGPIPE)
+	abs, _ := filepath.Abs(cfg.DataDir)
+	rt.log.Info().Int("pid", os.Getpid()).Str("version", version).Str("socket", daemon.SocketPath(abs)).
+		Str("data_dir", abs).Dur("idle_exit", cfg.DaemonIdleExit.D()).Msg("troupe daemon serving")
+	mcpHTTP := server.NewStreamableHTTPServer(rt.mcp, server.WithStateful(true))
+	err = daemon.Serve(ctx, daemon.Options{
+		DataDir: cfg.DataDir, Lock: lock, MCP: mcpx.HTTPHandler(mcpHTTP, rt.progress), Version: version,
+		Logger: rt.log, IdleExit: cfg.DaemonIdleExit.D(), Drain: cfg.CallTimeout.D() + 10*time.Second,
+		Stats: rt.stats,
+	})
+	rt.log.Info().Msg("shutting down")
+	if cerr := rt.Close(); cerr != nil {
+		rt.log.Error().Err(cerr).Msg("shutdown")
+		err = errors.Join(err, cerr)
+	}
+	return err
+}
+
+// stats counts the sessions and their running children for the daemon's status and idle exit.
+func (rt *serverRuntime) stats() (sessions, running int) {
+	res, err := rt.actors.Request(context.Background(), &messages.SessionMetrics{}, 5*time.Second)
+	m, ok := res.(*messages.SessionMetricsResult)
+	if err != nil || !ok {
+		// Unknown counts keep the daemon up: an idle exit must never end a running child.
+		rt.log.Warn().Err(err).Msg("daemon: session metrics unavailable")
+		return 0, 1
+	}
+	for _, n := range m.Children {
+		running += n
+	}
+	return m.TotalSessions, running
+}
+
+func newDaemonStatusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Say whether the data dir's daemon runs, and what it holds",
+		Long: "Ask the data dir's daemon (over <data dir>/troupe.sock) for its pid, version, uptime, clients,\n" +
+			"sessions and running children. Exit status 0 when a daemon answers, 3 when none runs.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := daemonDataDir(cmd)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
+			defer cancel()
+			st, err := daemon.GetStatus(ctx, daemon.HTTPClient(dir))
+			out := cmd.OutOrStdout()
+			if errors.Is(err, daemon.ErrNotRunning) {
+				if asJSON {
+					fmt.Fprintln(out, `{"running":false}`)
+				} else {
+					fmt.Fprintf(out, "no troupe daemon is running for %s (the next `troupe serve` starts one)\n", dir)
+				}
+				return exitError{code: 3}
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			printStatus(out, st)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return cmd
+}
+
+func printStatus(w io.Writer, st daemon.Status) {
+	state := "running"
+	if st.Draining {
+		state = "stopping"
+	}
+	fmt.Fprintf(w, "troupe daemon %s: pid %d, version %s, up %s\n", state, st.PID, st.Version,
+		(time.Duration(st.UptimeSeconds) * time.Second).String())
+	fmt.Fprintf(w, "  data dir:         %s\n  socket:           %s\n", st.DataDir, st.Socket)
+	for _, l := range st.Listen {
+		fmt.Fprintf(w, "  listen:           %s\n", l)
+	}
+	fmt.Fprintf(w, "  clients:          %d\n  sessions:         %d\n  running children: %d\n", st.Clients, st.Sessions, st.RunningChildren)
+	if st.IdleExitSeconds > 0 {
+		fmt.Fprintf(w, "  idle exit:        after %s with no client and no running child\n", time.Duration(st.IdleExitSeconds*float64(time.Second)))
+	}
+}
+
+// daemonStopWait bounds how long `troupe daemon stop` waits for the daemon to be gone.
+const daemonStopWait = 2 * time.Minute
+
+func newDaemonStopCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "stop",
+		Short: "Stop the data dir's daemon gracefully and wait until it is gone",
+		Long: "Ask the data dir's daemon to stop: calls in flight finish (within call_timeout), new calls are\n" +
+			"refused, agents and pages end as at any shutdown, sessions stay on disk. Waits until the daemon\n" +
+			"is gone (at most 2 minutes). Exit status 0 once it is gone, or when none was running (it says so).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := daemonDataDir(cmd)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), daemonStopWait)
+			defer cancel()
+			err = daemon.RequestStop(ctx, daemon.HTTPClient(dir))
+			if errors.Is(err, daemon.ErrNotRunning) && !daemon.LockHeld(dir) {
+				fmt.Fprintf(cmd.OutOrStdout(), "no troupe daemon is running for %s\n", dir)
+				return nil
+			}
+			if err != nil && !errors.Is(err, daemon.ErrNotRunning) {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "troupe: waiting for the daemon to finish its calls in flight and exit…")
+			if err := waitDaemonGone(ctx, dir); err != nil {
+				return fmt.Errorf("the daemon of %s did not exit within %s; see %s", dir, daemonStopWait, filepath.Join(dir, daemon.LogName))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "troupe daemon for %s stopped\n", dir)
+			return nil
+		},
+	}
+}
+
+// waitDaemonGone polls until the socket stops answering and the lock is free.
+func waitDaemonGone(ctx context.Context, dir string) error {
+	c := daemon.HTTPClient(dir)
+	for {
+		sctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := daemon.GetStatus(sctx, c)
+		cancel()
+		if errors.Is(err, daemon.ErrNotRunning) && !daemon.LockHeld(dir) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// daemonDataDir resolves the data dir as every command does (flag, environment, default).
+func daemonDataDir(cmd *cobra.Command) (string, error) {
+	dataDir, _ := cmd.Flags().GetString("data-dir")
+	cfgPath, _ := cmd.Flags().GetString("config")
+	cfg, err := config.Load(config.LoadOptions{DataDir: dataDir, ConfigPath: cfgPath})
+	if cfg.DataDir == "" {
+		return "", fmt.Errorf("data dir: %v; set TROUPE_DATA_DIR or pass --data-dir", err)
+	}
+	return cfg.DataDir, nil
+}
