@@ -20,6 +20,7 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/config"
+	"github.com/troupe-dev/troupe/internal/daemon"
 	"github.com/troupe-dev/troupe/internal/process"
 )
 
@@ -79,7 +80,7 @@ func runChecks(ctx context.Context, dataFlag, configFlag string) []check {
 	}
 	checks := []check{checkDataDir(dir), checkConfig(dir, cfg.File, cfgErr)}
 	if checks[0].Status != statusFail { // else the store line would only repeat the data dir's failure
-		checks = append(checks, checkStore(filepath.Join(dir, "troupe.db")))
+		checks = append(checks, checkStore(filepath.Join(dir, "troupe.db")), checkDaemon(ctx, dir))
 	}
 	// FindBrowser reads TROUPE_BROWSER itself, should Load have stopped before the environment.
 	checks = append(checks, checkChromium(ctx, cfg.Browser), checkGit(ctx), checkDisk(dir))
@@ -160,6 +161,27 @@ func storeInUse(path string) bool {
 	defer f.Close()
 	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
 	return errors.Is(err, syscall.EWOULDBLOCK)
+}
+
+// checkDaemon reports the data dir's daemon: running (and whether its version is this binary's)
+// or not (nothing is wrong: the next `troupe serve` starts one).
+func checkDaemon(ctx context.Context, dir string) check {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	st, err := daemon.GetStatus(ctx, daemon.HTTPClient(dir))
+	switch {
+	case errors.Is(err, daemon.ErrNotRunning):
+		return check{"daemon", statusOK, "not running (the next `troupe serve` starts one)", ""}
+	case err != nil:
+		return check{"daemon", statusWarn, err.Error(), "see " + filepath.Join(dir, daemon.LogName) + ", or stop it with `troupe daemon stop`"}
+	}
+	found := fmt.Sprintf("running: pid %d, version %s, up %s, %d clients, %d sessions, %d running children",
+		st.PID, st.Version, (time.Duration(st.UptimeSeconds) * time.Second).String(), st.Clients, st.Sessions, st.RunningChildren)
+	if st.Version != version {
+		return check{"daemon", statusWarn, found + fmt.Sprintf("; its version differs from this troupe's (%s)", version),
+			"`troupe daemon stop` when its children may end (a bridge never stops a daemon with running children), and the next `troupe serve` starts this version"}
+	}
+	return check{"daemon", statusOK, found, ""}
 }
 
 func checkChromium(ctx context.Context, configured string) check {
