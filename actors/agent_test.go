@@ -69,8 +69,8 @@ func TestAgentInteractiveEchoAndListing(t *testing.T) {
 		t.Fatalf("children = %+v, want both agents in creation order", kids)
 	}
 	m := testutil.AsSessionMetrics(h.ask(&messages.SessionMetrics{}))
-	if m.Children[messages.KindAgent] != 2 {
-		t.Fatalf("metrics agents = %d, want 2", m.Children[messages.KindAgent])
+	if m.Children[messages.KindAgent] != 2 || m.RunningChildren != 2 {
+		t.Fatalf("metrics agents = %d, running %d; want 2, 2", m.Children[messages.KindAgent], m.RunningChildren)
 	}
 }
 
@@ -128,6 +128,13 @@ func TestAgentCrashShowsExitCodeAndRefusesMessages(t *testing.T) {
 	waitFor(t, func() bool { out = h.read("s/c", 0, 0); return out.Status == messages.AgentExited })
 	if out.ExitCode == nil || *out.ExitCode != 3 || joined(out) != "boom\n" || out.Chunks[0].Stream != "stderr" {
 		t.Fatalf("output after crash = %+v", out)
+	}
+	// The exited agent is still a child (its output stays readable) but runs nothing: it must
+	// not keep the daemon from its idle exit.
+	var m testutil.SessionMetricsReply
+	waitFor(t, func() bool { m = testutil.AsSessionMetrics(h.ask(&messages.SessionMetrics{})); return m.RunningChildren == 0 })
+	if m.Children[messages.KindAgent] != 1 {
+		t.Fatalf("metrics agents = %d, want the exited one still listed", m.Children[messages.KindAgent])
 	}
 	r := h.send("s/c", "hello?", 0)
 	wantCode(t, r.Err, messages.CodeUnavailable)

@@ -161,7 +161,11 @@ func (s *sessionActor) onAgentChanged(ctx actor.Context, msg *agentChanged) {
 	if c == nil {
 		return
 	}
+	wasRunning := c.running()
 	c.state = agentState(&msg.info)
+	if c.running() != wasRunning {
+		s.reportChildren(ctx)
+	}
 	if msg.activity {
 		s.touch()
 		ctx.Send(ctx.Parent(), &sessionActivity{id: s.rec.ID, at: s.rec.LastActivity})

@@ -25,6 +25,8 @@ type entry struct {
 	status       messages.Status
 	// children counts the session's live children by kind.
 	children map[messages.ChildKind]int
+	// running counts the children not ended (an exited or failed agent is not running).
+	running int
 	// stuck explains a delete that could not finish (the store refused its last write).
 	stuck string
 }
@@ -74,8 +76,9 @@ type (
 		rolledBack bool
 	}
 	childrenChanged struct {
-		id     string
-		counts map[messages.ChildKind]int
+		id      string
+		counts  map[messages.ChildKind]int
+		running int
 	}
 	sessionActivity struct {
 		id string
@@ -189,7 +192,7 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		o.routeChild(ctx, msg.TargetChild(), msg)
 	case *childrenChanged:
 		if e := o.sessions[msg.id]; e != nil {
-			e.children = msg.counts
+			e.children, e.running = msg.counts, msg.running
 		}
 	case *prepareShutdown:
 		o.stopping = true
@@ -255,7 +258,7 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 func (o *orchestrator) register(rec store.SessionRecord, pid *actor.PID, status messages.Status) {
 	o.sessions[rec.ID] = &entry{pid: pid, name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt,
 		lastActivity: rec.LastActivity, idleTimeout: o.opts.idleTimeoutOf(rec.IdleTimeoutSeconds),
-		status: status, children: countKinds(rec.Children)}
+		status: status, children: countKinds(rec.Children), running: len(rec.Children)}
 }
 
 func (o *orchestrator) spawnSession(ctx actor.Context, rec store.SessionRecord, start startMode) (*actor.PID, error) {

@@ -77,6 +77,7 @@ func (o *orchestrator) metrics() *messages.SessionMetricsResult {
 		for k, n := range e.children {
 			r.Children[k] += n
 		}
+		r.RunningChildren += e.running
 	}
 	if len(o.sessions) > 0 {
 		r.AvgAge = sum / time.Duration(len(o.sessions))

@@ -183,13 +183,23 @@ func (s *sessionActor) persistChildren() {
 	}
 }
 
-// reportChildren tells the orchestrator the session's child counts by kind.
+// reportChildren tells the orchestrator the session's child counts by kind, and how many run.
 func (s *sessionActor) reportChildren(ctx actor.Context) {
 	counts := make(map[messages.ChildKind]int)
+	running := 0
 	for _, c := range s.children {
 		counts[c.spec.Kind]++
+		if c.running() {
+			running++
+		}
 	}
-	ctx.Send(ctx.Parent(), &childrenChanged{id: s.rec.ID, counts: counts})
+	ctx.Send(ctx.Parent(), &childrenChanged{id: s.rec.ID, counts: counts, running: running})
+}
+
+// running reports whether the child has not ended: an agent whose process exited or failed is
+// kept for its output but runs nothing (a child whose state is not known yet counts as running).
+func (c *child) running() bool {
+	return c.state.Status != messages.AgentExited && c.state.Status != messages.AgentFailed
 }
 
 // info renders a child for get_session.

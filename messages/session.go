@@ -172,7 +172,11 @@ type SessionMetricsResult struct {
 	NewestAge        time.Duration
 	AvgAge           time.Duration
 	// Children counts the live children by kind.
-	Children         map[ChildKind]int
+	Children map[ChildKind]int
+	// RunningChildren counts the children whose process or page is live: an agent whose
+	// process exited or failed (kept for its output) is not counted. The daemon's idle exit
+	// waits for it to be 0.
+	RunningChildren  int
 	Created, Deleted int64
 	Expired          int64
 	Restored         int64

@@ -121,10 +121,7 @@ func (rt *serverRuntime) stats() (sessions, running int) {
 		rt.log.Warn().Err(err).Msg("daemon: session metrics unavailable")
 		return 0, 1
 	}
-	for _, n := range m.Children {
-		running += n
-	}
-	return m.TotalSessions, running
+	return m.TotalSessions, m.RunningChildren
 }
 
 func newDaemonStatusCmd() *cobra.Command {
