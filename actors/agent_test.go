@@ -132,7 +132,10 @@ func TestAgentCrashShowsExitCodeAndRefusesMessages(t *testing.T) {
 	// The exited agent is still a child (its output stays readable) but runs nothing: it must
 	// not keep the daemon from its idle exit.
 	var m testutil.SessionMetricsReply
-	waitFor(t, func() bool { m = testutil.AsSessionMetrics(h.ask(&messages.SessionMetrics{})); return m.RunningChildren == 0 })
+	waitFor(t, func() bool {
+		m = testutil.AsSessionMetrics(h.ask(&messages.SessionMetrics{}))
+		return m.RunningChildren == 0
+	})
 	if m.Children[messages.KindAgent] != 1 {
 		t.Fatalf("metrics agents = %d, want the exited one still listed", m.Children[messages.KindAgent])
 	}
