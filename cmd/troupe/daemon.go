@@ -239,10 +239,5 @@ func waitDaemonGone(ctx context.Context, dir string) error {
 // daemonDataDir resolves the data dir as every command does (flag, environment, default).
 func daemonDataDir(cmd *cobra.Command) (string, error) {
 	dataDir, _ := cmd.Flags().GetString("data-dir")
-	cfgPath, _ := cmd.Flags().GetString("config")
-	cfg, err := config.Load(config.LoadOptions{DataDir: dataDir, ConfigPath: cfgPath})
-	if cfg.DataDir == "" {
-		return "", fmt.Errorf("data dir: %v; set TROUPE_DATA_DIR or pass --data-dir", err)
-	}
-	return cfg.DataDir, nil
+	return config.ResolveDataDir(dataDir)
 }

@@ -14,18 +14,8 @@ import (
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/daemon"
+	"github.com/troupe-dev/troupe/internal/testutil"
 )
-
-// daemonDir is a data dir short enough for the daemon's socket path.
-func daemonDir(t *testing.T) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "td")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(d) })
-	return d
-}
 
 // startDaemonProc starts `troupe daemon` on dir with args and waits until it answers; the test's
 // end kills it should it still run.
@@ -75,7 +65,7 @@ func waitExit(t *testing.T, exited chan error, d time.Duration) error {
 }
 
 func TestDaemonCommandStatusStopAndLog(t *testing.T) {
-	dir := daemonDir(t)
+	dir := testutil.ShortDir(t)
 	if code := run([]string{"--data-dir", dir, "daemon", "status"}); code != 3 {
 		t.Fatalf("daemon status with none running: exit %d, want 3", code)
 	}
@@ -136,7 +126,7 @@ func TestDaemonCommandStatusStopAndLog(t *testing.T) {
 }
 
 func TestDaemonCommandSIGTERMAndIdleExit(t *testing.T) {
-	dir := daemonDir(t)
+	dir := testutil.ShortDir(t)
 	cmd, stderr, exited := startDaemonProc(t, dir, "--idle-exit", "0")
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

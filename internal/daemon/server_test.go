@@ -17,18 +17,9 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
 	"github.com/rs/zerolog"
-)
 
-// shortDataDir is a data dir whose socket path stays under the 107-byte limit.
-func shortDataDir(t *testing.T) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "td")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(d) })
-	return d
-}
+	"github.com/troupe-dev/troupe/internal/testutil"
+)
 
 // testMCP is an MCP server with a tool "slow" that runs until release is closed; started
 // receives one value as each call begins.
@@ -56,7 +47,7 @@ type daemonRun struct {
 func startDaemon(t *testing.T, o Options) *daemonRun {
 	t.Helper()
 	if o.DataDir == "" {
-		o.DataDir = shortDataDir(t)
+		o.DataDir = testutil.ShortDir(t)
 	}
 	if o.MCP == nil {
 		o.MCP = testMCP(make(chan struct{}), make(chan struct{}, 16))
@@ -66,7 +57,7 @@ func startDaemon(t *testing.T, o Options) *daemonRun {
 	r := &daemonRun{dir: o.DataDir, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- Serve(ctx, o) }()
 	t.Cleanup(func() { cancel(); r.wait(t, 10*time.Second) })
-	waitFor(t, 5*time.Second, "the daemon answers", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the daemon answers", func() bool {
 		_, err := GetStatus(context.Background(), HTTPClient(o.DataDir))
 		return err == nil
 	})
@@ -94,17 +85,6 @@ func (r *daemonRun) running() bool {
 		return false
 	default:
 		return true
-	}
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting until %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -144,7 +124,7 @@ func TestDaemonSocketIs0600AndRemovedAtExit(t *testing.T) {
 }
 
 func TestDaemonStaleSocketReplaced(t *testing.T) {
-	dir := shortDataDir(t)
+	dir := testutil.ShortDir(t)
 	if err := os.WriteFile(SocketPath(dir), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +145,7 @@ func TestDaemonStatusFields(t *testing.T) {
 }
 
 func TestDaemonNotRunning(t *testing.T) {
-	dir := shortDataDir(t)
+	dir := testutil.ShortDir(t)
 	if _, err := GetStatus(context.Background(), HTTPClient(dir)); !errors.Is(err, ErrNotRunning) {
 		t.Fatalf("GetStatus with no daemon: %v, want ErrNotRunning", err)
 	}
@@ -215,7 +195,7 @@ func TestDaemonStopDrainsInFlightAndRefusesNewCalls(t *testing.T) {
 	if err := RequestStop(ctx, HTTPClient(r.dir)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the daemon drains", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the daemon drains", func() bool {
 		st, err := GetStatus(ctx, HTTPClient(r.dir))
 		return err == nil && st.Draining
 	})
@@ -260,7 +240,7 @@ func TestDaemonNoIdleExitWhileAClientListens(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cl := newClient(t, ctx, r.dir, transport.WithContinuousListening())
-	waitFor(t, 5*time.Second, "the client's GET stream counts", func() bool {
+	testutil.Eventually(t, 5*time.Second, "the client's GET stream counts", func() bool {
 		st, err := GetStatus(ctx, HTTPClient(r.dir))
 		return err == nil && st.Clients == 1
 	})
