@@ -268,3 +268,49 @@ func TestDaemonNoIdleExitWhileAChildRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDaemonModernRequestWithoutSession: a 2026-07-28 request (version in the header and in
+// _meta, no session) is answered through the daemon, and counts as a client while in flight.
+func TestDaemonModernRequestWithoutSession(t *testing.T) {
+	release, started := make(chan struct{}), make(chan struct{}, 4)
+	r := startDaemon(t, Options{MCP: testMCP(release, started)})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	post := func(id int, method, name string) (int, string) {
+		params := ""
+		if name != "" {
+			params = `"name":"` + name + `",`
+		}
+		body := `{"jsonrpc":"2.0","id":` + strconv.Itoa(id) + `,"method":"` + method + `","params":{` + params +
+			`"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"modern","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, BaseURL+MCPPath, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
+		req.Header.Set("Mcp-Method", method)
+		if name != "" {
+			req.Header.Set("Mcp-Name", name)
+		}
+		resp, err := HTTPClient(r.dir).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := post(1, "tools/list", ""); code != http.StatusOK || !strings.Contains(body, `"slow"`) {
+		t.Fatalf("modern tools/list: HTTP %d %s", code, body)
+	}
+	done := make(chan string, 1)
+	go func() { _, body := post(2, "tools/call", "slow"); done <- body }()
+	<-started
+	st, err := GetStatus(ctx, HTTPClient(r.dir))
+	if err != nil || st.Clients != 1 {
+		t.Fatalf("clients during a modern call = %d (%v), want 1", st.Clients, err)
+	}
+	close(release)
+	if body := <-done; !strings.Contains(body, "finished") {
+		t.Fatalf("modern tools/call: %s", body)
+	}
+}
