@@ -82,8 +82,9 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	if err := daemon.CheckSocketPath(cfg.DataDir); err != nil {
 		return err
 	}
-	// The lock before the store: a second daemon is refused naming the first, not by bbolt.
-	lock, err := daemon.Acquire(cfg.DataDir)
+	// The lock before the store: a second daemon is refused naming the first, not by bbolt. One
+	// still closing its store after it stopped serving is waited for.
+	lock, err := daemon.AcquireWait(ctx, cfg.DataDir, cfg.CallTimeout.D()+15*time.Second)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ErrAlreadyRunning is returned by Serve when another daemon holds the data dir's lock.
@@ -61,4 +63,29 @@ func LockHeld(dataDir string) bool {
 	defer f.Close()
 	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
 	return errors.Is(err, syscall.EWOULDBLOCK)
+}
+
+// AcquireWait is Acquire, retried for up to wait while the holder does not answer on the socket:
+// a daemon that stopped serving still holds the lock while it closes its store and audit log,
+// and a daemon started in that window (a bridge's next call) should follow it, not fail. A
+// holder that answers is refused at once.
+func AcquireWait(ctx context.Context, dataDir string, wait time.Duration) (*Lock, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		l, err := Acquire(dataDir)
+		if err == nil || !errors.Is(err, ErrAlreadyRunning) || time.Now().After(deadline) {
+			return l, err
+		}
+		sctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, serr := GetStatus(sctx, HTTPClient(dataDir))
+		cancel()
+		if serr == nil {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

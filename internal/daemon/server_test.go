@@ -314,3 +314,25 @@ func TestDaemonModernRequestWithoutSession(t *testing.T) {
 		t.Fatalf("modern tools/call: %s", body)
 	}
 }
+
+// TestAcquireWaitFollowsAClosingDaemon: a lock held by a process that no longer serves (a daemon
+// closing its store) is waited for; a lock held by a daemon that answers is refused at once.
+func TestAcquireWaitFollowsAClosingDaemon(t *testing.T) {
+	dir := testutil.ShortDir(t)
+	held, err := Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(300*time.Millisecond, func() { _ = held.Release() })
+	l, err := AcquireWait(context.Background(), dir, 10*time.Second)
+	if err != nil {
+		t.Fatalf("AcquireWait after the holder released: %v", err)
+	}
+	_ = l.Release()
+
+	r := startDaemon(t, Options{})
+	start := time.Now()
+	if _, err := AcquireWait(context.Background(), r.dir, 10*time.Second); !errors.Is(err, ErrAlreadyRunning) || time.Since(start) > 3*time.Second {
+		t.Fatalf("AcquireWait with a serving daemon: %v after %s, want ErrAlreadyRunning at once", err, time.Since(start))
+	}
+}
