@@ -177,6 +177,11 @@ func (d *server) waitInFlight(ctx context.Context) bool {
 const stoppingMessage = "the troupe daemon is stopping; this call was not run. The next call starts a new daemon (or run `troupe daemon` yourself)"
 
 func (d *server) serveMCP(w http.ResponseWriter, r *http.Request) {
+	// Counted before the draining check, so a call that passed it is one the drain waits for.
+	if r.Method != http.MethodGet {
+		d.inFlight.Add(1)
+		defer d.inFlight.Add(-1)
+	}
 	if d.draining.Load() {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Retry-After", "1")
@@ -193,9 +198,6 @@ func (d *server) serveMCP(w http.ResponseWriter, r *http.Request) {
 		stopAfter := context.AfterFunc(d.streams, cancel)
 		defer stopAfter()
 		r = r.WithContext(ctx)
-	} else {
-		d.inFlight.Add(1)
-		defer d.inFlight.Add(-1)
 	}
 	d.o.MCP.ServeHTTP(w, r)
 }
