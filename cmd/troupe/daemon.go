@@ -52,10 +52,7 @@ func newDaemonCmd() *cobra.Command {
 			return runDaemon(cmd.Context(), cfg, os.Stderr, logFile)
 		},
 	}
-	cmd.Flags().StringVar(&f.logLevel, "log-level", "", "log level: trace, debug, info, warn, error (default info)")
-	cmd.Flags().IntVar(&f.maxSessions, "max-sessions", 0, "maximum concurrent sessions (default 100, env TROUPE_MAX_SESSIONS)")
-	cmd.Flags().Float64Var(&f.sessionTimeout, "session-timeout", 0, "idle seconds before a session expires (default 3600, env TROUPE_SESSION_TIMEOUT)")
-	cmd.Flags().Float64Var(&f.cleanupInterval, "cleanup-interval", 0, "seconds between idle sweeps (default 60, env TROUPE_CLEANUP_INTERVAL)")
+	addSettingFlags(cmd, &f)
 	cmd.Flags().Float64Var(&idleExit, "idle-exit", 0, "seconds with no client and no running child before the daemon exits; 0 never (default 900, env TROUPE_DAEMON_IDLE_EXIT)")
 	cmd.Flags().StringVar(&logFile, "log-file", "", "log to this file (rotated at 10 MiB, one .1 kept) instead of stderr")
 	_ = cmd.Flags().MarkHidden("log-file")
