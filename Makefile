@@ -17,8 +17,8 @@ build: ## build bin/troupe
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/troupe ./cmd/troupe
 
 .PHONY: run
-run: build ## build and serve MCP over stdio (what Claude Desktop runs); Ctrl-D or Ctrl-C stops it
-	@echo "troupe: serving MCP on stdin/stdout; logs below; connect a client or press Ctrl-D to stop" >&2
+run: build ## build and serve MCP over stdio (what Claude Desktop runs), through the data dir's daemon; Ctrl-D ends it
+	@echo "troupe: serving MCP on stdin/stdout through the data dir's daemon (started when none runs); Ctrl-D ends this client, the daemon keeps your sessions running (bin/troupe daemon stop ends it)" >&2
 	./bin/troupe serve
 
 .PHONY: deps

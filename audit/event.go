@@ -36,7 +36,10 @@ type Actor struct {
 	Transport     string `json:"transport"`
 	ClientName    string `json:"client_name"`
 	ClientVersion string `json:"client_version"`
-	HTTPSession   string `json:"http_session,omitempty"`
+	// ProtocolVersion is the MCP protocol version the client speaks (negotiated at initialize,
+	// or declared per request by 2026-07-28 clients).
+	ProtocolVersion string `json:"protocol_version,omitempty"`
+	HTTPSession     string `json:"http_session,omitempty"`
 }
 
 // Event is one audit record. The writer fills in Seq, Time, Prev and Hash; Details are stored

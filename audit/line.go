@@ -90,6 +90,9 @@ func (enc *encoder) appendLine(dst []byte, e *Event, details []byte) ([]byte, st
 	if a := e.Actor; a != nil {
 		d := zerolog.Dict().Str("transport", a.Transport).Str("client_name", a.ClientName).
 			Str("client_version", a.ClientVersion)
+		if a.ProtocolVersion != "" {
+			d = d.Str("protocol_version", a.ProtocolVersion)
+		}
 		if a.HTTPSession != "" {
 			d = d.Str("http_session", a.HTTPSession)
 		}

@@ -75,14 +75,22 @@ func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
 // name and version (per request for clients that skip initialize), and the HTTP session.
 func clientIdentity(ctx context.Context, transport string) *audit.Actor {
 	a := &audit.Actor{Transport: transport}
-	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.ClientInfo != nil {
-		a.ClientName, a.ClientVersion = info.ClientInfo.Name, info.ClientInfo.Version
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil {
+		a.ProtocolVersion = info.ProtocolVersion
+		if info.ClientInfo != nil {
+			a.ClientName, a.ClientVersion = info.ClientInfo.Name, info.ClientInfo.Version
+		}
 	}
 	if s := server.ClientSessionFromContext(ctx); s != nil {
 		if a.ClientName == "" {
 			if ci, ok := s.(interface{ GetClientInfo() mcp.Implementation }); ok {
 				info := ci.GetClientInfo()
 				a.ClientName, a.ClientVersion = info.Name, info.Version
+			}
+		}
+		if a.ProtocolVersion == "" {
+			if pv, ok := s.(interface{ ProtocolVersion() string }); ok {
+				a.ProtocolVersion = pv.ProtocolVersion()
 			}
 		}
 		if transport == "http" {

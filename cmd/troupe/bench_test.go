@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +33,25 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if leftDaemonsBehind() {
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// leftDaemonsBehind reports (and kills) any daemon of the test binary still running after the
+// tests: every test must stop the daemons its bridges started.
+func leftDaemonsBehind() bool {
+	left := false
+	eachProcess(func(pid int, args []string) {
+		if isDaemonCmdline(args) && alive(pid) {
+			fmt.Fprintf(os.Stderr, "FAIL: a test left troupe daemon %d running: %s\n", pid, strings.Join(args, " "))
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			left = true
+		}
+	})
+	return left
 }
 
 func stdioClient(b *testing.B, command string, env []string, args ...string) *client.Client {
@@ -69,36 +89,90 @@ func roundTrips(b *testing.B, c *client.Client, tool string, args map[string]any
 	return ds
 }
 
-// BenchmarkStdio measures get_session over stdio against the floor: a trivial echo tool on a bare
-// mcp-go server over stdio, in the same run.
+// BenchmarkStdio measures get_session over stdio against the floor, a trivial echo tool on a bare
+// mcp-go server over stdio, in the same run: the standalone server (one process) and the bridge
+// (`troupe serve` relaying to the data dir's daemon over its unix socket, DESIGN §11).
 func BenchmarkStdio(b *testing.B) {
 	dir := b.TempDir()
-	tc := stdioClient(b, troupeBinary(b), []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir}, "serve", "--log-level", "warn")
-	defer tc.Close()
+	env := []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir}
+	tc := stdioClient(b, troupeBinary(b), env, "serve", "--standalone", "--log-level", "warn")
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "create_session"
 	req.Params.Arguments = map[string]any{"session_id": "bench"}
 	if _, err := tc.CallTool(context.Background(), req); err != nil {
 		b.Fatal(err)
 	}
+	tc.Close() // the standalone server frees the data dir for the daemon, then runs again beside it
+	bdir := b.TempDir()
+	benv := []string{"TROUPE_DATA_DIR=" + bdir, "HOME=" + bdir}
+	defer stopDaemon(b, bdir)
+	bc := stdioClient(b, troupeBinary(b), benv, "serve", "--log-level", "warn")
+	defer bc.Close()
+	if _, err := bc.CallTool(context.Background(), req); err != nil {
+		b.Fatal(err)
+	}
+	tc = stdioClient(b, troupeBinary(b), env, "serve", "--standalone", "--log-level", "warn")
+	defer tc.Close()
 	self, _ := os.Executable()
 	ec := stdioClient(b, self, []string{"TROUPE_BENCH_ECHO_SERVER=1"})
 	defer ec.Close()
 	const n = 3000
+	get := map[string]any{"session_id": "bench"}
 	for b.Loop() {
-		// Interleave in blocks so that both see the same machine load.
-		var get, echo []time.Duration
+		// Interleave in blocks so that all three see the same machine load.
+		var direct, bridged, echo []time.Duration
 		for range 5 {
-			get = append(get, roundTrips(b, tc, "get_session", map[string]any{"session_id": "bench"}, n/5)...)
+			direct = append(direct, roundTrips(b, tc, "get_session", get, n/5)...)
+			bridged = append(bridged, roundTrips(b, bc, "get_session", get, n/5)...)
 			echo = append(echo, roundTrips(b, ec, "echo", map[string]any{"text": "hi"}, n/5)...)
 		}
-		p50 := bench.Percentile(get, 50)
-		p99 := bench.Percentile(get, 99)
+		p50 := bench.Percentile(direct, 50)
 		floor := bench.Percentile(echo, 50)
+		bp50 := bench.Percentile(bridged, 50)
 		bench.ReportRounded("stdio_get_session_p50_us", bench.Micros(p50), 1, "us")
-		bench.ReportRounded("stdio_get_session_p99_us", bench.Micros(p99), 1, "us")
+		bench.ReportRounded("stdio_get_session_p99_us", bench.Micros(bench.Percentile(direct, 99)), 1, "us")
 		bench.ReportRounded("stdio_echo_floor_p50_us", bench.Micros(floor), 1, "us")
 		bench.ReportRounded("stdio_overhead_ratio", float64(p50)/float64(floor), 2, "x")
+		bench.ReportRounded("bridge_get_session_p50_us", bench.Micros(bp50), 1, "us")
+		bench.ReportRounded("bridge_get_session_p99_us", bench.Micros(bench.Percentile(bridged, 99)), 1, "us")
+		bench.ReportRounded("bridge_overhead_ratio", float64(bp50)/float64(floor), 2, "x")
+	}
+}
+
+// firstAnswer starts `troupe serve` (the bridge), initializes and times the first get_session.
+func firstAnswer(b *testing.B, env []string, session string) time.Duration {
+	b.Helper()
+	start := time.Now()
+	c := stdioClient(b, troupeBinary(b), env, "serve", "--log-level", "warn")
+	defer c.Close()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "get_session"
+	req.Params.Arguments = map[string]any{"session_id": session}
+	if res, err := c.CallTool(context.Background(), req); err != nil || res.IsError {
+		b.Fatalf("first call: %v %v", err, res)
+	}
+	return time.Since(start)
+}
+
+// BenchmarkBridgeConnect measures a bridge's start to its first answer with the daemon running.
+func BenchmarkBridgeConnect(b *testing.B) {
+	dir := b.TempDir()
+	env := []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir}
+	defer stopDaemon(b, dir)
+	c := stdioClient(b, troupeBinary(b), env, "serve", "--log-level", "warn")
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "create_session"
+	req.Params.Arguments = map[string]any{"session_id": "bench"}
+	if _, err := c.CallTool(context.Background(), req); err != nil {
+		b.Fatal(err)
+	}
+	c.Close()
+	for b.Loop() {
+		var ds []time.Duration
+		for range 20 {
+			ds = append(ds, firstAnswer(b, env, "bench"))
+		}
+		bench.ReportRounded("bridge_connect_ms", bench.Millis(bench.Percentile(ds, 50)), 1, "ms")
 	}
 }
 
@@ -106,7 +180,7 @@ func BenchmarkStdio(b *testing.B) {
 // client on the durable store, beside the fsync rate of the data dir's disk.
 func BenchmarkCreateDeletePairs(b *testing.B) {
 	dir := b.TempDir()
-	c := stdioClient(b, troupeBinary(b), []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir, "TROUPE_MAX_SESSIONS=10000"}, "serve", "--log-level", "warn")
+	c := stdioClient(b, troupeBinary(b), []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir, "TROUPE_MAX_SESSIONS=10000"}, "serve", "--standalone", "--log-level", "warn")
 	defer c.Close()
 	for b.Loop() {
 		const pairs = 300
@@ -169,10 +243,10 @@ func BenchmarkStartup10kSessions(b *testing.B) {
 	st.Close()
 	bin := troupeBinary(b)
 	for b.Loop() {
-		var ds []time.Duration
+		var ds, cold []time.Duration
 		for range 5 {
 			start := time.Now()
-			c := stdioClient(b, bin, []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir, "TROUPE_MAX_SESSIONS=20000"}, "serve", "--log-level", "warn")
+			c := stdioClient(b, bin, []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir, "TROUPE_MAX_SESSIONS=20000"}, "serve", "--standalone", "--log-level", "warn")
 			req := mcp.CallToolRequest{}
 			req.Params.Name = "get_session"
 			req.Params.Arguments = map[string]any{"session_id": "s09999"}
@@ -183,6 +257,12 @@ func BenchmarkStartup10kSessions(b *testing.B) {
 			ds = append(ds, time.Since(start))
 			c.Close()
 		}
+		// The same through a bridge that must start the daemon first.
+		for range 5 {
+			cold = append(cold, firstAnswer(b, []string{"TROUPE_DATA_DIR=" + dir, "HOME=" + dir, "TROUPE_MAX_SESSIONS=20000"}, "s09999"))
+			stopDaemon(b, dir)
+		}
 		bench.ReportRounded("startup_10k_sessions_ms", bench.Millis(bench.Percentile(ds, 50)), 1, "ms")
+		bench.ReportRounded("daemon_cold_start_ms", bench.Millis(bench.Percentile(cold, 50)), 1, "ms")
 	}
 }

@@ -108,8 +108,22 @@ func TestE2ELimitsAndIdleExpiryFromEnvironment(t *testing.T) {
 // TestE2EStdoutCarriesOnlyJSONRPC sends good, bad and garbage input, and checks that every line
 // the server wrote to stdout is a JSON-RPC 2.0 message.
 func TestE2EStdoutCarriesOnlyJSONRPC(t *testing.T) {
+	for _, mode := range []struct{ name, flag, logged string }{
+		{"bridge", "", `"msg":"troupe serve: bridging stdio to the daemon"`},
+		{"standalone", "--standalone", `"msg":"troupe serving"`},
+	} {
+		t.Run(mode.name, func(t *testing.T) { stdoutOnlyJSONRPC(t, mode.flag, mode.logged) })
+	}
+}
+
+func stdoutOnlyJSONRPC(t *testing.T, flag, logged string) {
 	dir := t.TempDir()
-	cmd := exec.Command(troupeBinary(t), "serve", "--log-level", "debug")
+	t.Cleanup(func() { stopDaemon(t, dir) })
+	args := []string{"serve", "--log-level", "debug"}
+	if flag != "" {
+		args = append(args, flag)
+	}
+	cmd := exec.Command(troupeBinary(t), args...)
 	cmd.Env = append(cmd.Environ(), "TROUPE_DATA_DIR="+dir, "HOME="+dir)
 	cmd.Stdin = strings.NewReader(strings.Join([]string{
 		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`,
@@ -142,7 +156,7 @@ func TestE2EStdoutCarriesOnlyJSONRPC(t *testing.T) {
 	if lines < 6 {
 		t.Fatalf("got %d stdout lines, want an answer to each of the 6 requests (parse error included)", lines)
 	}
-	if !strings.Contains(stderr.String(), `"msg":"troupe serving"`) {
+	if !strings.Contains(stderr.String(), logged) {
 		t.Fatalf("logs should go to stderr as JSON; stderr was: %s", stderr.String())
 	}
 }

@@ -41,7 +41,9 @@ func TestE2ETypeScriptSDKParallelDeletesWithProgress(t *testing.T) {
 	node, dir := nodeClients(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "deletes.mjs", troupeBinary(t), t.TempDir(), "50")
+	data := t.TempDir()
+	t.Cleanup(func() { stopDaemon(t, data) })
+	cmd := exec.CommandContext(ctx, node, "deletes.mjs", troupeBinary(t), data, "50")
 	cmd.Dir = dir
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -28,24 +28,33 @@ import (
 
 func newServeCmd() *cobra.Command {
 	var f serveFlags
+	var standalone bool
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve MCP over stdio (the transport Claude Desktop uses)",
-		Long: "Serve MCP over stdio. stdout carries only the MCP protocol; logs go to stderr as JSON lines.\n" +
-			"Settings: flags > TROUPE_* environment > troupe.toml (in the data dir, or --config) > defaults.",
+		Short: "Serve MCP over stdio (what Claude Desktop runs), through the data dir's daemon",
+		Long: "Serve MCP over stdio: relay stdin/stdout to the data dir's troupe daemon over its unix socket\n" +
+			"(<data dir>/troupe.sock), starting the daemon in the background when none runs (its log:\n" +
+			"<data dir>/daemon.log). Sessions, agents and pages live in the daemon: they outlive this client,\n" +
+			"and every client of the data dir shares them. `troupe daemon status` shows the daemon,\n" +
+			"`troupe daemon stop` stops it. With --standalone the whole server runs in this process instead\n" +
+			"(for scripts and tests): its agents end when it ends.\n\n" +
+			"stdout carries only the MCP protocol; logs go to stderr as JSON lines.\n" +
+			"Settings: flags > TROUPE_* environment > troupe.toml (in the data dir, or --config) > defaults.\n" +
+			"A daemon this command starts gets its --config and setting flags; one already running keeps its own.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd, f)
 			if err != nil {
 				return err
 			}
-			return serveStdio(cmd.Context(), cfg, os.Stdin, os.Stdout, os.Stderr)
+			if standalone {
+				return serveStdio(cmd.Context(), cfg, os.Stdin, os.Stdout, os.Stderr)
+			}
+			return serveBridge(cmd, cfg, os.Stdin, os.Stdout, os.Stderr)
 		},
 	}
-	cmd.Flags().StringVar(&f.logLevel, "log-level", "", "log level: trace, debug, info, warn, error (default info)")
-	cmd.Flags().IntVar(&f.maxSessions, "max-sessions", 0, "maximum concurrent sessions (default 100, env TROUPE_MAX_SESSIONS)")
-	cmd.Flags().Float64Var(&f.sessionTimeout, "session-timeout", 0, "idle seconds before a session expires (default 3600, env TROUPE_SESSION_TIMEOUT)")
-	cmd.Flags().Float64Var(&f.cleanupInterval, "cleanup-interval", 0, "seconds between idle sweeps (default 60, env TROUPE_CLEANUP_INTERVAL)")
+	cmd.Flags().BoolVar(&standalone, "standalone", false, "serve in this process instead of through the daemon (its agents end with it)")
+	addSettingFlags(cmd, &f)
 	return cmd
 }
 

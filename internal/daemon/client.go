@@ -37,6 +37,13 @@ const (
 	// StopPath asks for a graceful stop with POST; it answers 202 and the daemon drains and exits.
 	StopPath = "/daemon/stop"
 
+	// AttachPath is held open (GET) by a bridge for its whole life: the daemon counts it as a
+	// connected client while it is open (idle exit, status).
+	AttachPath = "/daemon/attach"
+	// ClientHeader names a bridge on every request it sends (a random id per bridge process),
+	// so that the daemon counts it as one client.
+	ClientHeader = "Troupe-Client"
+
 	// BaseURL is the URL prefix for requests over the socket (the host is ignored).
 	BaseURL = "http://troupe"
 

@@ -20,7 +20,13 @@ func newClients() *clients { return &clients{open: make(map[string]int)} }
 // enter records a request of r and returns the function that records its end.
 func (c *clients) enter(r *http.Request) func() {
 	c.mu.Lock()
-	key := r.Header.Get("Mcp-Session-Id")
+	// A bridge names itself on all its requests: it is one client, whatever it has open.
+	key := r.Header.Get(ClientHeader)
+	if key != "" {
+		key = "bridge\x00" + key
+	} else {
+		key = r.Header.Get("Mcp-Session-Id")
+	}
 	if key == "" {
 		c.nextID++
 		key = "\x00request-" + strconv.FormatUint(c.nextID, 10)

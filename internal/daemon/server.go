@@ -130,6 +130,7 @@ func newServer(o Options) *server {
 func (d *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(MCPPath, d.serveMCP)
+	mux.HandleFunc("GET "+AttachPath, d.serveAttach)
 	mux.HandleFunc("GET "+StatusPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(d.status())
@@ -216,4 +217,29 @@ func (d *server) status() Status {
 		UptimeSeconds: time.Since(d.started).Seconds(), DataDir: d.o.DataDir, Socket: SocketPath(d.o.DataDir),
 		Listen: []string{"unix:" + SocketPath(d.o.DataDir)}, Clients: d.clients.count(), Sessions: sessions,
 		RunningChildren: running, Draining: d.draining.Load(), IdleExitSeconds: d.o.IdleExit.Seconds()}
+}
+
+// serveAttach holds a bridge's presence: the bridge counts as a connected client (one, however
+// many requests and streams it has open) for as long as this request stays open, whatever the
+// protocol era of its client (2026-07-28 clients keep no stream of their own between calls).
+func (d *server) serveAttach(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get(ClientHeader) == "" {
+		http.Error(w, ClientHeader+" header required", http.StatusBadRequest)
+		return
+	}
+	if d.draining.Load() {
+		http.Error(w, stoppingMessage, http.StatusServiceUnavailable)
+		return
+	}
+	done := d.clients.enter(r)
+	defer done()
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusOK)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	select {
+	case <-r.Context().Done():
+	case <-d.streams.Done():
+	}
 }
