@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestChromiumKilledIsRelaunchedOnNextCall(t *testing.T) {
@@ -127,6 +128,34 @@ func TestSweepKillsALeftoverBrowser(t *testing.T) {
 	}
 	if err := sweep(dir, profile, noLog); err != nil {
 		t.Fatalf("sweep: %v", err)
+	}
+}
+
+// A troupe killed with -9 leaves its browser a zombie (its pid file names no live browser) while
+// the browser's helpers still write into the profile: the next start's sweep failed with
+// "directory not empty". Every process naming the profile is ended before it is removed.
+func TestSweepKillsHelpersOfACrashedBrowser(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, profileDirName)
+	helper := exec.Command("sh", "-c", `while :; do mkdir -p "$1/Default" && : > "$1/Default/f$$"; done`, "--user-data-dir="+profile, profile)
+	helper.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- helper.Wait() }()
+	t.Cleanup(func() { _ = helper.Process.Kill() })
+	time.Sleep(100 * time.Millisecond)
+	if err := sweep(dir, profile, noLog); err != nil {
+		t.Fatalf("sweep: %v", err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the helper still runs after the sweep")
+	}
+	if _, err := os.Stat(profile); !os.IsNotExist(err) {
+		t.Errorf("the profile survived the sweep: %v", err)
 	}
 }
 

@@ -2,8 +2,8 @@ package browser
 
 import (
 	"bufio"
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -191,8 +191,10 @@ func (c *chromium) kill() {
 	<-c.output
 }
 
-// sweep kills a browser left running on this data dir by an earlier troupe (found through the
-// pid file and checked by its command line), then removes the profile.
+// sweep kills a browser left running on this data dir by an earlier troupe, then removes the
+// profile. The earlier browser is found through the pid file and, since a crashed troupe's
+// browser may be a zombie already while its helpers (renderers, utilities) still write into the
+// profile, through every process whose command line names the profile.
 func sweep(dataDir, profile string, log zerolog.Logger) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("%w: cannot create the browser data dir %s: %v", ErrLaunch, dataDir, err)
@@ -207,10 +209,32 @@ func sweep(dataDir, profile string, log zerolog.Logger) error {
 		}
 		_ = os.Remove(pidFile)
 	}
-	if err := os.RemoveAll(profile); err != nil {
-		return fmt.Errorf("%w: cannot sweep the browser profile %s: %v", ErrLaunch, profile, err)
+	for _, pid := range profileProcesses(profile) {
+		log.Warn().Int("pid", pid).Msg("browser: killing a chromium process left over from an earlier run")
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		waitGone(pid)
 	}
-	return nil
+	var err error
+	for range 20 { // a process that was exiting may still have created a file
+		if err = os.RemoveAll(profile); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%w: cannot sweep the browser profile %s: %v", ErrLaunch, profile, err)
+}
+
+// profileProcesses lists the live processes (zombies aside) using this profile.
+func profileProcesses(profile string) []int {
+	var pids []int
+	files, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range files {
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		if err == nil && pid != os.Getpid() && ownsProfile(pid, profile) && !gone(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // ownsProfile reports whether process pid is a browser using this profile.
@@ -227,10 +251,21 @@ func ownsProfile(pid int, profile string) bool {
 	return false
 }
 
-// waitGone waits (bounded) until a process that is not our child has disappeared.
+// gone reports whether pid has ended: no such process, or a zombie nobody reaped yet (PID 1
+// here does not reap orphans).
+func gone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && i+2 < len(b) && b[i+2] == 'Z'
+}
+
+// waitGone waits (bounded) until a process that is not our child has ended.
 func waitGone(pid int) {
 	for range 100 {
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		if gone(pid) {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
