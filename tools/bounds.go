@@ -43,15 +43,9 @@ var boundHints = map[string]string{
 // It descends into array items and object properties. Values of the wrong type and unknown
 // arguments are left to decodeArgs, which names them.
 func checkBounds(tool string, props map[string]any, raw any) *messages.Error {
-	data, err := json.Marshal(raw)
-	if err != nil {
+	args, ok := numberedArgs(raw)
+	if !ok {
 		return nil // decodeArgs reports it
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var args map[string]any
-	if dec.Decode(&args) != nil {
-		return nil
 	}
 	for _, k := range sortedNames(args) {
 		if sch, ok := props[k].(map[string]any); ok {
@@ -61,6 +55,26 @@ func checkBounds(tool string, props map[string]any, raw any) *messages.Error {
 		}
 	}
 	return nil
+}
+
+// numberedArgs is raw as a JSON object decoded with UseNumber; ok is false when it is not one.
+func numberedArgs(raw any) (map[string]any, bool) {
+	if m, ok := raw.(map[string]any); ok {
+		if v, ok := plainClone(m, true); ok {
+			return v.(map[string]any), true
+		}
+	}
+	data, err := json.Marshal(raw)
+	if err != nil {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var args map[string]any
+	if dec.Decode(&args) != nil {
+		return nil, false
+	}
+	return args, true
 }
 
 // checkValue checks v against sch; hint, when not empty, says what to do instead.

@@ -3,7 +3,6 @@ package mcpx
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"sync"
 	"time"
@@ -44,19 +43,6 @@ func (g *StdioGate) bump(requests, answers int) {
 	close(g.changed)
 	g.changed = make(chan struct{})
 	g.mu.Unlock()
-}
-
-type rpcShape struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"`
-}
-
-func classify(line []byte) (request, answer bool) {
-	var m rpcShape
-	if json.Unmarshal(line, &m) != nil || len(m.ID) == 0 || string(m.ID) == "null" {
-		return false, false
-	}
-	return m.Method != "", m.Method == ""
 }
 
 // Reader wraps the input: requests are counted as they pass; at EOF it waits (until ctx ends or
