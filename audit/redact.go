@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -90,6 +91,44 @@ func encodeDetails(generic map[string]any) ([]byte, error) {
 		return nil, fmt.Errorf("%w: details: %v", ErrInvalidEvent, err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// deferrableCopy is plainCopy of details when nothing in them can fail to encode later (no
+// json.Number, no NaN or infinite float); ok is false otherwise, and for no details it is nil.
+func deferrableCopy(details map[string]any) (map[string]any, bool) {
+	if len(details) == 0 {
+		return nil, true
+	}
+	if !encodable(details) {
+		return nil, false
+	}
+	c, ok := plainCopy(details)
+	if !ok {
+		return nil, false
+	}
+	return c.(map[string]any), true
+}
+
+func encodable(v any) bool {
+	switch t := v.(type) {
+	case float64:
+		return !math.IsNaN(t) && !math.IsInf(t, 0)
+	case json.Number:
+		return false
+	case map[string]any:
+		for _, e := range t {
+			if !encodable(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if !encodable(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // plainCopy deep-copies v when it holds only plain JSON values (maps with string keys, slices,

@@ -51,6 +51,7 @@ type Log struct {
 	enc       *encoder  // under mu
 	seq       uint64    // last seq handed out
 	prev      string    // hash of that line
+	queued    []Event   // recorded events not yet encoded, in order: their Time set, Details theirs
 	pending   []byte    // lines not yet written
 	ends      []int     // end offsets of the lines in pending
 	spare     []byte
@@ -234,6 +235,22 @@ func (l *Log) add(e Event, wait bool) (Event, error) {
 	if err := validate(&e); err != nil {
 		return Event{}, err
 	}
+	if !wait {
+		// Nothing waits on a recorded event: it is only copied here, and redacted, encoded and
+		// chained by whoever writes the batch (encodeQueuedLocked), off the caller's path.
+		if details, ok := deferrableCopy(e.Details); ok {
+			e.Details = details
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if l.err != nil {
+				return Event{}, l.err
+			}
+			e.Time = l.now().UTC()
+			l.queued = append(l.queued, e)
+			l.armFlushLocked()
+			return e, nil
+		}
+	}
 	details, raw, err := l.red.normalizeDetails(e.Details)
 	if err != nil {
 		return Event{}, err
@@ -245,6 +262,7 @@ func (l *Log) add(e Event, wait bool) (Event, error) {
 	if l.err != nil {
 		return Event{}, l.err
 	}
+	l.encodeQueuedLocked()
 	e.Seq, e.Time, e.Prev = l.seq+1, l.now().UTC(), l.prev
 	buf, h, err := l.enc.appendLine(l.pending, &e, raw)
 	if err != nil {
@@ -254,13 +272,7 @@ func (l *Log) add(e Event, wait bool) (Event, error) {
 	l.pending, l.ends = buf, append(l.ends, len(buf))
 	l.seq, l.prev = e.Seq, h
 	if !wait {
-		// Wait a little for an Append to share the fsync with (the "requested" event of the
-		// next call, typically), then write on its own.
-		if !l.asyncFlush {
-			l.asyncFlush = true
-			l.flushers.Add(1)
-			l.flushTimer = time.AfterFunc(l.recordDelay, l.flushQueued)
-		}
+		l.armFlushLocked()
 		return e, nil
 	}
 	for l.durable < e.Seq {
@@ -276,13 +288,52 @@ func (l *Log) add(e Event, wait bool) (Event, error) {
 	return e, nil
 }
 
+// armFlushLocked makes sure a flush will run: it waits a little for an Append to share the
+// fsync with (the "requested" event of the next call, typically), then writes on its own.
+func (l *Log) armFlushLocked() {
+	if !l.asyncFlush {
+		l.asyncFlush = true
+		l.flushers.Add(1)
+		l.flushTimer = time.AfterFunc(l.recordDelay, l.flushQueued)
+	}
+}
+
+// encodeQueuedLocked redacts, encodes and chains the recorded events, in the order they were
+// recorded, into the pending batch. mu is held. An event that cannot be encoded (deferrableCopy
+// keeps out what could fail) is logged and left out; the chain goes on without a gap.
+func (l *Log) encodeQueuedLocked() {
+	for i := range l.queued {
+		e := &l.queued[i]
+		var raw []byte
+		var err error
+		if e.Details != nil {
+			l.red.walk(e.Details, redactNone)
+			raw, err = encodeDetails(e.Details)
+		}
+		var buf []byte
+		var h string
+		if err == nil {
+			e.Seq, e.Prev = l.seq+1, l.prev
+			buf, h, err = l.enc.appendLine(l.pending, e, raw)
+		}
+		if err != nil {
+			l.log.Error().Err(err).Str("action", e.Action).Msg("audit: a recorded event could not be encoded; left out")
+			continue
+		}
+		l.pending, l.ends = buf, append(l.ends, len(buf))
+		l.seq, l.prev = e.Seq, h
+	}
+	clear(l.queued)
+	l.queued = l.queued[:0]
+}
+
 // flushQueued makes every queued event durable; Record starts it.
 func (l *Log) flushQueued() {
 	defer l.flushers.Done()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.asyncFlush = false
-	for l.durable < l.seq && l.err == nil {
+	for (l.durable < l.seq || len(l.queued) > 0) && l.err == nil {
 		if l.flushing {
 			l.cond.Wait()
 			continue
@@ -294,6 +345,7 @@ func (l *Log) flushQueued() {
 // flushLocked writes and fsyncs every pending line. mu is held on entry and on return, and
 // released during the I/O; flushing keeps a second goroutine out meanwhile.
 func (l *Log) flushLocked() {
+	l.encodeQueuedLocked()
 	buf, ends := l.pending, l.ends
 	last := headState{Seq: l.seq, Hash: l.prev}
 	l.pending, l.ends = l.spare[:0], l.spareEnds[:0]
@@ -348,7 +400,7 @@ func (l *Log) close() error {
 	}
 
 	l.mu.Lock()
-	for l.flushing || (len(l.ends) > 0 && l.err == nil) {
+	for l.flushing || ((len(l.ends) > 0 || len(l.queued) > 0) && l.err == nil) {
 		if l.flushing {
 			l.cond.Wait()
 		} else {
