@@ -29,13 +29,46 @@ func decodeArgs(req mcp.CallToolRequest, dst any) *messages.Error {
 	}
 	// encoding/json matches names case-insensitively ("Name" for "name", even "ſession_id"):
 	// names are checked exactly first, so that an argument the schema does not declare is refused.
-	if err := checkNames(raw, reflect.TypeOf(dst), ""); err != nil {
+	if err := checkArgNames(req.GetRawArguments(), raw, reflect.TypeOf(dst)); err != nil {
 		return messages.Errorf(messages.CodeInvalidArgument, "%s; see the tool's input schema (tools/list)", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return messages.Errorf(messages.CodeInvalidArgument, "%s; see the tool's input schema (tools/list)", describeDecodeError(err))
+	}
+	return nil
+}
+
+// checkArgNames is checkNames of the arguments' encoding raw; when mcp-go decoded them into a
+// map, the top-level names are read from it rather than by decoding raw once more.
+func checkArgNames(args any, raw []byte, t reflect.Type) error {
+	m, ok := args.(map[string]any)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if !ok || t.Kind() != reflect.Struct {
+		return checkNames(raw, t, "")
+	}
+	fields := jsonFields(t)
+	for k, v := range m {
+		ft, ok := fields[k]
+		if !ok {
+			return fmt.Errorf("unknown argument %q", k)
+		}
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if k := ft.Kind(); k != reflect.Struct && k != reflect.Slice && k != reflect.Array {
+			continue // checkNames has nothing to check below it
+		}
+		sub, err := json.Marshal(v)
+		if err != nil {
+			return checkNames(raw, t, "")
+		}
+		if err := checkNames(sub, ft, k+"."); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -107,7 +107,7 @@ const maxAuditString = 4096
 // auditArgs returns the call's arguments for the audit details, long strings shortened. Secrets
 // (cookie values, env values named like tokens) are redacted by the audit writer.
 func auditArgs(raw any) any {
-	if v, ok := plainClone(raw, false); ok {
+	if v, ok := plainClone(raw); ok {
 		return shorten(v)
 	}
 	data, err := json.Marshal(raw)

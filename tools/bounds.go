@@ -57,12 +57,12 @@ func checkBounds(tool string, props map[string]any, raw any) *messages.Error {
 	return nil
 }
 
-// numberedArgs is raw as a JSON object decoded with UseNumber; ok is false when it is not one.
+// numberedArgs is raw as a JSON object decoded with UseNumber, or as mcp-go decoded it when
+// that is plain (checkValue reads a float64 as the json.Number of its encoding); ok is false
+// when it is not an object.
 func numberedArgs(raw any) (map[string]any, bool) {
-	if m, ok := raw.(map[string]any); ok {
-		if v, ok := plainClone(m, true); ok {
-			return v.(map[string]any), true
-		}
+	if m, ok := raw.(map[string]any); ok && isPlain(m) {
+		return m, true
 	}
 	data, err := json.Marshal(raw)
 	if err != nil {
@@ -84,6 +84,8 @@ func checkValue(path string, sch map[string]any, v any, hint string) *messages.E
 		return checkString(path, sch, x, hint)
 	case json.Number:
 		return checkNumber(path, sch, x, hint)
+	case float64:
+		return checkNumber(path, sch, floatNumber(x), hint)
 	case []any:
 		if max, ok := schemaInt(sch, "maxItems"); ok && len(x) > max {
 			return messages.Errorf(messages.CodeInvalidArgument, "%s has %d items, over the limit of %d; send fewer", path, len(x), max)

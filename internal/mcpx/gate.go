@@ -72,17 +72,19 @@ func (gr *gateReader) Read(p []byte) (int, error) {
 func (gr *gateReader) count(b []byte) {
 	g := gr.g
 	g.pending = append(g.pending, b...)
-	requests := 0
+	requests, start := 0, 0
 	for {
-		i := bytes.IndexByte(g.pending, '\n')
+		i := bytes.IndexByte(g.pending[start:], '\n')
 		if i < 0 {
 			break
 		}
-		if req, _ := classify(g.pending[:i]); req {
+		if req, _ := classify(g.pending[start : start+i]); req {
 			requests++
 		}
-		g.pending = g.pending[i+1:]
+		start += i + 1
 	}
+	// The rest moves to the front, so that the buffer is reused rather than grown at each read.
+	g.pending = g.pending[:copy(g.pending, g.pending[start:])]
 	if requests > 0 {
 		g.bump(requests, 0)
 	}
