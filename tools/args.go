@@ -20,16 +20,16 @@ import (
 // WithInputSchemaValidation off; its strict schemas only tell clients that unknown arguments
 // are refused). Required arguments and ranges are checked by each handler after it.
 func decodeArgs(req mcp.CallToolRequest, dst any) *messages.Error {
-	raw, err := json.Marshal(req.GetRawArguments())
+	raw, err := argsJSON(req)
 	if err != nil {
 		return messages.Errorf(messages.CodeInvalidArgument, "arguments are not valid JSON: %v", err)
 	}
-	if string(raw) == "null" {
+	if string(bytes.TrimSpace(raw)) == "null" {
 		raw = []byte("{}")
 	}
 	// encoding/json matches names case-insensitively ("Name" for "name", even "ſession_id"):
 	// names are checked exactly first, so that an argument the schema does not declare is refused.
-	if err := checkArgNames(req.GetRawArguments(), raw, reflect.TypeOf(dst)); err != nil {
+	if err := checkArgNames(req.Params.Arguments, raw, reflect.TypeOf(dst)); err != nil {
 		return messages.Errorf(messages.CodeInvalidArgument, "%s; see the tool's input schema (tools/list)", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -40,8 +40,20 @@ func decodeArgs(req mcp.CallToolRequest, dst any) *messages.Error {
 	return nil
 }
 
-// checkArgNames is checkNames of the arguments' encoding raw; when mcp-go decoded them into a
-// map, the top-level names are read from it rather than by decoding raw once more.
+// argsJSON is the JSON of a call's arguments: the bytes the client sent, which mcp-go keeps
+// (RawArguments, already checked to be valid JSON), or the encoding of the arguments of an
+// in-process caller. It is what decoding the encoding of GetRawArguments() decodes, without
+// the copy.
+func argsJSON(req mcp.CallToolRequest) ([]byte, error) {
+	if len(req.Params.RawArguments) > 0 {
+		return req.Params.RawArguments, nil
+	}
+	return json.Marshal(req.Params.Arguments)
+}
+
+// checkArgNames is checkNames of the arguments' JSON raw; args is what mcp-go decoded from it
+// (or an in-process caller passed): when that is a map, the top-level names are read from it
+// rather than by decoding raw once more.
 func checkArgNames(args any, raw []byte, t reflect.Type) error {
 	m, ok := args.(map[string]any)
 	for t.Kind() == reflect.Pointer {

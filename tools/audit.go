@@ -39,7 +39,9 @@ func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
 	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			start := time.Now()
-			args := auditArgs(req.GetRawArguments())
+			// mcp-go decoded the arguments it kept (RawArguments) into Arguments, as auditArgs's round
+			// trip of them would.
+			args := auditArgs(req.Params.Arguments)
 			redactTyped(req.Params.Name, args, d.Audit)
 			ev := audit.Event{Action: auditAction(req.Params.Name), Stage: audit.StageRequested, Actor: clientIdentity(ctx, d.Transport),
 				Details: map[string]any{"tool": req.Params.Name, "arguments": args}}

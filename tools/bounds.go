@@ -21,7 +21,7 @@ import (
 // server holds them to.
 func bounded(tool mcp.Tool, next server.ToolHandlerFunc) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		if e := checkBounds(tool.Name, tool.InputSchema.Properties, req.GetRawArguments()); e != nil {
+		if e := checkBounds(tool.Name, tool.InputSchema.Properties, req); e != nil {
 			return toolError(e), nil
 		}
 		return next(ctx, req)
@@ -42,8 +42,8 @@ var boundHints = map[string]string{
 // propertyNames' maxLength, a number's minimum and maximum, and an integer that is not whole.
 // It descends into array items and object properties. Values of the wrong type and unknown
 // arguments are left to decodeArgs, which names them.
-func checkBounds(tool string, props map[string]any, raw any) *messages.Error {
-	args, ok := numberedArgs(raw)
+func checkBounds(tool string, props map[string]any, req mcp.CallToolRequest) *messages.Error {
+	args, ok := numberedArgs(req)
 	if !ok {
 		return nil // decodeArgs reports it
 	}
@@ -57,14 +57,14 @@ func checkBounds(tool string, props map[string]any, raw any) *messages.Error {
 	return nil
 }
 
-// numberedArgs is raw as a JSON object decoded with UseNumber, or as mcp-go decoded it when
-// that is plain (checkValue reads a float64 as the json.Number of its encoding); ok is false
-// when it is not an object.
-func numberedArgs(raw any) (map[string]any, bool) {
-	if m, ok := raw.(map[string]any); ok && isPlain(m) {
+// numberedArgs is the call's arguments as a JSON object decoded with UseNumber, or as an
+// in-process caller passed them when that is plain (checkValue reads a float64 as the
+// json.Number of its encoding); ok is false when they are not an object.
+func numberedArgs(req mcp.CallToolRequest) (map[string]any, bool) {
+	if m, ok := req.Params.Arguments.(map[string]any); ok && len(req.Params.RawArguments) == 0 && isPlain(m) {
 		return m, true
 	}
-	data, err := json.Marshal(raw)
+	data, err := argsJSON(req)
 	if err != nil {
 		return nil, false
 	}
