@@ -21,6 +21,9 @@ import (
 	"github.com/troupe-dev/troupe/messages"
 )
 
+// mcpSessionIdleTTL is how long the daemon keeps an MCP session nobody uses.
+const mcpSessionIdleTTL = time.Hour
+
 func newDaemonCmd() *cobra.Command {
 	var f serveFlags
 	var idleExit float64
@@ -96,7 +99,11 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	abs, _ := filepath.Abs(cfg.DataDir)
 	rt.log.Info().Int("pid", os.Getpid()).Str("version", version).Str("socket", daemon.SocketPath(abs)).
 		Str("data_dir", abs).Dur("idle_exit", cfg.DaemonIdleExit.D()).Msg("troupe daemon serving")
-	mcpHTTP := server.NewStreamableHTTPServer(rt.mcp, server.WithStateful(true))
+	// Every bridge (every Inspector call, every Claude Desktop restart) opens an MCP session; a
+	// long-lived daemon forgets one unused for an hour (a bridge that comes back after that
+	// initializes again, transparently: it answers 404 first).
+	mcpHTTP := server.NewStreamableHTTPServer(rt.mcp, server.WithStateful(true), server.WithSessionIdleTTL(mcpSessionIdleTTL))
+	defer func() { _ = mcpHTTP.Shutdown(context.Background()) }() // stops the session sweeper
 	err = daemon.Serve(ctx, daemon.Options{
 		DataDir: cfg.DataDir, Lock: lock, MCP: mcpx.HTTPHandler(mcpHTTP, rt.progress), Version: version,
 		Logger: rt.log, IdleExit: cfg.DaemonIdleExit.D(), Drain: cfg.CallTimeout.D() + 10*time.Second,
