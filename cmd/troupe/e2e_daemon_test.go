@@ -350,3 +350,29 @@ func TestE2EDaemonIdleExit(t *testing.T) {
 		t.Fatalf("the idle daemon left its socket: %v", err)
 	}
 }
+
+// TestE2EBridgeRelaysCancellation: a client's notifications/cancelled passes the bridge after its
+// request and ends the call in the daemon.
+func TestE2EBridgeRelaysCancellation(t *testing.T) {
+	dir := t.TempDir()
+	writePresets(t, dir)
+	t.Cleanup(func() { stopDaemon(t, dir) })
+	rb := startRawBridge(t, dir)
+	rb.send(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`)
+	rb.answer(t, 1)
+	rb.send(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	rb.send(t, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create_session","arguments":{"session_id":"s"}}}`)
+	rb.answer(t, 2) // calls run concurrently: wait before using the session
+	rb.send(t, `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"create_agent","arguments":{"session_id":"s","name":"a","preset":"slow"}}}`)
+	if res := rb.answer(t, 3)["result"].(map[string]any); res["isError"] == true {
+		t.Fatalf("create_agent: %v", res)
+	}
+	rb.send(t, `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"send_to_agent","arguments":{"agent_id":"s/a","message":"x","wait_seconds":25}}}`)
+	time.Sleep(500 * time.Millisecond)
+	rb.send(t, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":4,"reason":"test"}}`)
+	// Uncancelled, the call would answer after its 25 s wait without "cancelled" (answer waits 30 s).
+	res, _ := json.Marshal(rb.answer(t, 4))
+	if !strings.Contains(string(res), "cancelled") {
+		t.Fatalf("the cancelled call answered %s", res)
+	}
+}
