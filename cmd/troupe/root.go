@@ -30,6 +30,7 @@ func newRootCmd() *cobra.Command {
 		newAuditCmd(),
 		newConfigCmd(),
 		newDoctorCmd(),
+		newTokenCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -62,7 +62,7 @@ func (s *Store) Create(name string, scope Scope) (string, Record, error) {
 // Revoke marks the token named name revoked; it stays listed, so the principal names in the
 // audit log keep their meaning. Revoking a revoked token changes nothing.
 func (s *Store) Revoke(name string) error {
-	notFound := fmt.Errorf("%w %q; see the names with troupe token list", ErrNoSuchName, name)
+	notFound := fmt.Errorf("%w: %q; see the names with troupe token list", ErrNoSuchName, name)
 	if _, err := os.Stat(s.dir); errors.Is(err, fs.ErrNotExist) {
 		return notFound
 	}
