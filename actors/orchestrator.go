@@ -18,6 +18,7 @@ import (
 type entry struct {
 	pid          *actor.PID
 	name         string
+	owner        string // the principal it belongs to (never empty: OwnerOrLocal)
 	labels       map[string]string
 	createdAt    time.Time
 	lastActivity time.Time
@@ -127,10 +128,12 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		ctx.Respond(&ping{})
 	case *messages.CreateSession:
 		o.create(ctx, msg)
+	case *messages.CheckAccess:
+		o.checkAccess(ctx, msg)
 	case *messages.ListSessions:
 		ctx.Respond(o.list(msg))
 	case *messages.SessionMetrics:
-		ctx.Respond(o.metrics())
+		ctx.Respond(o.metrics(msg))
 	case *messages.DeleteSession:
 		o.routeDelete(ctx, msg)
 	case *messages.SweepIdle:
@@ -240,7 +243,7 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 		return
 	}
 	rec := store.SessionRecord{
-		ID: id, Name: msg.Name, State: msg.State, Labels: msg.Labels, Cookies: msg.Cookies,
+		ID: id, Owner: messages.OwnerOrLocal(msg.Owner), Name: msg.Name, State: msg.State, Labels: msg.Labels, Cookies: msg.Cookies,
 		CreatedAt: now, LastActivity: now, IdleTimeoutSeconds: msg.IdleTimeoutSeconds,
 		Status: messages.StatusActive,
 	}
@@ -256,7 +259,7 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 
 // register records a live (or reserved, pid nil) session in the registry.
 func (o *orchestrator) register(rec store.SessionRecord, pid *actor.PID, status messages.Status) {
-	o.sessions[rec.ID] = &entry{pid: pid, name: rec.Name, labels: rec.Labels, createdAt: rec.CreatedAt,
+	o.sessions[rec.ID] = &entry{pid: pid, name: rec.Name, owner: messages.OwnerOrLocal(rec.Owner), labels: rec.Labels, createdAt: rec.CreatedAt,
 		lastActivity: rec.LastActivity, idleTimeout: o.opts.idleTimeoutOf(rec.IdleTimeoutSeconds),
 		status: status, children: countKinds(rec.Children), running: len(rec.Children)}
 }
@@ -362,6 +365,9 @@ func (o *orchestrator) list(msg *messages.ListSessions) *messages.ListSessionsRe
 	now := o.opts.Clock.Now()
 	out := make([]messages.SessionSummary, 0, len(o.sessions))
 	for id, e := range o.sessions {
+		if msg.Owner != "" && e.owner != msg.Owner {
+			continue
+		}
 		if msg.Label != "" {
 			v, ok := e.labels[key]
 			if !ok || (withValue && v != value) {
@@ -373,7 +379,7 @@ func (o *orchestrator) list(msg *messages.ListSessions) *messages.ListSessionsRe
 			labels = map[string]string{}
 		}
 		out = append(out, messages.SessionSummary{
-			SessionID: id, Name: e.name, Status: e.status, Labels: labels,
+			SessionID: id, Name: e.name, Owner: e.owner, Status: e.status, Labels: labels,
 			CreatedAt: e.createdAt, LastActivity: e.lastActivity,
 			AgeSeconds: now.Sub(e.createdAt).Seconds(), IdleSeconds: now.Sub(e.lastActivity).Seconds(),
 			// The columns list_sessions has always had (DESIGN §7), read from the counts by kind.

@@ -50,7 +50,55 @@ func (o *orchestrator) unknown(id string) *messages.Error {
 	if !errors.Is(err, store.ErrNotFound) {
 		o.log.Error().Err(err).Str("session", id).Msg("read tombstone")
 	}
+	return noSession(id)
+}
+
+// noSession is the answer for a session id that names no session: the same, word for word, for a
+// session that belongs to someone else (DESIGN §12: no existence leak).
+func noSession(id string) *messages.Error {
 	return messages.Errorf(messages.CodeNotFound, "no session %q; list_sessions shows the sessions there are", id)
+}
+
+// noSnapshot is the answer for a snapshot id that names no snapshot, or someone else's.
+func (o *orchestrator) noSnapshot(id string) *messages.Error {
+	return messages.Errorf(messages.CodeNotFound, "no snapshot %q; list_snapshots shows the snapshots kept (for %s after a delete)", id, o.opts.SnapshotRetention)
+}
+
+// checkAccess answers CheckAccess: a live session from the registry at once; a deleted session
+// (its tombstone) and a snapshot from the store, off the mailbox.
+func (o *orchestrator) checkAccess(ctx actor.Context, msg *messages.CheckAccess) {
+	if e := o.sessions[msg.SessionID]; msg.SessionID != "" && e != nil {
+		res := &messages.CheckAccessResult{}
+		if e.owner != msg.Principal {
+			res.Err = noSession(msg.SessionID)
+		}
+		ctx.Respond(res)
+		return
+	}
+	sender, root := ctx.Sender(), ctx.ActorSystem().Root
+	if sender == nil {
+		return
+	}
+	o.opts.goBackground(func() { root.Send(sender, o.checkStoredAccess(msg)) })
+}
+
+// checkStoredAccess is checkAccess for what only the store knows. What does not exist, or cannot
+// be read, is let through: the call itself then answers as it would for anyone.
+func (o *orchestrator) checkStoredAccess(msg *messages.CheckAccess) *messages.CheckAccessResult {
+	res := &messages.CheckAccessResult{}
+	if msg.SessionID != "" {
+		tomb, err := o.opts.Store.Tombstone(msg.SessionID)
+		if err == nil && messages.OwnerOrLocal(tomb.Owner) != msg.Principal || err != nil && msg.Strict {
+			res.Err = noSession(msg.SessionID)
+			return res
+		}
+	}
+	if msg.SnapshotID != "" {
+		if snap, err := o.opts.Store.Snapshot(msg.SnapshotID); err == nil && messages.OwnerOrLocal(snap.Session.Owner) != msg.Principal {
+			res.Err = o.noSnapshot(msg.SnapshotID)
+		}
+	}
+	return res
 }
 
 // answerListSnapshots answers list_snapshots off the mailbox.
@@ -71,11 +119,15 @@ func (o *orchestrator) listSnapshots(msg *messages.ListSnapshots) any {
 	}
 	out := make([]messages.SnapshotInfo, 0, len(snaps))
 	for _, s := range snaps {
+		owner := messages.OwnerOrLocal(s.Session.Owner)
+		if msg.Owner != "" && owner != msg.Owner {
+			continue
+		}
 		kids := make([]string, len(s.Session.Children))
 		for i, c := range s.Session.Children {
 			kids[i] = c.ID
 		}
-		out = append(out, messages.SnapshotInfo{SnapshotID: s.ID, SessionID: s.SessionID, Reason: s.Reason, CreatedAt: s.CreatedAt,
+		out = append(out, messages.SnapshotInfo{SnapshotID: s.ID, SessionID: s.SessionID, Owner: owner, Reason: s.Reason, CreatedAt: s.CreatedAt,
 			Completed: s.Completed, Children: kids, Stopped: s.Stopped, Preserved: s.Preserved,
 			ExpiresAt: s.CreatedAt.Add(o.opts.SnapshotRetention)})
 	}

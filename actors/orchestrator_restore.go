@@ -20,7 +20,7 @@ func (o *orchestrator) restore(ctx actor.Context, msg *messages.RestoreSession) 
 	reply := func(err *messages.Error) { ctx.Respond(err) }
 	snap, err := o.opts.Store.Snapshot(msg.SnapshotID)
 	if errors.Is(err, store.ErrNotFound) {
-		reply(messages.Errorf(messages.CodeNotFound, "no snapshot %q; list_snapshots shows the snapshots kept (for %s after a delete)", msg.SnapshotID, o.opts.SnapshotRetention))
+		reply(o.noSnapshot(msg.SnapshotID))
 		return
 	}
 	if err != nil {
@@ -151,7 +151,7 @@ func (o *orchestrator) finishInterruptedDelete(rec store.SessionRecord) error {
 		}
 	}
 	snap.Completed = true
-	tomb := store.Tombstone{SessionID: rec.ID, Reason: snap.Reason, At: now, SnapshotID: snap.ID}
+	tomb := store.Tombstone{SessionID: rec.ID, Reason: snap.Reason, At: now, SnapshotID: snap.ID, Owner: rec.Owner}
 	if err := o.opts.Store.FinishDelete(rec.ID, snap, tomb); err != nil {
 		return fmt.Errorf("finish delete: %w", err)
 	}

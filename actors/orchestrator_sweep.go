@@ -45,7 +45,7 @@ func (o *orchestrator) flushActivity() {
 	o.dirty = make(map[string]time.Time)
 }
 
-func (o *orchestrator) metrics() *messages.SessionMetricsResult {
+func (o *orchestrator) metrics(msg *messages.SessionMetrics) *messages.SessionMetricsResult {
 	now := o.opts.Clock.Now()
 	r := &messages.SessionMetricsResult{
 		TotalSessions: len(o.sessions), MaxSessions: o.opts.MaxSessions, MaxChildren: o.opts.MaxChildren,
@@ -55,7 +55,12 @@ func (o *orchestrator) metrics() *messages.SessionMetricsResult {
 	}
 	var sum time.Duration
 	first := true
+	counted := 0
 	for _, e := range o.sessions {
+		if msg.Owner != "" && e.owner != msg.Owner {
+			continue
+		}
+		counted++
 		switch e.status {
 		case messages.StatusActive:
 			r.ActiveSessions++
@@ -79,8 +84,13 @@ func (o *orchestrator) metrics() *messages.SessionMetricsResult {
 		}
 		r.RunningChildren += e.running
 	}
-	if len(o.sessions) > 0 {
-		r.AvgAge = sum / time.Duration(len(o.sessions))
+	if counted > 0 {
+		r.AvgAge = sum / time.Duration(counted)
+	}
+	if msg.Owner != "" {
+		// Another principal's sessions are not counted, nor the server-wide counters shown.
+		r.TotalSessions = counted
+		r.Created, r.Deleted, r.Expired, r.Restored, r.Rollbacks = 0, 0, 0, 0, 0
 	}
 	return r
 }

@@ -265,7 +265,7 @@ func (s *sessionCore) info() *messages.SessionInfo {
 		children = append(children, c.info())
 	}
 	return &messages.SessionInfo{
-		SessionID: s.rec.ID, Name: s.rec.Name, Status: s.rec.Status,
+		SessionID: s.rec.ID, Name: s.rec.Name, Owner: messages.OwnerOrLocal(s.rec.Owner), Status: s.rec.Status,
 		Workspace: s.rec.Workspace, WorkspaceOwned: s.rec.WorkspaceOwned,
 		State: maps.Clone(state), Labels: labels, CreatedAt: s.rec.CreatedAt, LastActivity: s.rec.LastActivity,
 		ExpiresAt: s.rec.LastActivity.Add(s.timeout()), IdleTimeoutSeconds: int64(s.timeout() / time.Second),

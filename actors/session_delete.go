@@ -161,7 +161,7 @@ func (s *sessionActor) finishDelete(ctx actor.Context) {
 	d := s.deleting
 	d.snap.Completed, d.snap.Preserved, d.snap.Stopped, d.snap.Failures = true, d.kept, d.stopped, d.failures
 	d.snap.Session.Cookies = s.rec.Cookies // saved by operations that finished during the cascade
-	tomb := store.Tombstone{SessionID: s.rec.ID, Reason: d.reason, At: s.opts.Clock.Now(), SnapshotID: d.snap.ID}
+	tomb := store.Tombstone{SessionID: s.rec.ID, Reason: d.reason, At: s.opts.Clock.Now(), SnapshotID: d.snap.ID, Owner: s.rec.Owner}
 	res := &messages.DeleteSessionResult{SessionID: s.rec.ID, SnapshotID: d.snap.ID, Stopped: d.stopped, Failures: d.failures, Preserved: d.kept}
 	if err := s.opts.Store.FinishDelete(s.rec.ID, d.snap, tomb); err != nil {
 		s.log.Error().Err(err).Msg("finish delete")

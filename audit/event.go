@@ -25,6 +25,10 @@ const (
 	ActionRecovery       = "server.recover"   // start-up recovery of sessions
 )
 
+// PrincipalTroupe is the principal of events troupe records on its own account: idle expiry,
+// recovery at start-up, the steps of a cascade, the log opening and closing.
+const PrincipalTroupe = "troupe"
+
 // Outcomes that most events use; any short word is accepted.
 const (
 	OutcomeOK    = "ok"
@@ -45,11 +49,14 @@ type Actor struct {
 // Event is one audit record. The writer fills in Seq, Time, Prev and Hash; Details are stored
 // after redaction (see Log.Append), normalized to JSON values.
 type Event struct {
-	Seq        uint64         `json:"seq"`
-	Time       time.Time      `json:"time"`
-	Action     string         `json:"action"`
-	Stage      string         `json:"stage,omitempty"`
-	Actor      *Actor         `json:"actor,omitempty"`
+	Seq    uint64    `json:"seq"`
+	Time   time.Time `json:"time"`
+	Action string    `json:"action"`
+	Stage  string    `json:"stage,omitempty"`
+	Actor  *Actor    `json:"actor,omitempty"`
+	// Principal is who the call ran for (DESIGN §12): a token's name, "local" (the unix socket,
+	// stdio, --no-auth), or PrincipalTroupe for what troupe did by itself.
+	Principal  string         `json:"principal,omitempty"`
 	Session    string         `json:"session,omitempty"`
 	Target     string         `json:"target,omitempty"`
 	Outcome    string         `json:"outcome,omitempty"`

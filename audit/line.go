@@ -80,6 +80,10 @@ func newKeyedEncoder(key []byte) *encoder {
 // line's hash.
 func (enc *encoder) appendLine(dst []byte, e *Event, details []byte) ([]byte, string, error) {
 	enc.capture.buf, enc.capture.writes = enc.capture.buf[:0], 0
+	if e.Principal == "" {
+		// Every event names a principal: what no client asked for, troupe did on its own.
+		e.Principal = PrincipalTroupe
+	}
 	z := enc.zl.Log().
 		Uint64("seq", e.Seq).
 		Str("time", e.Time.UTC().Format(time.RFC3339Nano)).
@@ -98,7 +102,7 @@ func (enc *encoder) appendLine(dst []byte, e *Event, details []byte) ([]byte, st
 		}
 		z = z.Dict("actor", d)
 	}
-	for _, f := range [...]struct{ k, v string }{{"session", e.Session}, {"target", e.Target}, {"outcome", e.Outcome}} {
+	for _, f := range [...]struct{ k, v string }{{"principal", e.Principal}, {"session", e.Session}, {"target", e.Target}, {"outcome", e.Outcome}} {
 		if f.v != "" {
 			z = z.Str(f.k, f.v)
 		}

@@ -18,7 +18,7 @@ func TestLineLayoutHashesExactEventBytes(t *testing.T) {
 	enc := newEncoder()
 	e := Event{Seq: 7, Time: time.Date(2026, 11, 21, 7, 0, 0, 5, time.UTC), Action: "session.delete",
 		Stage: StageCompleted, Actor: &Actor{Transport: "http", ClientName: "c", ClientVersion: "2", HTTPSession: "h1"},
-		Session: "research", Target: "research/writer", Outcome: OutcomeOK, DurationMS: 12.5, Prev: genesisHash}
+		Principal: "ci-bot", Session: "research", Target: "research/writer", Outcome: OutcomeOK, DurationMS: 12.5, Prev: genesisHash}
 	line, h, err := enc.appendLine(nil, &e, []byte(`{"k":"v"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestLineLayoutHashesExactEventBytes(t *testing.T) {
 	}
 	want := `{"seq":7,"time":"2026-11-21T07:00:00.000000005Z","action":"session.delete","stage":"completed",` +
 		`"actor":{"transport":"http","client_name":"c","client_version":"2","http_session":"h1"},` +
-		`"session":"research","target":"research/writer","outcome":"ok","duration_ms":12.5,` +
+		`"principal":"ci-bot","session":"research","target":"research/writer","outcome":"ok","duration_ms":12.5,` +
 		`"details":{"k":"v"},"prev":"` + genesisHash + `"}`
 	if event != want {
 		t.Fatalf("event bytes\n got %s\nwant %s", event, want)

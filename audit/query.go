@@ -10,17 +10,21 @@ import (
 
 // Filter selects events for Query. Zero fields match everything.
 type Filter struct {
-	Session string
-	Action  string // exact, or a prefix when it ends with "*" ("session.*")
-	Stage   string
-	Outcome string
-	Since   time.Time // events at or after
-	Until   time.Time // events before
-	Limit   int       // keep only the most recent Limit events (0: all)
+	Session   string
+	Principal string
+	Action    string // exact, or a prefix when it ends with "*" ("session.*")
+	Stage     string
+	Outcome   string
+	Since     time.Time // events at or after
+	Until     time.Time // events before
+	Limit     int       // keep only the most recent Limit events (0: all)
+	// Keep, when set, is asked last about each event that matched the rest (before Limit).
+	Keep func(*Event) bool
 }
 
 func (f Filter) match(e *Event) bool {
 	if f.Session != "" && e.Session != f.Session ||
+		f.Principal != "" && e.Principal != f.Principal ||
 		f.Stage != "" && e.Stage != f.Stage ||
 		f.Outcome != "" && e.Outcome != f.Outcome ||
 		!f.Since.IsZero() && e.Time.Before(f.Since) ||
@@ -28,9 +32,13 @@ func (f Filter) match(e *Event) bool {
 		return false
 	}
 	if prefix, ok := strings.CutSuffix(f.Action, "*"); ok {
-		return strings.HasPrefix(e.Action, prefix)
+		if !strings.HasPrefix(e.Action, prefix) {
+			return false
+		}
+	} else if f.Action != "" && e.Action != f.Action {
+		return false
 	}
-	return f.Action == "" || e.Action == f.Action
+	return f.Keep == nil || f.Keep(e)
 }
 
 // DamageError is returned, together with the events that could be read, when some lines could

@@ -21,7 +21,9 @@ const (
 	CodeBusy            Code = "busy"
 	CodeRolledBack      Code = "rolled_back"
 	CodeUnavailable     Code = "unavailable"
-	CodeInternal        Code = "internal"
+	// CodePermissionDenied: the principal's scope does not allow the tool (DESIGN §12).
+	CodePermissionDenied Code = "permission_denied"
+	CodeInternal         Code = "internal"
 )
 
 // Error is the typed error every actor reply carries instead of panicking.

@@ -49,6 +49,7 @@ type ChildInfo struct {
 type SessionInfo struct {
 	SessionID          string                     `json:"session_id"`
 	Name               string                     `json:"name"`
+	Owner              string                     `json:"owner"`
 	Status             Status                     `json:"status"`
 	Workspace          string                     `json:"workspace"`
 	WorkspaceOwned     bool                       `json:"workspace_owned"`
@@ -65,6 +66,7 @@ type SessionInfo struct {
 type SessionSummary struct {
 	SessionID    string            `json:"session_id"`
 	Name         string            `json:"name"`
+	Owner        string            `json:"owner"`
 	Status       Status            `json:"status"`
 	Labels       map[string]string `json:"labels"`
 	CreatedAt    time.Time         `json:"created_at"`
@@ -78,7 +80,9 @@ type SessionSummary struct {
 // CreateSession asks the orchestrator for a new session. An empty SessionID is generated.
 // Workspace is already validated and resolved by the caller's layer when set.
 type CreateSession struct {
-	SessionID          string
+	SessionID string
+	// Owner is the principal the session will belong to (DESIGN §12); empty: local.
+	Owner              string
 	Name               string
 	Workspace          string
 	URL                string
@@ -97,7 +101,11 @@ type SessionResult struct {
 type GetSession struct{ SessionID string }
 
 // ListSessions asks for every live session, optionally filtered by a label ("key" or "key=value").
-type ListSessions struct{ Label string }
+type ListSessions struct {
+	Label string
+	// Owner, when set, lists only the sessions of this principal (DESIGN §12).
+	Owner string
+}
 
 // ListSessionsResult answers ListSessions; Sessions are sorted by id.
 type ListSessionsResult struct {
@@ -160,7 +168,11 @@ type DeleteSessionResult struct {
 }
 
 // SessionMetrics asks for the metrics of DESIGN §3.
-type SessionMetrics struct{}
+type SessionMetrics struct {
+	// Owner, when set, counts only the sessions of this principal and leaves the server-wide
+	// counters out (DESIGN §12).
+	Owner string
+}
 
 // SessionMetricsResult answers SessionMetrics.
 type SessionMetricsResult struct {
@@ -205,12 +217,17 @@ type RestoreSession struct {
 }
 
 // ListSnapshots asks for the snapshots kept, of one session when SessionID is set.
-type ListSnapshots struct{ SessionID string }
+type ListSnapshots struct {
+	SessionID string
+	// Owner, when set, lists only the snapshots of this principal's sessions (DESIGN §12).
+	Owner string
+}
 
 // SnapshotInfo describes one snapshot to clients.
 type SnapshotInfo struct {
 	SnapshotID string     `json:"snapshot_id"`
 	SessionID  string     `json:"session_id"`
+	Owner      string     `json:"owner"`
 	Reason     string     `json:"reason"`
 	CreatedAt  time.Time  `json:"created_at"`
 	Completed  bool       `json:"completed"`
@@ -223,4 +240,29 @@ type SnapshotInfo struct {
 // ListSnapshotsResult answers ListSnapshots, oldest first.
 type ListSnapshotsResult struct {
 	Snapshots []SnapshotInfo
+}
+
+// CheckAccess asks whether the principal Principal may use the session SessionID or the snapshot
+// SnapshotID (one of them). The answer is nil (*Error)(nil) when it may or when neither exists
+// (the call then answers as it always does), and when the session or snapshot belongs to someone
+// else, the very error a missing one gets: no existence leak (DESIGN §12).
+type CheckAccess struct {
+	Principal  string
+	SessionID  string
+	SnapshotID string
+	// Strict refuses a session that does not exist (or no longer has a tombstone) too: for
+	// filtering what a principal may see rather than guarding a call.
+	Strict bool
+}
+
+// CheckAccessResult answers CheckAccess: Err is nil when access is granted.
+type CheckAccessResult struct{ Err *Error }
+
+// OwnerOrLocal is the principal a session of this owner belongs to: records from before owners
+// were kept belong to local.
+func OwnerOrLocal(owner string) string {
+	if owner == "" {
+		return "local"
+	}
+	return owner
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/troupe-dev/troupe/actors"
 	"github.com/troupe-dev/troupe/audit"
+	"github.com/troupe-dev/troupe/internal/principal"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -44,7 +45,7 @@ func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
 			args := auditArgs(req.Params.Arguments)
 			redactTyped(req.Params.Name, args, d.Audit)
 			ev := audit.Event{Action: auditAction(req.Params.Name), Stage: audit.StageRequested, Actor: clientIdentity(ctx, d.Transport),
-				Details: map[string]any{"tool": req.Params.Name, "arguments": args}}
+				Principal: principal.From(ctx).Name, Details: map[string]any{"tool": req.Params.Name, "arguments": args}}
 			ev.Session, ev.Target = auditTargets(args)
 			if mutating[req.Params.Name] {
 				// The write must not be abandoned halfway by a client that disconnects.
@@ -56,7 +57,7 @@ func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
 				d.Logger.Warn().Err(err).Str("tool", req.Params.Name).Msg("audit: a read-only call was not recorded")
 			}
 			res, err := next(ctx, req)
-			done := audit.Event{Action: ev.Action, Stage: audit.StageCompleted, Actor: ev.Actor, Session: ev.Session, Target: ev.Target,
+			done := audit.Event{Action: ev.Action, Stage: audit.StageCompleted, Actor: ev.Actor, Principal: ev.Principal, Session: ev.Session, Target: ev.Target,
 				Outcome: audit.OutcomeOK, DurationMS: float64(time.Since(start).Microseconds()) / 1000, Details: map[string]any{"tool": req.Params.Name}}
 			// The error is shortened like the arguments: it may quote them.
 			switch {

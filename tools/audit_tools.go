@@ -53,7 +53,7 @@ func (d Deps) auditQuery(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 	if d.Audit == nil {
 		return toolError(messages.Errorf(messages.CodeUnavailable, "the audit log is off in this server")), nil
 	}
-	f := audit.Filter{Session: a.SessionID, Action: a.Action, Limit: a.Limit}
+	f := audit.Filter{Session: a.SessionID, Action: a.Action, Limit: a.Limit, Keep: d.auditVisibility(ctx)}
 	if f.Limit == 0 {
 		f.Limit = 100
 	}
@@ -91,7 +91,14 @@ func addAuditResource(s *server.MCPServer, d Deps) {
 		mcp.WithResourceDescription("The 100 most recent events of troupe's audit log, oldest first, as JSON."),
 		mcp.WithMIMEType("application/json"))
 	s.AddResource(res, func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-		events, err := audit.Recent(d.Audit.Dir(), 100)
+		var events []audit.Event
+		var err error
+		if keep := d.auditVisibility(ctx); keep != nil {
+			// A principal that sees only its own sessions gets the 100 most recent of those.
+			events, err = audit.Query(d.Audit.Dir(), audit.Filter{Limit: 100, Keep: keep})
+		} else {
+			events, err = audit.Recent(d.Audit.Dir(), 100)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read the audit log: %w", err)
 		}

@@ -115,6 +115,8 @@ func NewServer(d Deps, version string, extra ...server.ServerOption) *server.MCP
 	if d.Audit != nil {
 		opts = append(opts, server.WithToolHandlerMiddleware(auditMiddleware(d, all)), server.WithResourceCapabilities(false, false))
 	}
+	// Inside the audit middleware (registered first, so outermost): refused calls are recorded.
+	opts = append(opts, server.WithToolHandlerMiddleware(accessMiddleware(d, all)))
 	s := server.NewMCPServer("troupe", version, opts...)
 	for _, t := range all {
 		s.AddTools(t.ServerTool)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/troupe-dev/troupe/actors"
 	"github.com/troupe-dev/troupe/internal/mcpx"
+	"github.com/troupe-dev/troupe/internal/principal"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -107,7 +108,7 @@ func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 		return toolError(e), nil
 	}
 	res, e := ask[*messages.SessionResult](ctx, d, &messages.CreateSession{
-		SessionID: a.SessionID, Name: a.Name, Workspace: a.Workspace, Cookies: a.Cookies,
+		SessionID: a.SessionID, Owner: principal.From(ctx).Name, Name: a.Name, Workspace: a.Workspace, Cookies: a.Cookies,
 		State: a.State, Labels: a.Labels, IdleTimeoutSeconds: a.IdleTimeoutSeconds,
 	})
 	if r, err := d.answer(ctx, "create_session", e); r != nil || err != nil {
@@ -134,7 +135,7 @@ func (d Deps) listSessions(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 	if e := decodeArgs(req, &a); e != nil {
 		return toolError(e), nil
 	}
-	res, e := ask[*messages.ListSessionsResult](ctx, d, &messages.ListSessions{Label: a.Label})
+	res, e := ask[*messages.ListSessionsResult](ctx, d, &messages.ListSessions{Label: a.Label, Owner: ownerFilter(ctx)})
 	if r, err := d.answer(ctx, "list_sessions", e); r != nil || err != nil {
 		return r, err
 	}
@@ -306,7 +307,7 @@ func (d Deps) sessionMetrics(ctx context.Context, req mcp.CallToolRequest) (*mcp
 	if e := decodeArgs(req, &a); e != nil {
 		return toolError(e), nil
 	}
-	m, e := ask[*messages.SessionMetricsResult](ctx, d, &messages.SessionMetrics{})
+	m, e := ask[*messages.SessionMetricsResult](ctx, d, &messages.SessionMetrics{Owner: ownerFilter(ctx)})
 	if r, err := d.answer(ctx, "session_metrics", e); r != nil || err != nil {
 		return r, err
 	}

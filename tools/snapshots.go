@@ -61,7 +61,7 @@ func (d Deps) listSnapshots(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 	if e := decodeArgs(req, &a); e != nil {
 		return toolError(e), nil
 	}
-	res, e := ask[*messages.ListSnapshotsResult](ctx, d, &messages.ListSnapshots{SessionID: a.SessionID})
+	res, e := ask[*messages.ListSnapshotsResult](ctx, d, &messages.ListSnapshots{SessionID: a.SessionID, Owner: ownerFilter(ctx)})
 	if r, err := d.answer(ctx, "list_snapshots", e); r != nil || err != nil {
 		return r, err
 	}

@@ -99,7 +99,8 @@ func newAuditQueryCmd() *cobra.Command {
 		Use:   "query",
 		Short: "Show the audit events that match filters, oldest first",
 		Example: "  troupe audit query --session research --since 2h\n" +
-			"  troupe audit query --action 'session.*' --outcome error --json",
+			"  troupe audit query --action 'session.*' --outcome error --json\n" +
+			"  troupe audit query --principal ci-bot --since 24h",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := auditDir(cmd)
@@ -138,6 +139,7 @@ func newAuditQueryCmd() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.Session, "session", "", "only events of this session id")
+	fl.StringVar(&f.Principal, "principal", "", "only events of this principal: a token's name, local, or troupe (what troupe did by itself)")
 	fl.StringVar(&f.Action, "action", "", "only this action (end with * for a prefix: 'session.*')")
 	fl.StringVar(&f.Stage, "stage", "", "only this stage: requested, completed or failed")
 	fl.StringVar(&f.Outcome, "outcome", "", "only this outcome (ok, error, …)")
@@ -244,7 +246,7 @@ func newAuditPrinter(w io.Writer, asJSON bool) *auditPrinter {
 	return p
 }
 
-const auditRowFormat = "%-6s %-23s %-20s %-9s %-14s %-22s %-7s %8s  %-20s %s"
+const auditRowFormat = "%-6s %-23s %-20s %-9s %-12s %-14s %-22s %-7s %8s  %-20s %s"
 
 func (p *auditPrinter) print(e audit.Event) error {
 	if p.json != nil {
@@ -252,7 +254,7 @@ func (p *auditPrinter) print(e audit.Event) error {
 	}
 	if !p.header {
 		p.header = true
-		if err := p.row("SEQ", "TIME (UTC)", "ACTION", "STAGE", "SESSION", "TARGET", "OUTCOME", "MS", "CLIENT", "DETAILS"); err != nil {
+		if err := p.row("SEQ", "TIME (UTC)", "ACTION", "STAGE", "PRINCIPAL", "SESSION", "TARGET", "OUTCOME", "MS", "CLIENT", "DETAILS"); err != nil {
 			return err
 		}
 	}
@@ -261,7 +263,7 @@ func (p *auditPrinter) print(e audit.Event) error {
 		ms = fmt.Sprintf("%.1f", e.DurationMS)
 	}
 	return p.row(fmt.Sprint(e.Seq), e.Time.UTC().Format("2006-01-02 15:04:05.000"), e.Action, auditDash(e.Stage),
-		auditDash(e.Session), auditDash(e.Target), auditDash(e.Outcome), auditDash(ms), auditClient(e.Actor),
+		auditDash(e.Principal), auditDash(e.Session), auditDash(e.Target), auditDash(e.Outcome), auditDash(ms), auditClient(e.Actor),
 		auditDetails(e.Details))
 }
 

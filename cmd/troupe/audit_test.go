@@ -70,7 +70,8 @@ func auditData(t *testing.T) string {
 		{Action: "session.create", Stage: audit.StageCompleted, Session: "research", Outcome: "ok", DurationMS: 3.5, Actor: actor},
 		{Action: "agent.create", Stage: audit.StageRequested, Session: "research", Target: "research/writer", Actor: actor,
 			Details: map[string]any{"env": l.RedactEnv(map[string]string{"API_TOKEN": "hunter2"})}},
-		{Action: "agent.create", Stage: audit.StageFailed, Session: "research", Target: "research/writer", Outcome: "error", Actor: actor},
+		{Action: "agent.create", Stage: audit.StageFailed, Session: "research", Target: "research/writer", Outcome: "error", Actor: actor,
+			Principal: "ci-bot"},
 	} {
 		if _, err := l.Append(context.Background(), e); err != nil {
 			t.Fatal(err)
@@ -192,5 +193,17 @@ func waitForOutput(t *testing.T, out *syncBuffer, want string) {
 			t.Fatalf("output never showed %q:\n%s", want, out.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestAuditQueryByPrincipal(t *testing.T) {
+	data := auditData(t)
+	out, _, code := auditCLI(t, "audit", "query", "--data-dir", data, "--principal", "ci-bot", "--json")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, `"principal":"ci-bot"`) {
+		t.Fatalf("--principal ci-bot: exit %d, output %q; want exactly its one event", code, out)
+	}
+	out, _, _ = auditCLI(t, "audit", "query", "--data-dir", data, "--principal", "troupe")
+	if !strings.Contains(out, "PRINCIPAL") || !strings.Contains(out, "audit.open") || strings.Contains(out, "ci-bot") {
+		t.Fatalf("--principal troupe: output %q; want the table with troupe's events (audit.open) and not ci-bot's", out)
 	}
 }

@@ -31,7 +31,10 @@ type ChildSpec struct {
 
 // SessionRecord is one live session as stored.
 type SessionRecord struct {
-	ID                 string                     `json:"id"`
+	ID string `json:"id"`
+	// Owner is the principal the session belongs to (DESIGN §12): a token's name, or "local";
+	// empty in records written before owners were kept, which belong to local.
+	Owner              string                     `json:"owner,omitempty"`
 	Name               string                     `json:"name,omitempty"`
 	Workspace          string                     `json:"workspace,omitempty"`
 	WorkspaceOwned     bool                       `json:"workspace_owned,omitempty"`
@@ -72,6 +75,8 @@ type Tombstone struct {
 	Reason     string    `json:"reason"`
 	At         time.Time `json:"at"`
 	SnapshotID string    `json:"snapshot_id,omitempty"`
+	// Owner is the deleted session's owner, so that its id answers as unknown to anyone else.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Store is troupe's durable state. Every method returns only once its change is on disk.
