@@ -13,14 +13,29 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/troupe-dev/troupe/actors"
+	"github.com/troupe-dev/troupe/audit"
 	"github.com/troupe-dev/troupe/internal/bench"
 	"github.com/troupe-dev/troupe/internal/store"
 )
 
 // BenchmarkMutations16Clients measures update_session_state calls per second from 16 MCP clients
-// at once, each on its own session, on the durable bbolt store.
+// at once, each on its own session, on the durable bbolt store; and the same with the audit log on
+// (fail closed: each call waits for its "requested" event's fsync, which group commit shares).
 func BenchmarkMutations16Clients(b *testing.B) {
-	st, err := store.Open(filepath.Join(b.TempDir(), "troupe.db"))
+	for b.Loop() {
+		off := mutations16(b, false)
+		on := mutations16(b, true)
+		bench.ReportRounded("mutations_per_s_16_clients", off, 0, "ops/s")
+		bench.ReportRounded("audited_mutations_per_s_16_clients", on, 0, "ops/s")
+		bench.ReportRounded("audit_overhead_ratio_16_clients", off/on, 2, "x")
+	}
+}
+
+// mutations16 runs 16 clients × 250 update_session_state calls on a fresh durable store and
+// returns the calls per second.
+func mutations16(b *testing.B, withAudit bool) float64 {
+	dir := b.TempDir()
+	st, err := store.Open(filepath.Join(dir, "troupe.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -30,7 +45,16 @@ func BenchmarkMutations16Clients(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sys.Shutdown(context.Background())
-	srv := NewServer(Deps{Actors: sys, Timeout: 10 * time.Second, Logger: zerolog.Nop()}, "bench")
+	d := Deps{Actors: sys, Timeout: 10 * time.Second, Logger: zerolog.Nop(), Transport: "bench"}
+	if withAudit {
+		l, err := audit.Open(dir, audit.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		d.Audit = l
+	}
+	srv := NewServer(d, "bench")
 	const clients, perClient = 16, 250
 	cs := make([]*client.Client, clients)
 	for i := range cs {
@@ -38,21 +62,19 @@ func BenchmarkMutations16Clients(b *testing.B) {
 		cs[i] = c
 		callB(b, c, "create_session", map[string]any{"session_id": fmt.Sprintf("m%02d", i)})
 	}
-	for b.Loop() {
-		var wg sync.WaitGroup
-		start := time.Now()
-		for i, c := range cs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for j := range perClient {
-					callB(b, c, "update_session_state", map[string]any{"session_id": fmt.Sprintf("m%02d", i), "set": map[string]any{"n": j}})
-				}
-			}()
-		}
-		wg.Wait()
-		bench.ReportRounded("mutations_per_s_16_clients", clients*perClient/time.Since(start).Seconds(), 0, "ops/s")
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range perClient {
+				callB(b, c, "update_session_state", map[string]any{"session_id": fmt.Sprintf("m%02d", i), "set": map[string]any{"n": j}})
+			}
+		}()
 	}
+	wg.Wait()
+	return clients * perClient / time.Since(start).Seconds()
 }
 
 func callB(b *testing.B, c *client.Client, tool string, args map[string]any) {
