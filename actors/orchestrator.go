@@ -26,8 +26,8 @@ type entry struct {
 	status       messages.Status
 	// children counts the session's live children by kind.
 	children map[messages.ChildKind]int
-	// running counts the children not ended (an exited or failed agent is not running).
-	running int
+	// running counts, by kind, the children not ended (an exited or failed agent is not running).
+	running map[messages.ChildKind]int
 	// stuck explains a delete that could not finish (the store refused its last write).
 	stuck string
 }
@@ -79,7 +79,7 @@ type (
 	childrenChanged struct {
 		id      string
 		counts  map[messages.ChildKind]int
-		running int
+		running map[messages.ChildKind]int
 	}
 	sessionActivity struct {
 		id string
@@ -261,7 +261,7 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 func (o *orchestrator) register(rec store.SessionRecord, pid *actor.PID, status messages.Status) {
 	o.sessions[rec.ID] = &entry{pid: pid, name: rec.Name, owner: messages.OwnerOrLocal(rec.Owner), labels: rec.Labels, createdAt: rec.CreatedAt,
 		lastActivity: rec.LastActivity, idleTimeout: o.opts.idleTimeoutOf(rec.IdleTimeoutSeconds),
-		status: status, children: countKinds(rec.Children), running: len(rec.Children)}
+		status: status, children: countKinds(rec.Children), running: countKinds(rec.Children)}
 }
 
 func (o *orchestrator) spawnSession(ctx actor.Context, rec store.SessionRecord, start startMode) (*actor.PID, error) {

@@ -52,6 +52,7 @@ func (o *orchestrator) metrics(msg *messages.SessionMetrics) *messages.SessionMe
 		IdleTimeout: o.opts.IdleTimeout, Created: o.counters.created, Deleted: o.counters.deleted,
 		Expired: o.counters.expired, Restored: o.counters.restored, Rollbacks: o.counters.rollbacks,
 		CountersSince: o.started, Children: make(map[messages.ChildKind]int),
+		ChildrenRunning: make(map[messages.ChildKind]int), Sessions: make(map[messages.Status]int),
 	}
 	var sum time.Duration
 	first := true
@@ -61,6 +62,7 @@ func (o *orchestrator) metrics(msg *messages.SessionMetrics) *messages.SessionMe
 			continue
 		}
 		counted++
+		r.Sessions[e.status]++
 		switch e.status {
 		case messages.StatusActive:
 			r.ActiveSessions++
@@ -82,7 +84,10 @@ func (o *orchestrator) metrics(msg *messages.SessionMetrics) *messages.SessionMe
 		for k, n := range e.children {
 			r.Children[k] += n
 		}
-		r.RunningChildren += e.running
+		for k, n := range e.running {
+			r.ChildrenRunning[k] += n
+			r.RunningChildren += n
+		}
 	}
 	if counted > 0 {
 		r.AvgAge = sum / time.Duration(counted)

@@ -186,11 +186,11 @@ func (s *sessionActor) persistChildren() {
 // reportChildren tells the orchestrator the session's child counts by kind, and how many run.
 func (s *sessionActor) reportChildren(ctx actor.Context) {
 	counts := make(map[messages.ChildKind]int)
-	running := 0
+	running := make(map[messages.ChildKind]int)
 	for _, c := range s.children {
 		counts[c.spec.Kind]++
 		if c.running() {
-			running++
+			running[c.spec.Kind]++
 		}
 	}
 	ctx.Send(ctx.Parent(), &childrenChanged{id: s.rec.ID, counts: counts, running: running})

@@ -180,11 +180,16 @@ type SessionMetricsResult struct {
 	ActiveSessions   int
 	DeletingSessions int
 	IdleSessions     int
-	OldestAge        time.Duration
-	NewestAge        time.Duration
-	AvgAge           time.Duration
+	// Sessions counts the sessions by status (a status no session has is absent).
+	Sessions  map[Status]int
+	OldestAge time.Duration
+	NewestAge time.Duration
+	AvgAge    time.Duration
 	// Children counts the live children by kind.
 	Children map[ChildKind]int
+	// ChildrenRunning counts, by kind, the children counted in RunningChildren; the others of
+	// Children have ended (an exited or failed agent, kept for its output).
+	ChildrenRunning map[ChildKind]int
 	// RunningChildren counts the children whose process or page is live: an agent whose
 	// process exited or failed (kept for its output) is not counted. The daemon's idle exit
 	// waits for it to be 0.
