@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // DefaultSegmentSize is the size past which the writer starts a new segment.
@@ -87,6 +88,8 @@ type segmentWriter struct {
 	size  int64
 	wrap  func(*os.File) File
 	onNew func(n int) // called after a rotation, for logging
+	// onSync, when set, is told how long each fsync of a segment took (Log.SetFsyncHook).
+	onSync func(time.Duration)
 }
 
 // open opens segment n for appending (creating it when create is set).
@@ -155,7 +158,12 @@ func (s *segmentWriter) writeSync(p []byte) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", SegmentName(s.n), err)
 	}
-	if err := s.f.Sync(); err != nil {
+	start := time.Now()
+	err = s.f.Sync()
+	if s.onSync != nil {
+		s.onSync(time.Since(start))
+	}
+	if err != nil {
 		return fmt.Errorf("fsync of %s: %w", SegmentName(s.n), err)
 	}
 	return nil

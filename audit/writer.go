@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -69,6 +70,9 @@ type Log struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// fsyncHook is the function SetFsyncHook set, read by the flushing goroutine.
+	fsyncHook atomic.Pointer[func(time.Duration)]
+
 	seg  segmentWriter // only the flushing goroutine touches the files
 	head *headFile
 	lock *os.File
@@ -111,7 +115,7 @@ func Open(dataDir string, opts Options) (*Log, error) {
 	}
 	l.seg = segmentWriter{dir: dir, max: opts.SegmentSize, wrap: opts.WrapFile, onNew: func(n int) {
 		l.log.Info().Str("segment", SegmentName(n)).Msg("audit segment started")
-	}}
+	}, onSync: l.observeFsync}
 	if l.seg.max <= 0 {
 		l.seg.max = DefaultSegmentSize
 	}
@@ -133,6 +137,23 @@ func Open(dataDir string, opts Options) (*Log, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// SetFsyncHook makes the writer call fn with the duration of every fsync of a segment (one per
+// batch of events; the metrics' troupe_audit_fsync_seconds). fn runs on the writing goroutine,
+// so it must be quick; nil removes the hook. It may be called at any time, from any goroutine.
+func (l *Log) SetFsyncHook(fn func(time.Duration)) {
+	if fn == nil {
+		l.fsyncHook.Store(nil)
+		return
+	}
+	l.fsyncHook.Store(&fn)
+}
+
+func (l *Log) observeFsync(d time.Duration) {
+	if fn := l.fsyncHook.Load(); fn != nil {
+		(*fn)(d)
+	}
 }
 
 // start recovers the end of the log, opens the files and returns the events to record.
