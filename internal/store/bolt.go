@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,6 +33,9 @@ type Bolt struct {
 	done      chan struct{}
 
 	anchor anchorTracker
+
+	// commitHook is the function SetCommitHook set, read by the committer.
+	commitHook atomic.Pointer[func(time.Duration)]
 }
 
 type writeOp struct {
@@ -95,6 +99,7 @@ func (s *Bolt) commit(batch []*writeOp) {
 	for len(batch) > 0 {
 		failed := -1
 		var failErr error
+		start := time.Now()
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for i, op := range batch {
 				if err := op.fn(tx); err != nil {
@@ -104,6 +109,9 @@ func (s *Bolt) commit(batch []*writeOp) {
 			}
 			return s.putAnchor(tx)
 		})
+		if fn := s.commitHook.Load(); fn != nil && err == nil {
+			(*fn)(time.Since(start))
+		}
 		if failed >= 0 {
 			batch[failed].done <- failErr
 			batch = append(batch[:failed:failed], batch[failed+1:]...)
@@ -114,6 +122,18 @@ func (s *Bolt) commit(batch []*writeOp) {
 		}
 		return
 	}
+}
+
+// SetCommitHook makes the store call fn with the duration of every write transaction it commits
+// (one per batch of writes, its fsync included; the metrics' troupe_store_commit_seconds). fn
+// runs on the committing goroutine, so it must be quick; nil removes the hook. It may be called
+// at any time, from any goroutine.
+func (s *Bolt) SetCommitHook(fn func(time.Duration)) {
+	if fn == nil {
+		s.commitHook.Store(nil)
+		return
+	}
+	s.commitHook.Store(&fn)
 }
 
 func (s *Bolt) write(fn func(tx *bolt.Tx) error) error {
