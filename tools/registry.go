@@ -14,6 +14,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/internal/mcpx"
+	"github.com/troupe-dev/troupe/internal/metrics"
 )
 
 // Requester sends a message to the actor tree and waits for the reply (actors.System).
@@ -41,6 +42,8 @@ type Deps struct {
 	// Progress, when set, sends the progress notifications of long calls and makes their
 	// answers follow them (internal/mcpx); the actors report to it too (Options.Progress).
 	Progress *mcpx.Progress
+	// Metrics, when set, counts and times every call (/metrics); nil turns it off.
+	Metrics *metrics.Metrics
 }
 
 // Tool is one MCP tool with its handler.
@@ -112,6 +115,9 @@ func NewServer(d Deps, version string, extra ...server.ServerOption) *server.MCP
 		server.WithInstructions(instructions),
 	}, extra...)
 	all := All(d)
+	if d.Metrics != nil {
+		opts = append(opts, server.WithToolHandlerMiddleware(metricsMiddleware(d.Metrics, all)))
+	}
 	if d.Audit != nil {
 		opts = append(opts, server.WithToolHandlerMiddleware(auditMiddleware(d, all)), server.WithResourceCapabilities(false, false))
 	}
