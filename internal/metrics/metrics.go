@@ -28,9 +28,6 @@ type Options struct {
 	Sessions func() (*messages.SessionMetricsResult, error)
 	// ChildKinds are the child kinds reported even when no child has them (actors.ChildKinds()).
 	ChildKinds []messages.ChildKind
-	// Clients counts the clients connected to the daemon at scrape time; nil leaves
-	// troupe_daemon_clients out.
-	Clients func() int
 	// Logger receives what goes wrong during a scrape; the zero Logger discards it.
 	Logger zerolog.Logger
 }
@@ -44,6 +41,7 @@ type Metrics struct {
 	toolDuration *prometheus.HistogramVec
 	auditFsync   prometheus.Histogram
 	storeCommit  prometheus.Histogram
+	clients      *clientsCollector
 }
 
 // Bucket bounds, in seconds. Tool calls run from a map lookup (sub-millisecond) to a page load
@@ -79,17 +77,11 @@ func New(o Options) *Metrics {
 			Buckets: diskBuckets,
 		}),
 	}
-	m.reg.MustRegister(m.toolCalls, m.toolDuration, m.auditFsync, m.storeCommit,
+	m.clients = &clientsCollector{}
+	m.reg.MustRegister(m.toolCalls, m.toolDuration, m.auditFsync, m.storeCommit, m.clients,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if o.Sessions != nil {
 		m.reg.MustRegister(newStateCollector(o.Sessions, o.ChildKinds))
-	}
-	if o.Clients != nil {
-		clients := o.Clients
-		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "troupe_daemon_clients",
-			Help: "Clients connected to the daemon now.",
-		}, func() float64 { return float64(clients()) }))
 	}
 	// ContinueOnError: a scrape while the orchestrator cannot answer still serves everything else.
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{

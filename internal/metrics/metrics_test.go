@@ -88,8 +88,8 @@ func TestScrapeHasEveryFamily(t *testing.T) {
 			}, nil
 		},
 		ChildKinds: []messages.ChildKind{messages.KindAgent, messages.KindPage},
-		Clients:    func() int { return 3 },
 	})
+	m.SetClients(func() int { return 3 })
 	tools := m.Tools([]string{"create_session", "list_sessions"})
 	cs := tools.Lookup("create_session")
 	cs.Observe(OutcomeOK, 10*time.Millisecond)
@@ -156,7 +156,7 @@ func TestScrapeWithoutTheOrchestratorServesTheRest(t *testing.T) {
 		t.Errorf("troupe_audit_fsync_seconds count = %v, want 1", got)
 	}
 	if fams["troupe_daemon_clients"] != nil {
-		t.Error("troupe_daemon_clients served with no Clients func")
+		t.Error("troupe_daemon_clients served before SetClients")
 	}
 }
 
