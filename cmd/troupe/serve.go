@@ -20,6 +20,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/internal/mcpx"
+	"github.com/troupe-dev/troupe/internal/metrics"
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/workspace"
@@ -115,6 +116,7 @@ type serverRuntime struct {
 	audit    *audit.Log
 	progress *mcpx.Progress
 	mcp      *server.MCPServer
+	metrics  *metrics.Metrics
 }
 
 // startRuntime opens the store and starts the actor tree; transport names it in audit events
@@ -176,9 +178,10 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string) (*serve
 		return nil, err
 	}
 	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys, audit: auditLog, progress: progress, browser: drv}
+	rt.metrics = newRuntimeMetrics(rt)
 	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log,
 		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes,
-		Audit: auditLog, Transport: transport, Progress: progress, URLPolicy: policy}, version)
+		Audit: auditLog, Transport: transport, Progress: progress, URLPolicy: policy, Metrics: rt.metrics}, version)
 	return rt, nil
 }
 
