@@ -97,7 +97,12 @@ type Config struct {
 	AgentStopGrace    Seconds  `toml:"agent_stop_grace"`
 	// DaemonIdleExit is how long the daemon waits with no client connected and no running child
 	// before it exits by itself (DESIGN §11).
-	DaemonIdleExit Seconds           `toml:"daemon_idle_exit"`
+	DaemonIdleExit Seconds `toml:"daemon_idle_exit"`
+	// AllowedOrigins and AllowedHosts add to what the daemon's TCP listener accepts in the Origin
+	// and Host headers beyond its own address (DNS-rebinding protection, DESIGN §12): origins as
+	// scheme://host[:port], hosts as host[:port] (a host without a port matches any port).
+	AllowedOrigins []string          `toml:"allowed_origins"`
+	AllowedHosts   []string          `toml:"allowed_hosts"`
 	Presets        map[string]Preset `toml:"presets"`
 }
 
@@ -290,7 +295,24 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if v := getenv("TROUPE_LOG_LEVEL"); v != "" {
 		c.LogLevel = v
 	}
+	lists := map[string]*[]string{"TROUPE_ALLOWED_ORIGINS": &c.AllowedOrigins, "TROUPE_ALLOWED_HOSTS": &c.AllowedHosts}
+	for _, name := range sortedKeys(lists) {
+		if v := getenv(name); v != "" {
+			*lists[name] = splitList(v)
+		}
+	}
 	return nil
+}
+
+// splitList reads a comma-separated environment list, dropping blanks around and between items.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -141,3 +141,34 @@ allow_env = ["GREP_COLORS", "MY_*"]
 		}
 	}
 }
+
+func TestAllowedOriginsAndHostsFromFileAndEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	file := "allowed_origins = [\"https://app.example\"]\nallowed_hosts = [\"troupe.example:443\", \"box\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "troupe.toml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(LoadOptions{DataDir: dir, Getenv: env(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.AllowedOrigins, "|"); got != "https://app.example" {
+		t.Errorf("AllowedOrigins from the file = %q, want https://app.example", got)
+	}
+	if got := strings.Join(cfg.AllowedHosts, "|"); got != "troupe.example:443|box" {
+		t.Errorf("AllowedHosts from the file = %q, want troupe.example:443|box", got)
+	}
+	cfg, err = Load(LoadOptions{DataDir: dir, Getenv: env(map[string]string{
+		"TROUPE_ALLOWED_ORIGINS": " http://a.example , ,https://b.example",
+		"TROUPE_ALLOWED_HOSTS":   "c.example:8443",
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.AllowedOrigins, "|"); got != "http://a.example|https://b.example" {
+		t.Errorf("AllowedOrigins from the environment = %q, want http://a.example|https://b.example (env over file, blanks dropped)", got)
+	}
+	if got := strings.Join(cfg.AllowedHosts, "|"); got != "c.example:8443" {
+		t.Errorf("AllowedHosts from the environment = %q, want c.example:8443", got)
+	}
+}
