@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/troupe-dev/troupe/internal/principal"
 )
 
 // Options configure Serve.
@@ -35,6 +37,24 @@ type Options struct {
 	Drain time.Duration
 	// Stats returns the sessions and the running children now (status, idle exit); nil: zeros.
 	Stats func() (sessions, runningChildren int)
+
+	// Listen adds a TCP listener (HOST:PORT; port 0 picks one) serving /mcp behind bearer
+	// tokens, /healthz and /metrics (DESIGN §12); "" none.
+	Listen string
+	// TLSCert and TLSKey (PEM files) make Listen HTTPS. A non-loopback Listen needs them, or
+	// AllowInsecureHTTP (a TLS-terminating proxy in front).
+	TLSCert, TLSKey   string
+	AllowInsecureHTTP bool
+	// NoAuth makes every TCP client the principal local; refused unless Listen is loopback.
+	NoAuth bool
+	// AllowedHosts and AllowedOrigins extend the Host and Origin values the TCP listener accepts.
+	AllowedHosts, AllowedOrigins []string
+	// Auth checks bearer tokens; nil: a tokens.Verifier of DataDir.
+	Auth Authenticator
+	// Metrics serves /metrics (nil: 404).
+	Metrics http.Handler
+	// MetricsListen serves only /metrics, without auth, on a loopback HOST:PORT; "" none.
+	MetricsListen string
 }
 
 // drainDefault bounds a drain when Options.Drain is 0.
@@ -47,6 +67,10 @@ const drainDefault = 30 * time.Second
 // audit log. A second daemon on the same data dir gets ErrAlreadyRunning naming the pid.
 func Serve(ctx context.Context, o Options) error {
 	if err := CheckSocketPath(o.DataDir); err != nil {
+		return err
+	}
+	tlsCfg, err := checkNetwork(o)
+	if err != nil {
 		return err
 	}
 	if o.Lock == nil {
@@ -72,9 +96,39 @@ func Serve(ctx context.Context, o Options) error {
 		return fmt.Errorf("socket %s: %w", sock, err)
 	}
 	d := newServer(o)
+	var extras []*extraServer
+	defer func() {
+		for _, e := range extras { // on an early return; after a stop they are already shut
+			_ = e.srv.Close()
+		}
+	}()
+	if o.Listen != "" {
+		t, err := d.listenTCP(tlsCfg)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		d.listen = append(d.listen, t.url)
+		extras = append(extras, startExtra(t.ln, t.routes()))
+		if o.NoAuth {
+			o.Logger.Warn().Str("url", t.url).Msg("daemon: --no-auth: every TCP client is the admin principal local; use it on a single-user machine only")
+		}
+		o.Logger.Info().Str("url", t.url+MCPPath).Msg("daemon serving MCP over TCP")
+	}
+	if o.MetricsListen != "" {
+		mln, err := net.Listen("tcp", o.MetricsListen)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("--metrics-listen %s: %w", o.MetricsListen, err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc(MetricsPath, d.serveMetrics)
+		extras = append(extras, startExtra(mln, mux))
+		o.Logger.Info().Str("url", "http://"+mln.Addr().String()+MetricsPath).Msg("daemon serving metrics")
+	}
 	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(peerListener{Listener: ln, log: o.Logger}) }()
 
 	var reason string
 	var serveErr error
@@ -100,6 +154,12 @@ func Serve(ctx context.Context, o Options) error {
 	if err := srv.Shutdown(shutCtx); err != nil {
 		_ = srv.Close()
 	}
+	for _, e := range extras {
+		if err := e.shutdown(shutCtx); err != nil {
+			o.Logger.Warn().Err(err).Msg("daemon: a TCP listener failed")
+		}
+	}
+	extras = nil
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("daemon: %w", serveErr)
 	}
@@ -119,17 +179,22 @@ type server struct {
 	endStreams context.CancelFunc
 	stopped    chan string
 	stopOnce   sync.Once
+	// listen is what Status.Listen reports: the socket, then the TCP URL.
+	listen []string
 }
 
 func newServer(o Options) *server {
 	streams, end := context.WithCancel(context.Background())
 	return &server{o: o, started: time.Now(), clients: newClients(), streams: streams, endStreams: end,
-		stopped: make(chan string, 1)}
+		stopped: make(chan string, 1), listen: []string{"unix:" + SocketPath(o.DataDir)}}
 }
 
 func (d *server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(MCPPath, d.serveMCP)
+	// The socket's clients are this OS user (peerListener): the principal local.
+	mux.HandleFunc(MCPPath, func(w http.ResponseWriter, r *http.Request) {
+		d.serveMCP(w, r.WithContext(principal.With(r.Context(), principal.Local)))
+	})
 	mux.HandleFunc("GET "+AttachPath, d.serveAttach)
 	mux.HandleFunc("GET "+StatusPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -215,7 +280,7 @@ func (d *server) status() Status {
 	sessions, running := d.stats()
 	return Status{PID: os.Getpid(), Version: d.o.Version, StartedAt: d.started,
 		UptimeSeconds: time.Since(d.started).Seconds(), DataDir: d.o.DataDir, Socket: SocketPath(d.o.DataDir),
-		Listen: []string{"unix:" + SocketPath(d.o.DataDir)}, Clients: d.clients.count(), Sessions: sessions,
+		Listen: d.listen, Clients: d.clients.count(), Sessions: sessions,
 		RunningChildren: running, Draining: d.draining.Load(), IdleExitSeconds: d.o.IdleExit.Seconds()}
 }
 

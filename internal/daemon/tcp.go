@@ -1,0 +1,121 @@
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/principal"
+	"github.com/troupe-dev/troupe/internal/tokens"
+)
+
+// Paths served on the TCP listener (besides MCPPath).
+const (
+	// HealthPath answers 200 "ok" (503 while stopping), without auth and without detail.
+	HealthPath = "/healthz"
+	// MetricsPath serves Options.Metrics: behind an audit or admin token on --listen, without
+	// auth on --metrics-listen (loopback only).
+	MetricsPath = "/metrics"
+)
+
+// tcpSide is the daemon's TCP listener: /mcp (the socket's handler, drain and client counting),
+// /healthz and /metrics; never the /daemon/* endpoints, which stay on the socket.
+type tcpSide struct {
+	d        *server
+	ln       net.Listener
+	url      string
+	noAuth   bool
+	auth     Authenticator
+	hosts    *hostGuard
+	limiter  *failLimiter
+	sessions *sessionOwners
+}
+
+// listenTCP opens --listen (TLS when tlsCfg is set) and builds its guard.
+func (d *server) listenTCP(tlsCfg *tls.Config) (*tcpSide, error) {
+	o := d.o
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %s: %w", o.Listen, err)
+	}
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	auth := o.Auth
+	if auth == nil {
+		auth = tokens.NewVerifier(o.DataDir, tokens.WithErrorLog(func(err error) {
+			o.Logger.Error().Err(err).Msg("daemon: token file")
+		}))
+	}
+	host, _, _ := net.SplitHostPort(o.Listen)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	if isAllInterfaces(host) {
+		host = "127.0.0.1" // a URL one can use from this machine
+	}
+	t := &tcpSide{d: d, ln: ln, url: scheme + "://" + net.JoinHostPort(host, port), noAuth: o.NoAuth, auth: auth,
+		hosts:   newHostGuard(o.Listen, ln.Addr(), tlsCfg != nil, o.AllowedHosts, o.AllowedOrigins),
+		limiter: newFailLimiter(nil), sessions: newSessionOwners()}
+	return t, nil
+}
+
+func (t *tcpSide) routes() http.Handler {
+	guarded := http.NewServeMux()
+	guarded.Handle(MCPPath, t.sessions.bind(http.HandlerFunc(t.d.serveMCP)))
+	guarded.HandleFunc(MetricsPath, func(w http.ResponseWriter, r *http.Request) {
+		if !principal.From(r.Context()).SeesAll() {
+			writeJSONError(w, http.StatusForbidden, "forbidden", "/metrics needs a token with scope audit or admin")
+			return
+		}
+		t.d.serveMetrics(w, r)
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc(HealthPath, t.d.serveHealth)
+	mux.Handle("/", t.guard(guarded))
+	return mux
+}
+
+func (d *server) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	if d.draining.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("stopping\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (d *server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if d.o.Metrics == nil {
+		http.NotFound(w, r)
+		return
+	}
+	d.o.Metrics.ServeHTTP(w, r)
+}
+
+// extraServer is an HTTP server beside the socket's (TCP, metrics) that Serve shuts down with it.
+type extraServer struct {
+	srv    *http.Server
+	served chan error
+}
+
+func startExtra(ln net.Listener, h http.Handler) *extraServer {
+	e := &extraServer{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, served: make(chan error, 1)}
+	go func() { e.served <- e.srv.Serve(ln) }()
+	return e
+}
+
+func (e *extraServer) shutdown(ctx context.Context) error {
+	if err := e.srv.Shutdown(ctx); err != nil {
+		_ = e.srv.Close()
+	}
+	if err := <-e.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
