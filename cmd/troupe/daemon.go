@@ -28,6 +28,7 @@ func newDaemonCmd() *cobra.Command {
 	var f serveFlags
 	var idleExit float64
 	var logFile string
+	var nf netFlags
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Run the troupe daemon for a data dir in the foreground (owns sessions, agents, pages)",
@@ -38,7 +39,14 @@ func newDaemonCmd() *cobra.Command {
 			"background when none runs, logging to <data dir>/daemon.log; run it yourself to watch it.\n\n" +
 			"It logs to stderr. It exits on SIGTERM/SIGINT or `troupe daemon stop` (calls in flight finish,\n" +
 			"new ones are refused), or by itself after daemon_idle_exit seconds (default 900; --idle-exit,\n" +
-			"TROUPE_DAEMON_IDLE_EXIT) with no client connected and no running agent or page.\n" +
+			"TROUPE_DAEMON_IDLE_EXIT) with no client connected and no running agent or page.\n\n" +
+			"--listen HOST:PORT adds a TCP listener (port 0 picks a free one; `troupe daemon status --json`\n" +
+			"shows the URL) serving /mcp, /healthz (no auth: 200 ok, 503 while stopping) and /metrics (an audit\n" +
+			"or admin token). Every other request needs Authorization: Bearer <token> (`troupe token create`);\n" +
+			"Host and Origin must name this daemon or be in allowed_hosts / allowed_origins (troupe.toml,\n" +
+			"TROUPE_ALLOWED_HOSTS / TROUPE_ALLOWED_ORIGINS, comma-separated). A non-loopback address needs\n" +
+			"--tls-cert and --tls-key, or --allow-insecure-http behind a TLS-terminating proxy. The /daemon/*\n" +
+			"endpoints stay on the unix socket, which admits this OS user only.\n" +
 			"Settings: flags > TROUPE_* environment > troupe.toml (in the data dir, or --config) > defaults.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,19 +60,20 @@ func newDaemonCmd() *cobra.Command {
 				}
 				cfg.DaemonIdleExit = config.Seconds(idleExit * float64(time.Second))
 			}
-			return runDaemon(cmd.Context(), cfg, os.Stderr, logFile)
+			return runDaemon(cmd.Context(), cfg, os.Stderr, logFile, nf)
 		},
 	}
 	addSettingFlags(cmd, &f)
 	cmd.Flags().Float64Var(&idleExit, "idle-exit", 0, "seconds with no client and no running child before the daemon exits; 0 never (default 900, env TROUPE_DAEMON_IDLE_EXIT)")
 	cmd.Flags().StringVar(&logFile, "log-file", "", "log to this file (rotated at 10 MiB, one .1 kept) instead of stderr")
 	_ = cmd.Flags().MarkHidden("log-file")
+	nf.register(cmd)
 	cmd.AddCommand(newDaemonStatusCmd(), newDaemonStopCmd())
 	return cmd
 }
 
 // runDaemon runs the daemon until it stops, then closes the runtime in order.
-func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile string) error {
+func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile string, nf netFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -107,7 +116,9 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	err = daemon.Serve(ctx, daemon.Options{
 		DataDir: cfg.DataDir, Lock: lock, MCP: mcpx.HTTPHandler(mcpHTTP, rt.progress), Version: version,
 		Logger: rt.log, IdleExit: cfg.DaemonIdleExit.D(), Drain: cfg.CallTimeout.D() + 10*time.Second,
-		Stats: rt.stats,
+		Stats: rt.stats, Listen: nf.listen, TLSCert: nf.tlsCert, TLSKey: nf.tlsKey,
+		AllowInsecureHTTP: nf.allowInsecureHTTP, NoAuth: nf.noAuth, MetricsListen: nf.metricsListen,
+		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins,
 	})
 	rt.log.Info().Msg("shutting down")
 	if cerr := rt.Close(); cerr != nil {

@@ -12,10 +12,10 @@ import (
 // the configured allow lists (DNS-rebinding protection, DESIGN §12): a page on another site whose
 // name was rebound to this address sends its own name as Host and its own origin as Origin.
 type hostGuard struct {
-	hosts     map[string]bool // host:port, lower case
-	anyPort   map[string]bool // hosts from allowed_hosts given without a port
-	origins   map[string]bool // scheme://host[:port] from allowed_origins, lower case
-	defPort   string          // the port a Host header without one means (80 or 443)
+	hosts   map[string]bool // host:port, lower case
+	anyPort map[string]bool // hosts from allowed_hosts given without a port
+	origins map[string]bool // scheme://host[:port] from allowed_origins, lower case
+	defPort string          // the port a Host header without one means (80 or 443)
 }
 
 // newHostGuard builds the guard for a listener bound to bound (the real address, with its port)
