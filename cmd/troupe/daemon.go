@@ -91,6 +91,13 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	if err := daemon.CheckSocketPath(cfg.DataDir); err != nil {
 		return err
 	}
+	netOpts := daemon.Options{Listen: nf.listen, TLSCert: nf.tlsCert, TLSKey: nf.tlsKey,
+		AllowInsecureHTTP: nf.allowInsecureHTTP, NoAuth: nf.noAuth, MetricsListen: nf.metricsListen,
+		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins}
+	// Before the lock and the runtime: a refused listener starts nothing.
+	if err := daemon.CheckNetwork(netOpts); err != nil {
+		return err
+	}
 	// The lock before the store: a second daemon is refused naming the first, not by bbolt. One
 	// still closing its store after it stopped serving is waited for.
 	lock, err := daemon.AcquireWait(ctx, cfg.DataDir, cfg.CallTimeout.D()+15*time.Second)
@@ -113,13 +120,10 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	// initializes again, transparently: it answers 404 first).
 	mcpHTTP := server.NewStreamableHTTPServer(rt.mcp, server.WithStateful(true), server.WithSessionIdleTTL(mcpSessionIdleTTL))
 	defer func() { _ = mcpHTTP.Shutdown(context.Background()) }() // stops the session sweeper
-	err = daemon.Serve(ctx, daemon.Options{
-		DataDir: cfg.DataDir, Lock: lock, MCP: mcpx.HTTPHandler(mcpHTTP, rt.progress), Version: version,
-		Logger: rt.log, IdleExit: cfg.DaemonIdleExit.D(), Drain: cfg.CallTimeout.D() + 10*time.Second,
-		Stats: rt.stats, Listen: nf.listen, TLSCert: nf.tlsCert, TLSKey: nf.tlsKey,
-		AllowInsecureHTTP: nf.allowInsecureHTTP, NoAuth: nf.noAuth, MetricsListen: nf.metricsListen,
-		AllowedHosts: cfg.AllowedHosts, AllowedOrigins: cfg.AllowedOrigins,
-	})
+	o := netOpts
+	o.DataDir, o.Lock, o.MCP, o.Version = cfg.DataDir, lock, mcpx.HTTPHandler(mcpHTTP, rt.progress), version
+	o.Logger, o.IdleExit, o.Drain, o.Stats = rt.log, cfg.DaemonIdleExit.D(), cfg.CallTimeout.D()+10*time.Second, rt.stats
+	err = daemon.Serve(ctx, o)
 	rt.log.Info().Msg("shutting down")
 	if cerr := rt.Close(); cerr != nil {
 		rt.log.Error().Err(cerr).Msg("shutdown")

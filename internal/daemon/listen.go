@@ -31,6 +31,13 @@ func isAllInterfaces(host string) bool {
 	return ip != nil && ip.IsUnspecified()
 }
 
+// CheckNetwork says why the TCP settings of o are refused (nil when they are fine), so a caller
+// can refuse before it starts anything; Serve checks them again.
+func CheckNetwork(o Options) error {
+	_, err := checkNetwork(o)
+	return err
+}
+
 // checkNetwork refuses TCP settings that would expose the daemon unsafely, before anything is
 // opened, and loads the TLS certificate when one is given.
 func checkNetwork(o Options) (*tls.Config, error) {
