@@ -122,6 +122,7 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	defer func() { _ = mcpHTTP.Shutdown(context.Background()) }() // stops the session sweeper
 	o := netOpts
 	o.DataDir, o.Lock, o.MCP, o.Version = cfg.DataDir, lock, mcpx.HTTPHandler(mcpHTTP, rt.progress), version
+	o.SessionTTL = 2 * mcpSessionIdleTTL // after mcp-go forgot the session: a later use is 404 anyway
 	o.Logger, o.IdleExit, o.Drain, o.Stats = rt.log, cfg.DaemonIdleExit.D(), cfg.CallTimeout.D()+10*time.Second, rt.stats
 	err = daemon.Serve(ctx, o)
 	rt.log.Info().Msg("shutting down")

@@ -53,6 +53,9 @@ type Options struct {
 	Auth Authenticator
 	// Metrics serves /metrics (nil: 404).
 	Metrics http.Handler
+	// SessionTTL is how long mcp-go keeps an unused MCP session (WithSessionIdleTTL): the daemon
+	// forgets the session's principal some time after; 0 keeps it until the session's DELETE.
+	SessionTTL time.Duration
 	// MetricsListen serves only /metrics, without auth, on a loopback HOST:PORT; "" none.
 	MetricsListen string
 }
@@ -179,6 +182,8 @@ type server struct {
 	endStreams context.CancelFunc
 	stopped    chan string
 	stopOnce   sync.Once
+	// sessions binds MCP sessions to their principal (socket and TCP).
+	sessions *sessionOwners
 	// listen is what Status.Listen reports: the socket, then the TCP URL.
 	listen []string
 }
@@ -186,14 +191,16 @@ type server struct {
 func newServer(o Options) *server {
 	streams, end := context.WithCancel(context.Background())
 	return &server{o: o, started: time.Now(), clients: newClients(), streams: streams, endStreams: end,
-		stopped: make(chan string, 1), listen: []string{"unix:" + SocketPath(o.DataDir)}}
+		stopped: make(chan string, 1), listen: []string{"unix:" + SocketPath(o.DataDir)},
+		sessions: newSessionOwners(o.SessionTTL)}
 }
 
 func (d *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	// The socket's clients are this OS user (peerListener): the principal local.
+	bound := d.sessions.bind(http.HandlerFunc(d.serveMCP))
 	mux.HandleFunc(MCPPath, func(w http.ResponseWriter, r *http.Request) {
-		d.serveMCP(w, r.WithContext(principal.With(r.Context(), principal.Local)))
+		bound.ServeHTTP(w, r.WithContext(principal.With(r.Context(), principal.Local)))
 	})
 	mux.HandleFunc("GET "+AttachPath, d.serveAttach)
 	mux.HandleFunc("GET "+StatusPath, func(w http.ResponseWriter, _ *http.Request) {

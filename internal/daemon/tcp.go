@@ -25,14 +25,13 @@ const (
 // tcpSide is the daemon's TCP listener: /mcp (the socket's handler, drain and client counting),
 // /healthz and /metrics; never the /daemon/* endpoints, which stay on the socket.
 type tcpSide struct {
-	d        *server
-	ln       net.Listener
-	url      string
-	noAuth   bool
-	auth     Authenticator
-	hosts    *hostGuard
-	limiter  *failLimiter
-	sessions *sessionOwners
+	d       *server
+	ln      net.Listener
+	url     string
+	noAuth  bool
+	auth    Authenticator
+	hosts   *hostGuard
+	limiter *failLimiter
 }
 
 // listenTCP opens --listen (TLS when tlsCfg is set) and builds its guard.
@@ -60,13 +59,13 @@ func (d *server) listenTCP(tlsCfg *tls.Config) (*tcpSide, error) {
 	}
 	t := &tcpSide{d: d, ln: ln, url: scheme + "://" + net.JoinHostPort(host, port), noAuth: o.NoAuth, auth: auth,
 		hosts:   newHostGuard(o.Listen, ln.Addr(), tlsCfg != nil, o.AllowedHosts, o.AllowedOrigins),
-		limiter: newFailLimiter(nil), sessions: newSessionOwners()}
+		limiter: newFailLimiter(nil)}
 	return t, nil
 }
 
 func (t *tcpSide) routes() http.Handler {
 	guarded := http.NewServeMux()
-	guarded.Handle(MCPPath, t.sessions.bind(http.HandlerFunc(t.d.serveMCP)))
+	guarded.Handle(MCPPath, t.d.sessions.bind(http.HandlerFunc(t.d.serveMCP)))
 	guarded.HandleFunc(MetricsPath, func(w http.ResponseWriter, r *http.Request) {
 		if !principal.From(r.Context()).SeesAll() {
 			writeJSONError(w, http.StatusForbidden, "forbidden", "/metrics needs a token with scope audit or admin")

@@ -409,6 +409,34 @@ func TestTCPSessionBoundToItsPrincipal(t *testing.T) {
 	if status, _, _ := call(t, nil, "POST", d.url+MCPPath, withSID(bob)); status != 404 {
 		t.Fatalf("bob in alice's session: %d, want 404 as if unknown", status)
 	}
+	// A session of the socket (the principal local) is not reachable with a token either.
+	resp, err := HTTPClient(d.dir).Post(BaseURL+MCPPath, "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sid = resp.Header.Get("Mcp-Session-Id")
+	if status, _, _ := call(t, nil, "POST", d.url+MCPPath, withSID(bob)); sid == "" || status != 404 {
+		t.Fatalf("bob (admin) in the socket's session %q: %d, want 404", sid, status)
+	}
+}
+
+func TestSessionOwnersForgetUnusedSessionsAfterTheirTTL(t *testing.T) {
+	clock := testutil.NewClock()
+	s := newSessionOwners(time.Hour)
+	s.now = clock.Now
+	s.record("old", "alice")
+	clock.Advance(2 * time.Hour)
+	s.record("new", "bob")
+	if _, ok := s.owner["old"]; ok {
+		t.Fatal("a session unused for longer than the TTL is still remembered")
+	}
+	if s.use("new", "alice") {
+		t.Fatal("alice may use bob's session")
+	}
+	if !s.use("new", "bob") || !s.use("never-seen", "alice") {
+		t.Fatal("the owner, or a session not recorded here, is refused")
+	}
 }
 
 func TestTCPDrain(t *testing.T) {
