@@ -151,7 +151,9 @@ func newDaemonStatusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Say whether the data dir's daemon runs, and what it holds",
 		Long: "Ask the data dir's daemon (over <data dir>/troupe.sock) for its pid, version, uptime, clients,\n" +
-			"sessions and running children. Exit status 0 when a daemon answers, 3 when none runs.",
+			"sessions and running children, and where it listens (listen: unix:<socket>, and http(s)://HOST:PORT\n" +
+			"with the real port when it was started with --listen). Exit status 0 when a daemon answers, 3 when\n" +
+			"none runs.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := daemonDataDir(cmd)

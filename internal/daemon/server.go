@@ -63,9 +63,10 @@ type Options struct {
 // drainDefault bounds a drain when Options.Drain is 0.
 const drainDefault = 30 * time.Second
 
-// Serve runs the daemon's HTTP server on <data>/troupe.sock until ctx ends, a stop is asked
+// Serve runs the daemon's HTTP server on <data>/troupe.sock (and on Listen and MetricsListen,
+// whose settings are refused first when unsafe) until ctx ends, a stop is asked
 // (POST /daemon/stop) or it was idle for IdleExit; then it drains (new calls are refused with
-// 503, listening streams end, calls in flight finish within Drain), closes the listener,
+// 503, listening streams end, calls in flight finish within Drain), closes the listeners,
 // removes the socket, releases the lock it took and returns. The caller then closes actors, store and
 // audit log. A second daemon on the same data dir gets ErrAlreadyRunning naming the pid.
 func Serve(ctx context.Context, o Options) error {
@@ -105,29 +106,10 @@ func Serve(ctx context.Context, o Options) error {
 			_ = e.srv.Close()
 		}
 	}()
-	if o.Listen != "" {
-		t, err := d.listenTCP(tlsCfg)
-		if err != nil {
-			_ = ln.Close()
-			return err
-		}
-		d.listen = append(d.listen, t.url)
-		extras = append(extras, startExtra(t.ln, t.routes()))
-		if o.NoAuth {
-			o.Logger.Warn().Str("url", t.url).Msg("daemon: --no-auth: every TCP client is the admin principal local; use it on a single-user machine only")
-		}
-		o.Logger.Info().Str("url", t.url+MCPPath).Msg("daemon serving MCP over TCP")
-	}
-	if o.MetricsListen != "" {
-		mln, err := net.Listen("tcp", o.MetricsListen)
-		if err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("--metrics-listen %s: %w", o.MetricsListen, err)
-		}
-		mux := http.NewServeMux()
-		mux.HandleFunc(MetricsPath, d.serveMetrics)
-		extras = append(extras, startExtra(mln, mux))
-		o.Logger.Info().Str("url", "http://"+mln.Addr().String()+MetricsPath).Msg("daemon serving metrics")
+	extras, err = d.startNetwork(tlsCfg)
+	if err != nil {
+		_ = ln.Close()
+		return err
 	}
 	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

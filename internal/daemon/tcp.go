@@ -63,6 +63,36 @@ func (d *server) listenTCP(tlsCfg *tls.Config) (*tcpSide, error) {
 	return t, nil
 }
 
+// startNetwork starts the TCP and metrics listeners the options ask for; on an error, those
+// already started are in the returned slice for the caller to close.
+func (d *server) startNetwork(tlsCfg *tls.Config) ([]*extraServer, error) {
+	o := d.o
+	var extras []*extraServer
+	if o.Listen != "" {
+		t, err := d.listenTCP(tlsCfg)
+		if err != nil {
+			return extras, err
+		}
+		d.listen = append(d.listen, t.url)
+		extras = append(extras, startExtra(t.ln, t.routes()))
+		if o.NoAuth {
+			o.Logger.Warn().Str("url", t.url).Msg("daemon: --no-auth: every TCP client is the admin principal local; use it on a single-user machine only")
+		}
+		o.Logger.Info().Str("url", t.url+MCPPath).Msg("daemon serving MCP over TCP")
+	}
+	if o.MetricsListen != "" {
+		mln, err := net.Listen("tcp", o.MetricsListen)
+		if err != nil {
+			return extras, fmt.Errorf("--metrics-listen %s: %w", o.MetricsListen, err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc(MetricsPath, d.serveMetrics)
+		extras = append(extras, startExtra(mln, mux))
+		o.Logger.Info().Str("url", "http://"+mln.Addr().String()+MetricsPath).Msg("daemon serving metrics")
+	}
+	return extras, nil
+}
+
 func (t *tcpSide) routes() http.Handler {
 	guarded := http.NewServeMux()
 	guarded.Handle(MCPPath, t.d.sessions.bind(http.HandlerFunc(t.d.serveMCP)))
