@@ -58,7 +58,9 @@ func (t *tcpSide) guard(next http.Handler) http.Handler {
 		}
 		p, problem := t.authenticate(r)
 		if problem != "" {
-			t.limiter.fail(ip)
+			if t.limiter.fail(ip) {
+				t.d.o.Logger.Warn().Str("ip", ip).Msg("daemon: too many bad tokens from this address; answering 429 until it slows down")
+			}
 			challenge := `Bearer realm="troupe"`
 			if r.Header.Get("Authorization") != "" {
 				challenge += `, error="invalid_token"`

@@ -56,8 +56,9 @@ func (l *failLimiter) retryAfter(ip string) time.Duration {
 	return time.Duration(math.Ceil((1-b.tokens)/failRate*1000)) * time.Millisecond
 }
 
-// fail records a failed authentication from ip.
-func (l *failLimiter) fail(ip string) {
+// fail records a failed authentication from ip and reports whether this one used up its
+// allowance (from now on ip is answered 429 until its bucket refills).
+func (l *failLimiter) fail(ip string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -70,7 +71,9 @@ func (l *failLimiter) fail(ip string) {
 		l.buckets[ip] = b
 	}
 	l.refill(b, now)
+	wasAllowed := b.tokens >= 1
 	b.tokens = max(0, b.tokens-1)
+	return wasAllowed && b.tokens < 1
 }
 
 // prune forgets the IPs whose bucket is full again, and when none is, an arbitrary half: an

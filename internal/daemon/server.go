@@ -126,6 +126,8 @@ func Serve(ctx context.Context, o Options) error {
 	case reason = <-idle.expired:
 	case serveErr = <-served:
 		reason = "the server failed"
+	case serveErr = <-d.netFailed:
+		reason = "a TCP listener failed"
 	}
 	o.Logger.Info().Str("reason", reason).Msg("daemon stopping: new calls are refused, calls in flight finish")
 	d.drain()
@@ -164,6 +166,8 @@ type server struct {
 	endStreams context.CancelFunc
 	stopped    chan string
 	stopOnce   sync.Once
+	// netFailed receives the error of a TCP or metrics server that stopped by itself.
+	netFailed chan error
 	// sessions binds MCP sessions to their principal (socket and TCP).
 	sessions *sessionOwners
 	// listen is what Status.Listen reports: the socket, then the TCP URL.
@@ -174,7 +178,7 @@ func newServer(o Options) *server {
 	streams, end := context.WithCancel(context.Background())
 	return &server{o: o, started: time.Now(), clients: newClients(), streams: streams, endStreams: end,
 		stopped: make(chan string, 1), listen: []string{"unix:" + SocketPath(o.DataDir)},
-		sessions: newSessionOwners(o.SessionTTL)}
+		sessions: newSessionOwners(o.SessionTTL), netFailed: make(chan error, 1)}
 }
 
 func (d *server) routes() http.Handler {

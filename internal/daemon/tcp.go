@@ -74,7 +74,7 @@ func (d *server) startNetwork(tlsCfg *tls.Config) ([]*extraServer, error) {
 			return extras, err
 		}
 		d.listen = append(d.listen, t.url)
-		extras = append(extras, startExtra(t.ln, t.routes()))
+		extras = append(extras, startExtra(t.ln, t.routes(), d.netFailed))
 		if o.NoAuth {
 			o.Logger.Warn().Str("url", t.url).Msg("daemon: --no-auth: every TCP client is the admin principal local; use it on a single-user machine only")
 		}
@@ -87,7 +87,7 @@ func (d *server) startNetwork(tlsCfg *tls.Config) ([]*extraServer, error) {
 		}
 		mux := http.NewServeMux()
 		mux.HandleFunc(MetricsPath, d.serveMetrics)
-		extras = append(extras, startExtra(mln, mux))
+		extras = append(extras, startExtra(mln, mux, d.netFailed))
 		o.Logger.Info().Str("url", "http://"+mln.Addr().String()+MetricsPath).Msg("daemon serving metrics")
 	}
 	return extras, nil
@@ -133,9 +133,20 @@ type extraServer struct {
 	served chan error
 }
 
-func startExtra(ln net.Listener, h http.Handler) *extraServer {
+// startExtra serves h on ln; a failure other than a shutdown is also sent to failed (the daemon
+// then stops, as when its socket's server fails).
+func startExtra(ln net.Listener, h http.Handler, failed chan<- error) *extraServer {
 	e := &extraServer{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, served: make(chan error, 1)}
-	go func() { e.served <- e.srv.Serve(ln) }()
+	go func() {
+		err := e.srv.Serve(ln)
+		e.served <- err
+		if !errors.Is(err, http.ErrServerClosed) {
+			select {
+			case failed <- fmt.Errorf("%s: %w", ln.Addr(), err):
+			default:
+			}
+		}
+	}()
 	return e
 }
 
