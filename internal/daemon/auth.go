@@ -58,12 +58,14 @@ func (t *tcpSide) guard(next http.Handler) http.Handler {
 		}
 		p, problem := t.authenticate(r)
 		if problem != "" {
-			if t.limiter.fail(ip) {
-				t.d.o.Logger.Warn().Str("ip", ip).Msg("daemon: too many bad tokens from this address; answering 429 until it slows down")
-			}
 			challenge := `Bearer realm="troupe"`
+			// Only a token given and wrong counts against the address: one sent without a token
+			// (a probe, a client about to ask for one) guesses nothing.
 			if r.Header.Get("Authorization") != "" {
 				challenge += `, error="invalid_token"`
+				if t.limiter.fail(ip) {
+					t.d.o.Logger.Warn().Str("ip", ip).Msg("daemon: too many bad tokens from this address; answering 429 until it slows down")
+				}
 			}
 			w.Header().Set("WWW-Authenticate", challenge)
 			writeJSONError(w, http.StatusUnauthorized, "unauthorized", problem+"; "+tokenHint)

@@ -194,6 +194,11 @@ func TestTCPTLS(t *testing.T) {
 func TestTCPBadTokenRateLimitPerIP(t *testing.T) {
 	d := startTCP(t, Options{})
 	good := d.token(t, "good", tokens.ScopeRead)
+	for i := 0; i < 2*failBurst; i++ {
+		if status, _, _ := call(t, nil, "POST", d.url+MCPPath, nil); status != http.StatusUnauthorized {
+			t.Fatalf("request %d without a token: %d, want 401 (no token is no guess: not limited)", i, status)
+		}
+	}
 	var got429 bool
 	var retryAfter string
 	for i := 0; i < failBurst+2; i++ {
