@@ -108,6 +108,10 @@ func hints(readOnly, destructive, idempotent, openWorld bool) mcp.ToolOption {
 func NewServer(d Deps, version string, extra ...server.ServerOption) *server.MCPServer {
 	opts := append([]server.ServerOption{
 		server.WithToolCapabilities(false),
+		// logging/setLevel is answered (with {}) instead of "method not found": clients such as
+		// the MCP Inspector and the conformance suite's logging-set-level scenario call it after
+		// initialize. troupe sends no notifications/message yet, so the level filters nothing.
+		server.WithLogging(),
 		// Arguments are checked by each handler's strict decoding (decodeArgs), whose messages
 		// name the argument and the fix; mcp-go's schema validation messages are Go-struct dumps.
 		server.WithStrictInputSchemaDefault(),
