@@ -57,6 +57,7 @@ func TestE2EConformance(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	var passing []string
 	for _, name := range names {
 		checks, ran := results[name]
 		if !ran {
@@ -75,8 +76,11 @@ func TestE2EConformance(t *testing.T) {
 		}
 		if !passed {
 			t.Errorf("%s failed: %s", name, strings.Join(problems, "; "))
+			continue
 		}
+		passing = append(passing, name)
 	}
+	t.Logf("%d scenarios passed (%s), %d not applicable", len(passing), strings.Join(passing, ", "), len(notApplicable))
 	if t.Failed() {
 		t.Logf("the conformance suite's output:\n%s", output)
 	}
