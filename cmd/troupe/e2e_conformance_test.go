@@ -210,54 +210,8 @@ func readConformanceResults(t *testing.T, dir string) map[string][]conformanceCh
 }
 
 // startNoAuthDaemon starts `troupe daemon --listen 127.0.0.1:0 --no-auth` on a fresh data dir and
-// returns its URL (http://127.0.0.1:PORT) as `troupe daemon status --json` tells it. The daemon
-// is stopped when the test ends.
+// returns its URL (http://127.0.0.1:PORT). The daemon is stopped when the test ends.
 func startNoAuthDaemon(t *testing.T) string {
 	t.Helper()
-	dir := testutil.ShortDir(t)
-	bin := troupeBinary(t)
-	var stderr syncBuffer
-	d := exec.Command(bin, "daemon", "--data-dir", dir, "--listen", "127.0.0.1:0", "--no-auth")
-	d.Env = append(os.Environ(), e2eEnv(dir, "TROUPE_LOG_LEVEL=warn")...)
-	d.Stderr = &stderr
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- d.Wait() }()
-	t.Cleanup(func() {
-		stopDaemon(t, dir)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			t.Errorf("troupe daemon did not exit; its log:\n%s", stderr.String())
-		}
-	})
-
-	var st struct{ Listen []string }
-	var exitErr error
-	gone := false
-	testutil.Eventually(t, 20*time.Second, "troupe daemon status --json answers", func() bool {
-		select {
-		case exitErr = <-exited:
-			gone = true
-			return true
-		default:
-		}
-		cmd := exec.Command(bin, "daemon", "status", "--json", "--data-dir", dir)
-		cmd.Env = append(os.Environ(), e2eEnv(dir)...)
-		out, err := cmd.Output()
-		return err == nil && json.Unmarshal(out, &st) == nil
-	}, stderr.String)
-	if gone {
-		exited <- exitErr // for the cleanup
-		t.Fatalf("troupe daemon --listen 127.0.0.1:0 --no-auth exited: %v; its log:\n%s", exitErr, stderr.String())
-	}
-	for _, l := range st.Listen {
-		if strings.HasPrefix(l, "http://127.0.0.1:") {
-			return l
-		}
-	}
-	t.Fatalf("status listen = %q, want an http://127.0.0.1:PORT among them; the daemon's log:\n%s", st.Listen, stderr.String())
-	return ""
+	return startTCPDaemon(t, testutil.ShortDir(t), "--no-auth").base
 }

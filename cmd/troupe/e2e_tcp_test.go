@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -21,88 +22,139 @@ import (
 // `troupe daemon status --json`; a token from `troupe token create` lets mcp-go's Streamable HTTP
 // client call list_sessions; no token gets no session.
 func TestE2EDaemonOverTCPWithAToken(t *testing.T) {
-	dir := testutil.ShortDir(t)
-	bin := troupeBinary(t)
-	var stderr syncBuffer
-	d := exec.Command(bin, "daemon", "--data-dir", dir, "--listen", "127.0.0.1:0")
-	d.Env = append(os.Environ(), e2eEnv(dir, "TROUPE_LOG_LEVEL=info")...)
-	d.Stderr = &stderr
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- d.Wait() }()
-	t.Cleanup(func() {
-		stopDaemon(t, dir)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			t.Errorf("troupe daemon did not exit; its log:\n%s", stderr.String())
-		}
-	})
-
-	var st struct{ Listen []string }
-	eventually(t, 20*time.Second, "troupe daemon status answers", func() bool {
-		cmd := exec.Command(bin, "daemon", "status", "--json", "--data-dir", dir)
-		cmd.Env = append(os.Environ(), e2eEnv(dir)...)
-		out, err := cmd.Output()
-		return err == nil && json.Unmarshal(out, &st) == nil
-	})
-	if len(st.Listen) != 2 || !strings.HasPrefix(st.Listen[1], "http://127.0.0.1:") {
-		t.Fatalf("status listen = %q, want the socket and http://127.0.0.1:PORT", st.Listen)
-	}
-	url := st.Listen[1] + "/mcp"
-
-	create := exec.Command(bin, "--data-dir", dir, "token", "create", "e2e", "--scope", "write")
-	create.Env = append(os.Environ(), e2eEnv(dir)...)
-	out, err := create.Output()
-	if err != nil {
-		t.Fatalf("troupe token create: %v", err)
-	}
-	token := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-
+	d := startTCPDaemon(t, testutil.ShortDir(t))
+	token := d.token(t, "e2e", "write")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	initialize := func(c *client.Client) error {
-		if err := c.Start(ctx); err != nil {
-			return err
-		}
-		req := mcp.InitializeRequest{}
-		req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-		req.Params.ClientInfo = mcp.Implementation{Name: "tcp-e2e", Version: "1"}
-		_, err := c.Initialize(ctx, req)
-		return err
-	}
 
-	anon, err := client.NewStreamableHttpClient(url)
+	anon, err := client.NewStreamableHttpClient(d.base + "/mcp")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// mcp-go answers a 401 with ErrAuthorizationRequired.
-	if err := initialize(anon); !errors.Is(err, transport.ErrAuthorizationRequired) {
+	if err := initializeHTTP(anon, "anonymous"); !errors.Is(err, transport.ErrAuthorizationRequired) {
 		t.Errorf("initialize without a token: %v, want refused (401: %v)", err, transport.ErrAuthorizationRequired)
 	}
 	_ = anon.Close()
 
-	c, err := client.NewStreamableHttpClient(url, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := initialize(c); err != nil {
-		t.Fatalf("initialize with the token: %v\ndaemon log:\n%s", err, stderr.String())
-	}
-	call := mcp.CallToolRequest{}
-	call.Params.Name = "list_sessions"
-	call.Params.Arguments = map[string]any{}
-	res, err := c.CallTool(ctx, call)
+	c := d.client(t, token, "tcp-e2e")
+	res, err := callHTTP(ctx, c, "list_sessions", map[string]any{})
 	if err != nil {
 		t.Fatalf("list_sessions over TCP: %v", err)
 	}
 	if res.IsError {
 		t.Fatalf("list_sessions over TCP: tool error %s", resultText(res))
 	}
-	if !strings.Contains(stderr.String(), st.Listen[1]) {
-		t.Errorf("the daemon's log does not name its URL %s:\n%s", st.Listen[1], stderr.String())
+}
+
+// TestE2EOwnershipOverTCP: two tokens on one daemon, each over real TCP: neither sees, reads,
+// changes, deletes or restores the other's session or snapshot, or reads its audit events; a
+// read token changes nothing; a revoked token is refused within a second; /metrics needs audit or
+// admin and counts the calls.
+func TestE2EOwnershipOverTCP(t *testing.T) {
+	d := startTCPDaemon(t, testutil.ShortDir(t))
+	alice := d.client(t, d.token(t, "alice", "write"), "alice-client")
+	bobToken := d.token(t, "bob", "write")
+	bob := d.client(t, bobToken, "bob-client")
+	reader := d.client(t, d.token(t, "reader", "read"), "reader-client")
+	adminToken := d.token(t, "ops", "admin")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	call := func(c *client.Client, tool string, args map[string]any) *mcp.CallToolResult {
+		t.Helper()
+		res, err := callHTTP(ctx, c, tool, args)
+		if err != nil {
+			t.Fatalf("%s: %v", tool, err)
+		}
+		return res
+	}
+	text := func(r *mcp.CallToolResult) string { return resultText(r) }
+
+	if r := call(alice, "create_session", map[string]any{"session_id": "hers"}); r.IsError {
+		t.Fatalf("alice create_session: %s", text(r))
+	}
+	missing := text(call(bob, "get_session", map[string]any{"session_id": "nobody"}))
+	for _, tc := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"get_session", map[string]any{"session_id": "hers"}},
+		{"update_session_state", map[string]any{"session_id": "hers", "set": map[string]any{"k": 1}}},
+		{"delete_session", map[string]any{"session_id": "hers"}},
+	} {
+		r := call(bob, tc.tool, tc.args)
+		if !r.IsError || !strings.Contains(text(r), `no session "hers"`) || strings.Replace(text(r), "hers", "nobody", 1) != missing {
+			t.Errorf("bob %s(hers) = %q; want word for word what a missing session gets (%q)", tc.tool, text(r), missing)
+		}
+	}
+	if r := call(bob, "list_sessions", map[string]any{}); strings.Contains(text(r), "hers") {
+		t.Errorf("bob's list_sessions shows alice's session: %s", text(r))
+	}
+	del := call(alice, "delete_session", map[string]any{"session_id": "hers"})
+	if del.IsError {
+		t.Fatalf("alice delete_session: %s", text(del))
+	}
+	snap, _ := del.StructuredContent.(map[string]any)["snapshot_id"].(string)
+	if r := call(bob, "restore_session", map[string]any{"snapshot_id": snap}); !r.IsError || !strings.Contains(text(r), "no snapshot") {
+		t.Errorf("bob restore_session(alice's snapshot) = %q, want no snapshot", text(r))
+	}
+	if r := call(bob, "list_snapshots", map[string]any{}); strings.Contains(text(r), snap) {
+		t.Errorf("bob lists alice's snapshot: %s", text(r))
+	}
+	// bob sees his own attempts on "hers", nothing alice did.
+	principals := func(r *mcp.CallToolResult) map[string]int {
+		out := map[string]int{}
+		events, _ := r.StructuredContent.(map[string]any)["events"].([]any)
+		for _, e := range events {
+			p, _ := e.(map[string]any)["principal"].(string)
+			out[p]++
+		}
+		return out
+	}
+	if got := principals(call(bob, "audit_query", map[string]any{"session_id": "hers", "limit": 1000})); got["alice"] != 0 || got["bob"] == 0 {
+		t.Errorf("bob's audit_query of hers shows events by principal %v; want only his own attempts", got)
+	}
+	if r := call(alice, "audit_query", map[string]any{"session_id": "hers"}); strings.HasPrefix(text(r), "0 event(s)") {
+		t.Errorf("alice does not see her own audit events: %s", text(r))
+	}
+	if r := call(reader, "create_session", map[string]any{}); !r.IsError || !strings.Contains(text(r), "scope read") {
+		t.Errorf("a read token's create_session = %q, want refused for its scope", text(r))
+	}
+
+	// /metrics: audit or admin only; it counts what was called.
+	scrape := func(token string) (int, string) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, d.base+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := scrape(bobToken); code != http.StatusForbidden {
+		t.Errorf("/metrics with a write token: %d, want 403", code)
+	}
+	code, body := scrape(adminToken)
+	for _, want := range []string{`troupe_tool_calls_total{outcome="ok",tool="create_session"} 1`, "troupe_daemon_clients", "troupe_audit_fsync_seconds_count", "troupe_store_commit_seconds_count", `troupe_sessions{status="active"}`} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("/metrics with an admin token: %d, missing %q:\n%s", code, want, body)
+		}
+	}
+
+	// Revoked: refused within a second.
+	revoke := exec.Command(troupeBinary(t), "--data-dir", d.dir, "token", "revoke", "bob")
+	revoke.Env = append(os.Environ(), e2eEnv(d.dir)...)
+	if out, err := revoke.CombinedOutput(); err != nil {
+		t.Fatalf("troupe token revoke bob: %v\n%s", err, out)
+	}
+	revoked := time.Now()
+	testutil.Eventually(t, 5*time.Second, "bob's calls refused after the revoke", func() bool {
+		_, err := callHTTP(ctx, bob, "list_sessions", map[string]any{})
+		return err != nil
+	})
+	if took := time.Since(revoked); took > time.Second+500*time.Millisecond {
+		t.Errorf("a revoked token was accepted for %v, want refused within about a second", took)
 	}
 }

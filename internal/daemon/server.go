@@ -53,6 +53,9 @@ type Options struct {
 	Auth Authenticator
 	// Metrics serves /metrics (nil: 404).
 	Metrics http.Handler
+	// OnClients, when set, is given the count of connected clients once the server exists (for
+	// the troupe_daemon_clients gauge).
+	OnClients func(count func() int)
 	// SessionTTL is how long mcp-go keeps an unused MCP session (WithSessionIdleTTL): the daemon
 	// forgets the session's principal some time after; 0 keeps it until the session's DELETE.
 	SessionTTL time.Duration
@@ -100,6 +103,9 @@ func Serve(ctx context.Context, o Options) error {
 		return fmt.Errorf("socket %s: %w", sock, err)
 	}
 	d := newServer(o)
+	if o.OnClients != nil {
+		o.OnClients(d.clients.count)
+	}
 	var extras []*extraServer
 	defer func() {
 		for _, e := range extras { // on an early return; after a stop they are already shut

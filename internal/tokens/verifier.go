@@ -56,13 +56,25 @@ func NewVerifier(dataDir string, opts ...VerifierOption) *Verifier {
 func (v *Verifier) Authenticate(token string) (Record, error) {
 	v.mu.Lock()
 	now := v.now()
-	if v.checked.IsZero() || now.Sub(v.checked) >= CheckInterval {
+	fresh := v.checked.IsZero() || now.Sub(v.checked) >= CheckInterval
+	if fresh {
 		v.checked = now
 		v.refresh()
 	}
 	entries := v.entries // never modified in place: refresh swaps the slice
 	v.mu.Unlock()
-	return authenticate(entries, token)
+	rec, err := authenticate(entries, token)
+	if errors.Is(err, ErrUnknown) && !fresh {
+		// A token created since the last look works at once: look again (an fstat unless the
+		// file changed; bad tokens are rate-limited before they get here).
+		v.mu.Lock()
+		v.checked = v.now()
+		v.refresh()
+		entries = v.entries
+		v.mu.Unlock()
+		rec, err = authenticate(entries, token)
+	}
+	return rec, err
 }
 
 // fileKey tells one version of the file from another without reading it.

@@ -150,3 +150,22 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// TestTokenVerifierNewTokenWorksAtOnce: a token created after the Verifier last looked is
+// accepted by the very next request, without waiting for CheckInterval (a fake clock that never
+// moves), so a script can create a token and use it at once.
+func TestTokenVerifierNewTokenWorksAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	clk := &fakeClock{t: time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)}
+	v := NewVerifier(dir, withClock(clk.now))
+	if _, err := v.Authenticate(Prefix + "nothing"); !errors.Is(err, ErrUnknown) {
+		t.Fatalf("no file: %v, want ErrUnknown", err)
+	}
+	tok, _, err := Open(dir).Create("fresh", ScopeAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := v.Authenticate(tok); err != nil || r.Name != "fresh" {
+		t.Fatalf("a token created after the last look: %+v, %v; want accepted at once", r, err)
+	}
+}
