@@ -94,7 +94,7 @@ func (d *tcpDaemon) client(tb testing.TB, token, name string) *client.Client {
 	tb.Helper()
 	var opts []transport.StreamableHTTPCOption
 	if token != "" {
-		opts = append(opts, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
+		opts = append(opts, httpAuth(token))
 	}
 	c, err := client.NewStreamableHttpClient(d.base+"/mcp", opts...)
 	if err != nil {
@@ -127,4 +127,9 @@ func callHTTP(ctx context.Context, c *client.Client, tool string, args map[strin
 	req.Params.Name = tool
 	req.Params.Arguments = args
 	return c.CallTool(ctx, req)
+}
+
+// httpAuth sends the bearer token with every request of an mcp-go HTTP client.
+func httpAuth(token string) transport.StreamableHTTPCOption {
+	return transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token})
 }
