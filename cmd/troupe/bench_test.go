@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,16 +22,21 @@ import (
 
 	"github.com/troupe-dev/troupe/internal/bench"
 	"github.com/troupe-dev/troupe/internal/store"
+	"github.com/troupe-dev/troupe/internal/testutil"
 )
 
-// TestMain lets the test binary act as the bare mcp-go echo server the stdio benchmark compares
-// against (the floor): re-executed with TROUPE_BENCH_ECHO_SERVER=1 it serves one echo tool.
+// TestMain lets the test binary act as the bare mcp-go echo server the benchmarks compare against
+// (the floor): re-executed with TROUPE_BENCH_ECHO_SERVER=1 it serves one echo tool on stdio, with
+// TROUPE_BENCH_ECHO_SERVER=http on Streamable HTTP at 127.0.0.1 (its URL on stdout's first line).
 func TestMain(m *testing.M) {
-	if os.Getenv("TROUPE_BENCH_ECHO_SERVER") == "1" {
+	if mode := os.Getenv("TROUPE_BENCH_ECHO_SERVER"); mode != "" {
 		s := mcpserver.NewMCPServer("echo", "1")
 		s.AddTool(mcp.NewTool("echo", mcp.WithString("text")), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			return mcp.NewToolResultText(req.GetString("text", "")), nil
 		})
+		if mode == "http" {
+			serveEchoHTTP(s)
+		}
 		if err := mcpserver.ServeStdio(s); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -264,5 +274,101 @@ func BenchmarkStartup10kSessions(b *testing.B) {
 		}
 		bench.ReportRounded("startup_10k_sessions_ms", bench.Millis(bench.Percentile(ds, 50)), 1, "ms")
 		bench.ReportRounded("daemon_cold_start_ms", bench.Millis(bench.Percentile(cold, 50)), 1, "ms")
+	}
+}
+
+// serveEchoHTTP serves s (the floor) over Streamable HTTP, stateful as the daemon is, on a free
+// port of 127.0.0.1, until killed.
+func serveEchoHTTP(s *mcpserver.MCPServer) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Printf("http://%s/mcp\n", ln.Addr())
+	srv := &http.Server{Handler: mcpserver.NewStreamableHTTPServer(s, mcpserver.WithStateful(true)), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintln(os.Stderr, srv.Serve(ln))
+	os.Exit(1)
+}
+
+// echoHTTP starts the floor over HTTP and returns its URL; it is killed when the benchmark ends.
+func echoHTTP(b *testing.B) string {
+	b.Helper()
+	self, _ := os.Executable()
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), "TROUPE_BENCH_ECHO_SERVER=http")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatalf("echo server over HTTP: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
+
+// BenchmarkHTTP measures get_session over Streamable HTTP on loopback TCP, with a write token,
+// against the floor (a bare mcp-go Streamable HTTP server with one echo tool, in its own process,
+// the same client), in one run; and update_session_state calls per second from 16 HTTP clients.
+func BenchmarkHTTP(b *testing.B) {
+	d := startTCPDaemon(b, testutil.ShortDir(b))
+	token := d.token(b, "bench", "write")
+	tc := d.client(b, token, "bench")
+	ctx := context.Background()
+	if res, err := callHTTP(ctx, tc, "create_session", map[string]any{"session_id": "bench"}); err != nil || res.IsError {
+		b.Fatalf("create_session: %v %v", err, res)
+	}
+	ec, err := client.NewStreamableHttpClient(echoHTTP(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ec.Close()
+	if err := initializeHTTP(ec, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	const clients, perClient = 16, 250
+	cs := make([]*client.Client, clients)
+	for i := range cs {
+		cs[i] = d.client(b, token, fmt.Sprintf("bench-%d", i))
+		if res, err := callHTTP(ctx, cs[i], "create_session", map[string]any{"session_id": fmt.Sprintf("m%02d", i)}); err != nil || res.IsError {
+			b.Fatalf("create_session: %v %v", err, res)
+		}
+	}
+	const n = 3000
+	get := map[string]any{"session_id": "bench"}
+	for b.Loop() {
+		var direct, echo []time.Duration
+		for range 5 { // interleaved blocks: both see the same machine load
+			direct = append(direct, roundTrips(b, tc, "get_session", get, n/5)...)
+			echo = append(echo, roundTrips(b, ec, "echo", map[string]any{"text": "hi"}, n/5)...)
+		}
+		p50, floor := bench.Percentile(direct, 50), bench.Percentile(echo, 50)
+		bench.ReportRounded("http_get_session_p50_us", bench.Micros(p50), 1, "us")
+		bench.ReportRounded("http_get_session_p99_us", bench.Micros(bench.Percentile(direct, 99)), 1, "us")
+		bench.ReportRounded("http_echo_floor_p50_us", bench.Micros(floor), 1, "us")
+		bench.ReportRounded("http_overhead_ratio", float64(p50)/float64(floor), 2, "x")
+
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i, c := range cs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range perClient {
+					res, err := callHTTP(ctx, c, "update_session_state", map[string]any{"session_id": fmt.Sprintf("m%02d", i), "set": map[string]any{"n": j}})
+					if err != nil || res.IsError {
+						b.Errorf("update_session_state: %v %v", err, res)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		bench.ReportRounded("http_mutations_per_s_16_clients", clients*perClient/time.Since(start).Seconds(), 0, "ops/s")
 	}
 }
