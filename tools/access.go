@@ -30,10 +30,7 @@ var newSessionArg = map[string]bool{
 // someone else's session or snapshot as not found. It runs inside the audit middleware, so that
 // refused calls are recorded too.
 func accessMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
-	mutating := make(map[string]bool, len(all))
-	for _, t := range all {
-		mutating[t.Tool.Name] = t.Mutating()
-	}
+	mutating := mutatingTools(all)
 	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			p := principal.From(ctx)

@@ -33,10 +33,7 @@ func auditAction(tool string) string {
 // (fail closed); read-only tools keep answering when the log cannot record them. The closing
 // event is queued without waiting for its fsync: nothing the client sees depends on it.
 func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
-	mutating := make(map[string]bool, len(all))
-	for _, t := range all {
-		mutating[t.Tool.Name] = t.Mutating()
-	}
+	mutating := mutatingTools(all)
 	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			start := time.Now()

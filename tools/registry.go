@@ -58,6 +58,15 @@ func (t Tool) Mutating() bool {
 	return t.Tool.Annotations.ReadOnlyHint == nil || !*t.Tool.Annotations.ReadOnlyHint
 }
 
+// mutatingTools maps each tool's name to whether it changes anything.
+func mutatingTools(all []Tool) map[string]bool {
+	m := make(map[string]bool, len(all))
+	for _, t := range all {
+		m[t.Tool.Name] = t.Mutating()
+	}
+	return m
+}
+
 // All returns every tool, sorted by name. It panics when a tool's annotations are incomplete:
 // DESIGN §7 wants all four hints set explicitly, and a read-only tool must not be destructive.
 func All(d Deps) []Tool {

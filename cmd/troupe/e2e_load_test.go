@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -113,15 +111,8 @@ func TestE2EHTTPLoad(t *testing.T) {
 // goroutines reads go_goroutines from the daemon's /metrics.
 func goroutines(t *testing.T, d *tcpDaemon, token string) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, d.base+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
+	code, b := d.scrape(t, token)
+	for _, line := range strings.Split(b, "\n") {
 		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
 			n, err := strconv.ParseFloat(v, 64)
 			if err == nil {
@@ -129,7 +120,7 @@ func goroutines(t *testing.T, d *tcpDaemon, token string) int {
 			}
 		}
 	}
-	t.Fatalf("/metrics has no go_goroutines (%d):\n%s", resp.StatusCode, b)
+	t.Fatalf("/metrics has no go_goroutines (%d):\n%s", code, b)
 	return 0
 }
 

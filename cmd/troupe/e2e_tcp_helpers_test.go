@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -132,4 +134,18 @@ func callHTTP(ctx context.Context, c *client.Client, tool string, args map[strin
 // httpAuth sends the bearer token with every request of an mcp-go HTTP client.
 func httpAuth(token string) transport.StreamableHTTPCOption {
 	return transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token})
+}
+
+// scrape GETs the daemon's /metrics with the token: the status and the body.
+func (d *tcpDaemon) scrape(tb testing.TB, token string) (int, string) {
+	tb.Helper()
+	req, _ := http.NewRequest(http.MethodGet, d.base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

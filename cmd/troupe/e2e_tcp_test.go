@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -122,21 +121,10 @@ func TestE2EOwnershipOverTCP(t *testing.T) {
 	}
 
 	// /metrics: audit or admin only; it counts what was called.
-	scrape := func(token string) (int, string) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, d.base+"/metrics", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	if code, _ := scrape(bobToken); code != http.StatusForbidden {
+	if code, _ := d.scrape(t, bobToken); code != http.StatusForbidden {
 		t.Errorf("/metrics with a write token: %d, want 403", code)
 	}
-	code, body := scrape(adminToken)
+	code, body := d.scrape(t, adminToken)
 	for _, want := range []string{`troupe_tool_calls_total{outcome="ok",tool="create_session"} 1`, "troupe_daemon_clients", "troupe_audit_fsync_seconds_count", "troupe_store_commit_seconds_count", `troupe_sessions{status="active"}`} {
 		if code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("/metrics with an admin token: %d, missing %q:\n%s", code, want, body)
