@@ -146,3 +146,31 @@ func TestE2EOwnershipOverTCP(t *testing.T) {
 		t.Errorf("a revoked token was accepted for %v, want refused within about a second", took)
 	}
 }
+
+// TestE2EEveryScopeAgainstEveryTool: over real TCP, a token of each scope calls every tool the
+// daemon lists (with no arguments): read and audit are refused every tool that is not read-only,
+// and only those; write and admin are refused none for their scope.
+func TestE2EEveryScopeAgainstEveryTool(t *testing.T) {
+	d := startTCPDaemon(t, testutil.ShortDir(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, scope := range []string{"read", "write", "audit", "admin"} {
+		c := d.client(t, d.token(t, "scope-"+scope, scope), "scope-"+scope)
+		list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+		if err != nil || len(list.Tools) < 20 {
+			t.Fatalf("%s: tools/list: %v (%d tools)", scope, err, len(list.Tools))
+		}
+		for _, tool := range list.Tools {
+			readOnly := tool.Annotations.ReadOnlyHint != nil && *tool.Annotations.ReadOnlyHint
+			res, err := callHTTP(ctx, c, tool.Name, map[string]any{})
+			if err != nil {
+				t.Fatalf("%s %s: %v", scope, tool.Name, err)
+			}
+			refused := res.IsError && strings.Contains(resultText(res), "changes sessions")
+			want := !readOnly && (scope == "read" || scope == "audit")
+			if refused != want {
+				t.Errorf("scope %s, %s (read-only %v): refused for its scope = %v, want %v (%s)", scope, tool.Name, readOnly, refused, want, resultText(res))
+			}
+		}
+	}
+}
