@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -105,7 +106,15 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 		return err
 	}
 	defer lock.Release()
-	rt, err := startRuntime(cfg, stderr, "http")
+	// A page must not reach the daemon's own listeners (its MCP endpoint, /metrics). A port 0 is
+	// only known once bound: such a listener (tests) is not covered.
+	var own []string
+	for _, a := range []string{nf.listen, nf.metricsListen} {
+		if _, port, err := net.SplitHostPort(a); err == nil && port != "0" {
+			own = append(own, a)
+		}
+	}
+	rt, err := startRuntime(cfg, stderr, "http", own...)
 	if err != nil {
 		return err
 	}

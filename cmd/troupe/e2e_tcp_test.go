@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -171,6 +172,31 @@ func TestE2EEveryScopeAgainstEveryTool(t *testing.T) {
 			if refused != want {
 				t.Errorf("scope %s, %s (read-only %v): refused for its scope = %v, want %v (%s)", scope, tool.Name, readOnly, refused, want, resultText(res))
 			}
+		}
+	}
+}
+
+// TestE2EPagesCannotReachTheDaemon: a page may not open the daemon's own TCP listener (its MCP
+// endpoint), under any loopback name; the URL is refused before Chromium is asked.
+func TestE2EPagesCannotReachTheDaemon(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	d := startTCPDaemon(t, testutil.ShortDir(t), "--listen", addr)
+	c := d.client(t, d.token(t, "pages", "write"), "pages")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if res, err := callHTTP(ctx, c, "create_session", map[string]any{"session_id": "p"}); err != nil || res.IsError {
+		t.Fatalf("create_session: %v %v", err, res)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	for _, u := range []string{"http://" + addr + "/mcp", "http://localhost:" + port + "/healthz"} {
+		res, err := callHTTP(ctx, c, "open_page", map[string]any{"session_id": "p", "url": u})
+		if err != nil || !res.IsError || !strings.Contains(resultText(res), "not allowed") {
+			t.Errorf("open_page(%s) = %v %s; want refused as troupe's own address", u, err, resultText(res))
 		}
 	}
 }

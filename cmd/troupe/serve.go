@@ -120,8 +120,8 @@ type serverRuntime struct {
 }
 
 // startRuntime opens the store and starts the actor tree; transport names it in audit events
-// ("stdio", "http"). Close undoes it.
-func startRuntime(cfg config.Config, stderr io.Writer, transport string) (*serverRuntime, error) {
+// ("stdio", "http"); pages may not open ownAddrs (the daemon's own TCP listeners). Close undoes it.
+func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddrs ...string) (*serverRuntime, error) {
 	log := newLogger(stderr, cfg.LogLevel)
 	if err := config.EnsureDataDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w; choose another with --data-dir or TROUPE_DATA_DIR", cfg.DataDir, err)
@@ -141,7 +141,7 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string) (*serve
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	// The browser starts on first use: a server without Chromium serves everything but pages.
-	policy := browser.Policy{AllowHosts: cfg.AllowHosts, DenyHosts: cfg.DenyHosts}
+	policy := browser.Policy{AllowHosts: cfg.AllowHosts, DenyHosts: cfg.DenyHosts, DenyAddrs: ownAddrs}
 	browserDir, _ := filepath.Abs(filepath.Join(cfg.DataDir, "browser"))
 	drv, err := browser.New(browser.Options{Bin: cfg.Browser, DataDir: browserDir, NavTimeout: cfg.NavTimeout.D(),
 		MaxContent: cfg.PageContentMax, Policy: policy, Logger: log})
