@@ -22,7 +22,7 @@ run: build ## build and serve MCP over stdio (what Claude Desktop runs), through
 	./bin/troupe serve
 
 .PHONY: deps
-deps: ## install what the tests need when missing: git, Chromium (apt-get, as root), Node 22, the TypeScript SDK and the MCP conformance suite (npm)
+deps: ## install what the tests need when missing: git, Chromium (apt-get, as root), Node 22, the TypeScript SDK, the MCP Inspector CLI and the MCP conformance suite (npm)
 	@scripts/deps.sh
 
 .PHONY: test

