@@ -37,7 +37,10 @@ if [ ! -f "$stamp" ] || ! cmp -s "$clients/package-lock.json" "$stamp" \
   || [ ! -f "$modules/@modelcontextprotocol/conformance/dist/index.js" ] \
   || [ ! -f "$modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js" ]; then
   echo "deps: installing the third-party MCP clients (Node 22, TypeScript SDK, MCP Inspector, conformance suite) into $modules" >&2
-  if command -v npm >/dev/null 2>&1 && (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+  # `npm install --no-save` installs the versions package-lock.json pins and leaves it as it is.
+  # Not `npm ci`: it refuses a lock that lacks an optional dependency the registry here does not
+  # serve (the Inspector's vite names napi-windows-process-start-time, a Windows-only package).
+  if command -v npm >/dev/null 2>&1 && (cd "$clients" && npm install --no-save --no-audit --no-fund --loglevel=error >/dev/null); then
     cp "$clients/package-lock.json" "$stamp"
   elif [ "${CI:-}" = true ]; then
     echo "deps: could not install the third-party MCP clients; CI runs their tests" >&2
