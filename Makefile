@@ -17,9 +17,10 @@ build: ## build bin/troupe
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/troupe ./cmd/troupe
 
 .PHONY: run
-run: build ## build and serve MCP over stdio (what Claude Desktop runs), through the data dir's daemon; Ctrl-D ends it
+run: ## build and serve MCP over stdio (what Claude Desktop runs), through the data dir's daemon; Ctrl-D ends it
+	@$(GO) build -ldflags "$(LDFLAGS)" -o bin/troupe ./cmd/troupe
 	@echo "troupe: serving MCP on stdin/stdout through the data dir's daemon (started when none runs); Ctrl-D ends this client, the daemon keeps your sessions running (bin/troupe daemon stop ends it)" >&2
-	./bin/troupe serve
+	@exec ./bin/troupe serve
 
 .PHONY: deps
 deps: ## install what the tests need when missing: git, Chromium (apt-get, as root), Node 22, the TypeScript SDK, the MCP Inspector CLI and the MCP conformance suite (npm)
