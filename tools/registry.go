@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -138,7 +139,7 @@ func NewServer(d Deps, version string, extra ...server.ServerOption) *server.MCP
 	opts = append(opts, server.WithToolHandlerMiddleware(accessMiddleware(d, all)))
 	s := server.NewMCPServer("troupe", version, opts...)
 	for _, t := range all {
-		s.AddTools(t.ServerTool)
+		s.AddTools(rawSchema(t.ServerTool))
 	}
 	if d.Audit != nil {
 		addAuditResource(s, d)
@@ -152,3 +153,26 @@ const instructions = `troupe keeps long-lived sessions for you: each session has
 	`and browser pages in its own browser context, so logins persist (open_page, page_content, page_action, ` +
 	`screenshot_page). delete_session stops everything newest first after keeping a snapshot and preserving ` +
 	`uncommitted work; restore_session undoes it. Idle sessions expire after their idle timeout and can be restored.`
+
+// rawSchema returns st with its input schema marshalled once, as RawInputSchema: mcp-go reads
+// the schema's x-mcp-header properties on every 2026-07-28 call by a JSON round trip of it
+// (mcp/headers.go schemaHeaderProperties, via remarshal), which for a structured schema means
+// marshalling it again each time. The raw schema is the one tools/list served before: the
+// additionalProperties:false that WithStrictInputSchemaDefault adds to structured schemas only
+// (server.go applyStrictInputSchemaDefault) is set here first.
+func rawSchema(st server.ServerTool) server.ServerTool {
+	if len(st.Tool.RawInputSchema) > 0 {
+		return st
+	}
+	in := st.Tool.InputSchema
+	if in.AdditionalProperties == nil {
+		in.AdditionalProperties = false
+	}
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return st // mcp-go marshals it as before
+	}
+	st.Tool.RawInputSchema = raw
+	st.Tool.InputSchema = mcp.ToolInputSchema{}
+	return st
+}
