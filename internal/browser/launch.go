@@ -211,13 +211,23 @@ func sweep(dataDir, profile string, log zerolog.Logger) error {
 	}
 	for _, pid := range profileProcesses(profile) {
 		log.Warn().Int("pid", pid).Msg("browser: killing a chromium process left over from an earlier run")
+		// Its whole process group too, unless that is ours: a child it started that names the
+		// profile differently (or not at all) could otherwise still write into it.
+		if pgid, err := syscall.Getpgid(pid); err == nil && pgid > 1 && pgid != syscall.Getpgrp() {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		}
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		waitGone(pid)
 	}
 	var err error
 	for range 20 { // a process that was exiting may still have created a file
 		if err = os.RemoveAll(profile); err == nil {
-			return nil
+			// Removed; gone for good only if nothing that was still exiting made it again.
+			time.Sleep(20 * time.Millisecond)
+			if _, serr := os.Stat(profile); os.IsNotExist(serr) {
+				return nil
+			}
+			continue
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
