@@ -210,6 +210,9 @@ func printStatus(w io.Writer, st daemon.Status) {
 	for _, l := range st.Listen {
 		fmt.Fprintf(w, "  listen:           %s\n", l)
 	}
+	if st.Metrics != "" {
+		fmt.Fprintf(w, "  metrics:          %s (no token)\n", st.Metrics)
+	}
 	fmt.Fprintf(w, "  clients:          %d\n  sessions:         %d\n  running children: %d\n", st.Clients, st.Sessions, st.RunningChildren)
 	if st.IdleExitSeconds > 0 {
 		fmt.Fprintf(w, "  idle exit:        after %s with no client and no running child\n", time.Duration(st.IdleExitSeconds*float64(time.Second)))

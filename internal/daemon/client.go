@@ -66,16 +66,18 @@ func CheckSocketPath(dataDir string) error {
 
 // Status is what GET /daemon/status answers and `troupe daemon status --json` prints.
 type Status struct {
-	PID             int       `json:"pid"`
-	Version         string    `json:"version"`
-	StartedAt       time.Time `json:"started_at"`
-	UptimeSeconds   float64   `json:"uptime_seconds"`
-	DataDir         string    `json:"data_dir"`
-	Socket          string    `json:"socket"`
-	Listen          []string  `json:"listen"`
-	Clients         int       `json:"clients"`
-	Sessions        int       `json:"sessions"`
-	RunningChildren int       `json:"running_children"`
+	PID           int       `json:"pid"`
+	Version       string    `json:"version"`
+	StartedAt     time.Time `json:"started_at"`
+	UptimeSeconds float64   `json:"uptime_seconds"`
+	DataDir       string    `json:"data_dir"`
+	Socket        string    `json:"socket"`
+	Listen        []string  `json:"listen"`
+	// Metrics is the URL of /metrics on --metrics-listen (no auth), when there is one.
+	Metrics         string `json:"metrics,omitempty"`
+	Clients         int    `json:"clients"`
+	Sessions        int    `json:"sessions"`
+	RunningChildren int    `json:"running_children"`
 	// Draining is true once a stop began: new calls are refused, calls in flight finish.
 	Draining bool `json:"draining"`
 	// IdleExitSeconds is daemon_idle_exit (0: never).

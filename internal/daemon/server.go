@@ -178,6 +178,8 @@ type server struct {
 	sessions *sessionOwners
 	// listen is what Status.Listen reports: the socket, then the TCP URL.
 	listen []string
+	// metricsURL is --metrics-listen's /metrics URL, once bound.
+	metricsURL string
 }
 
 func newServer(o Options) *server {
@@ -279,7 +281,7 @@ func (d *server) status() Status {
 	sessions, running := d.stats()
 	return Status{PID: os.Getpid(), Version: d.o.Version, StartedAt: d.started,
 		UptimeSeconds: time.Since(d.started).Seconds(), DataDir: d.o.DataDir, Socket: SocketPath(d.o.DataDir),
-		Listen: d.listen, Clients: d.clients.count(), Sessions: sessions,
+		Listen: d.listen, Metrics: d.metricsURL, Clients: d.clients.count(), Sessions: sessions,
 		RunningChildren: running, Draining: d.draining.Load(), IdleExitSeconds: d.o.IdleExit.Seconds()}
 }
 

@@ -88,7 +88,8 @@ func (d *server) startNetwork(tlsCfg *tls.Config) ([]*extraServer, error) {
 		mux := http.NewServeMux()
 		mux.HandleFunc(MetricsPath, d.serveMetrics)
 		extras = append(extras, startExtra(mln, mux, d.netFailed))
-		o.Logger.Info().Str("url", "http://"+mln.Addr().String()+MetricsPath).Msg("daemon serving metrics")
+		d.metricsURL = "http://" + mln.Addr().String() + MetricsPath
+		o.Logger.Info().Str("url", d.metricsURL).Msg("daemon serving metrics")
 	}
 	return extras, nil
 }

@@ -265,6 +265,10 @@ func TestTCPHealthzAndMetrics(t *testing.T) {
 			t.Errorf("/metrics with %s: %d %s, want %d", tc.name, status, body, tc.want)
 		}
 	}
+	st, err := GetStatus(context.Background(), HTTPClient(m.dir))
+	if err != nil || st.Metrics != "http://"+metricsAddr+MetricsPath {
+		t.Errorf("status metrics = %q (%v), want http://%s%s", st.Metrics, err, metricsAddr, MetricsPath)
+	}
 	if status, _, body := call(t, nil, "GET", "http://"+metricsAddr+MetricsPath, nil); status != 200 || body != "troupe_up 1\n" {
 		t.Fatalf("--metrics-listen /metrics: %d %q, want 200 without auth", status, body)
 	}
