@@ -116,3 +116,64 @@ func moveTornAside(dir string, t tailState) (map[string]any, error) {
 		"after_seq": t.seq,
 	}, nil
 }
+
+// start recovers the end of the log, opens the files and returns the events to record.
+func (l *Log) start() ([]Event, error) {
+	segs, err := listSegments(l.dir)
+	if err != nil {
+		return nil, err
+	}
+	old, headExists, headErr := readHead(l.dir)
+	t := tailState{seg: 1, hash: genesisHash}
+	var events []Event
+	if len(segs) == 0 {
+		err = l.seg.open(1, true)
+	} else {
+		if t, err = scanTail(l.dir, segs, l.enc); err != nil {
+			return nil, err
+		}
+		if len(t.torn) > 0 {
+			details, err := moveTornAside(l.dir, t)
+			if err != nil {
+				return nil, err
+			}
+			l.log.Warn().Fields(details).Msg("audit: torn last line moved aside")
+			events = append(events, Event{Action: ActionTornTail, Outcome: OutcomeOK, Details: details})
+		}
+		err = l.seg.open(t.seg, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if problem := headProblem(old, headExists, headErr, t); problem != "" {
+		l.log.Warn().Str("problem", problem).Msg("audit: head file does not match the log")
+		events = append(events, Event{Action: ActionHeadMismatch, Outcome: OutcomeError, Details: map[string]any{
+			"problem": problem, "head_seq": old.Seq, "head_hash": old.Hash, "log_seq": t.seq, "log_hash": t.hash,
+		}})
+	}
+	if l.head, err = openHeadFile(l.dir); err != nil {
+		return nil, err
+	}
+	if err := l.head.write(headState{t.seq, t.hash}, true); err != nil {
+		return nil, err
+	}
+	l.seq, l.prev, l.durable, l.durableH = t.seq, t.hash, t.seq, t.hash
+	return append(events, Event{Action: ActionOpen, Outcome: OutcomeOK, Details: map[string]any{
+		"pid": os.Getpid(), "segment": SegmentName(l.seg.n), "last_seq": t.seq,
+	}}), nil
+}
+
+// headProblem says how the head file disagrees with the end of the log t, or "".
+func headProblem(h headState, exists bool, err error, t tailState) string {
+	switch {
+	case err != nil:
+		return err.Error()
+	case !exists && t.seq > 0:
+		return HeadName + " is missing: lines may have been removed from the end of the log"
+	case exists && h.Seq > t.seq:
+		return fmt.Sprintf("the log ends at seq %d but %s records seq %d: lines were removed from the end", t.seq, HeadName, h.Seq)
+	case exists && h.Seq == t.seq && h.Hash != t.hash:
+		return fmt.Sprintf("the hash of seq %d differs from the one %s records: the end of the log was rewritten", t.seq, HeadName)
+	}
+	return ""
+}

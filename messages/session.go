@@ -3,6 +3,8 @@ package messages
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/troupe-dev/troupe/internal/principal"
 )
 
 // Status is a session's lifecycle status (DESIGN §3).
@@ -267,7 +269,7 @@ type CheckAccessResult struct{ Err *Error }
 // were kept belong to local.
 func OwnerOrLocal(owner string) string {
 	if owner == "" {
-		return "local"
+		return principal.LocalName
 	}
 	return owner
 }

@@ -133,8 +133,8 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	o.DataDir, o.Lock, o.MCP, o.Version = cfg.DataDir, lock, mcpx.HTTPHandler(mcpHTTP, rt.progress), version
 	o.SessionTTL = 2 * mcpSessionIdleTTL // after mcp-go forgot the session: a later use is 404 anyway
 	o.Logger, o.IdleExit, o.Drain, o.Stats = rt.log, cfg.DaemonIdleExit.D(), cfg.CallTimeout.D()+10*time.Second, rt.stats
-	_, o.Metrics = newDaemonMetrics(rt, nil)
-	o.OnClients = rt.metrics.SetClients
+	// /metrics, with the count of connected clients once the server has one.
+	o.Metrics, o.OnClients = rt.metrics.Handler(), rt.metrics.SetClients
 	err = daemon.Serve(ctx, o)
 	rt.log.Info().Msg("shutting down")
 	if cerr := rt.Close(); cerr != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/troupe-dev/troupe/actors"
@@ -39,13 +38,4 @@ func (rt *serverRuntime) sessionCounts() (*messages.SessionMetricsResult, error)
 		return nil, r
 	}
 	return nil, fmt.Errorf("session metrics: unexpected answer %T", res)
-}
-
-// newDaemonMetrics gives the runtime's metrics the daemon's count of connected clients (nil:
-// none yet) and returns them with the handler to serve at /metrics.
-func newDaemonMetrics(rt *serverRuntime, clients func() int) (*metrics.Metrics, http.Handler) {
-	if clients != nil {
-		rt.metrics.SetClients(clients)
-	}
-	return rt.metrics, rt.metrics.Handler()
 }

@@ -21,7 +21,7 @@ import (
 
 // The daemon's metrics, wired as runDaemon wires them, see the runtime's real parts: a tool
 // call through the MCP server, the audit log's fsyncs, the bbolt store's commits, the
-// orchestrator's sessions, and the clients count given to newDaemonMetrics.
+// orchestrator's sessions, and the clients count daemon.Serve hands over.
 func TestDaemonMetricsSeeTheRuntime(t *testing.T) {
 	defer goleak.VerifyNone(t, append(testutil.LeakOptions(), goleak.IgnoreCurrent())...)
 	dir := t.TempDir()
@@ -39,7 +39,9 @@ func TestDaemonMetricsSeeTheRuntime(t *testing.T) {
 			t.Errorf("Close: %v", err)
 		}
 	}()
-	_, h := newDaemonMetrics(rt, func() int { return 2 })
+	// As runDaemon wires them (daemon.Serve hands its clients count to OnClients).
+	rt.metrics.SetClients(func() int { return 2 })
+	h := rt.metrics.Handler()
 
 	c, err := client.NewInProcessClient(rt.mcp)
 	if err != nil {

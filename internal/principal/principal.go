@@ -42,15 +42,6 @@ func (p Principal) SeesAll() bool { return p.Scope == Audit || p.Scope == Admin 
 // ChangesAll reports whether the principal may change every session, not only its own.
 func (p Principal) ChangesAll() bool { return p.Scope == Admin }
 
-// Owns reports whether a session whose owner is owner belongs to the principal. Sessions created
-// before owners were recorded (owner "") belong to local.
-func (p Principal) Owns(owner string) bool {
-	if owner == "" {
-		owner = LocalName
-	}
-	return owner == p.Name
-}
-
 type key struct{}
 
 // With returns ctx carrying p.

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/troupe-dev/troupe/internal/principal"
 )
 
 // Scope is what a token's principal may do (DESIGN §12).
@@ -12,10 +14,10 @@ type Scope string
 
 // The scopes, from least to most.
 const (
-	ScopeRead  Scope = "read"  // read-only tools on its own sessions
-	ScopeWrite Scope = "write" // every tool on its own sessions
-	ScopeAudit Scope = "audit" // read-only tools and audit_query on every session
-	ScopeAdmin Scope = "admin" // everything
+	ScopeRead  = Scope(principal.Read)  // read-only tools on its own sessions
+	ScopeWrite = Scope(principal.Write) // every tool on its own sessions
+	ScopeAudit = Scope(principal.Audit) // read-only tools and audit_query on every session
+	ScopeAdmin = Scope(principal.Admin) // everything
 )
 
 // Scopes lists every scope, in the order help texts show them.
@@ -41,7 +43,7 @@ func scopeList() string {
 
 // ReservedName is the principal of unix-socket and --no-auth clients; no token may take it, so
 // the audit log's principals stay unambiguous.
-const ReservedName = "local"
+const ReservedName = principal.LocalName
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
