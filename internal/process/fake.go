@@ -107,10 +107,14 @@ func (f *Fake) Start(spec Spec) (Process, error) {
 		stop:     b.Stop,
 		record:   Record{PID: pid, PGID: pid, StartTime: uint64(pid), Token: fmt.Sprintf("fake-%d", pid)},
 		done:     make(chan struct{}),
+		waiting:  true,
+	}
+	if spec.Terminal != nil {
+		p.size = *spec.Terminal
 	}
 	f.procs = append(f.procs, p)
 	f.mu.Unlock()
-	if !spec.Stdin {
+	if !spec.Stdin && spec.Terminal == nil {
 		if !b.Silent {
 			p.Emit("stdout", strings.Join(spec.Args, " ")+"\n")
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -21,6 +22,45 @@ type FakeProcess struct {
 	input       []byte
 	stdinClosed bool
 	stopCalls   int
+	size        TermSize // of a terminal process
+	waiting     bool     // what InputWaiting answers
+}
+
+// Size is the terminal size of a terminal process (Spec.Terminal, then Resize).
+func (p *FakeProcess) Size() TermSize {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.size
+}
+
+// SetInputWaiting sets what InputWaiting answers from now on (true at the start).
+func (p *FakeProcess) SetInputWaiting(waiting bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.waiting = waiting
+}
+
+// InputWaiting implements Process: as set with SetInputWaiting, false once it ended.
+func (p *FakeProcess) InputWaiting() (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.done:
+		return false, nil
+	default:
+	}
+	return p.waiting, nil
+}
+
+// Resize implements Process.
+func (p *FakeProcess) Resize(rows, cols int) error {
+	if p.spec.Terminal == nil {
+		return ErrNoTerminal
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.size = TermSize{Rows: rows, Cols: cols}
+	return nil
 }
 
 // Spec is the Spec the process was started with.
@@ -104,9 +144,10 @@ func (p *FakeProcess) Exit() ExitStatus {
 	return p.status
 }
 
-// Write implements Process: the bytes are kept (Input) and echoed to stdout unless Silent.
+// Write implements Process: the bytes are kept (Input) and echoed to stdout unless Silent (on a
+// terminal as a terminal echoes: a carriage return as "\r\n").
 func (p *FakeProcess) Write(ctx context.Context, b []byte) error {
-	if !p.spec.Stdin {
+	if !p.spec.Stdin && p.spec.Terminal == nil {
 		return ErrNoStdin
 	}
 	if err := ctx.Err(); err != nil {
@@ -125,15 +166,18 @@ func (p *FakeProcess) Write(ctx context.Context, b []byte) error {
 	}
 	p.input = append(p.input, b...)
 	p.mu.Unlock()
-	if !p.behavior.Silent {
-		return p.Emit("stdout", string(b))
+	if p.behavior.Silent {
+		return nil
 	}
-	return nil
+	if p.spec.Terminal != nil {
+		return p.Emit("stdout", strings.ReplaceAll(string(b), "\r", "\r\n"))
+	}
+	return p.Emit("stdout", string(b))
 }
 
 // CloseStdin implements Process: the process finishes with its ExitCode unless it lingers.
 func (p *FakeProcess) CloseStdin() error {
-	if !p.spec.Stdin {
+	if !p.spec.Stdin && p.spec.Terminal == nil {
 		return ErrNoStdin
 	}
 	p.mu.Lock()

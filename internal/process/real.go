@@ -1,6 +1,7 @@
 package process
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -54,11 +55,11 @@ func (realDriver) Start(spec Spec) (Process, error) {
 	cmd := exec.Command(spec.Command, spec.Args...)
 	cmd.Dir = spec.Dir
 	cmd.Env = append(append(os.Environ(), spec.Env...), TokenEnv+"="+token)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cg := newCgroup(token)
-	if cg != nil {
-		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cg.fd
+	if spec.Terminal != nil && !envSets(spec.Env, "TERM") {
+		// What the screen (charmbracelet/x/vt) emulates; the server's own TERM may be none.
+		cmd.Env = append(cmd.Env, "TERM=xterm-256color")
 	}
+	cg := newCgroup(token)
 	p := &realProcess{
 		cg:       cg,
 		spec:     spec,
@@ -66,6 +67,10 @@ func (realDriver) Start(spec Spec) (Process, error) {
 		done:     make(chan struct{}),
 		killNow:  make(chan struct{}),
 		writeSem: make(chan struct{}, 1),
+	}
+	cmd.SysProcAttr = p.sysProcAttr()
+	if cg != nil {
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cg.fd
 	}
 	childEnds, err := p.pipes(cmd)
 	if err != nil {
@@ -86,8 +91,9 @@ type realProcess struct {
 	cg      *cgroup // nil without cgroups: the token finds what left the group
 	pid     int
 	record  Record
-	stdin   *os.File   // our end of the stdin pipe, nil without Spec.Stdin
-	outputs []*os.File // our ends of the stdout and stderr pipes
+	stdin   *os.File   // our end of the stdin pipe (nil without Spec.Stdin), or the PTY's master
+	outputs []*os.File // our ends of the stdout and stderr pipes, or the PTY's master
+	tty     string     // the PTY's slave (/dev/pts/N) of a terminal process
 
 	done     chan struct{} // closed by run at the very end
 	status   ExitStatus    // written before done is closed
@@ -104,6 +110,9 @@ type realProcess struct {
 // pipes creates the pipes the Spec asks for; it returns the child's ends, which the parent closes
 // once the child has started.
 func (p *realProcess) pipes(cmd *exec.Cmd) ([]*os.File, error) {
+	if p.spec.Terminal != nil {
+		return p.openTerminal(cmd)
+	}
 	var child []*os.File
 	fail := func(err error) ([]*os.File, error) {
 		closeFiles(child)
@@ -157,7 +166,7 @@ func (p *realProcess) run(cmd *exec.Cmd, childEnds []*os.File, started chan<- er
 		p.dropCgroup()
 		retry := exec.Command(cmd.Path, cmd.Args[1:]...)
 		retry.Dir, retry.Env, retry.Stdin, retry.Stdout, retry.Stderr = cmd.Dir, cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr
-		retry.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		retry.SysProcAttr = p.sysProcAttr()
 		cmd, err = retry, retry.Start()
 	}
 	if p.cg != nil {
@@ -184,7 +193,10 @@ func (p *realProcess) run(cmd *exec.Cmd, childEnds []*os.File, started chan<- er
 	}
 
 	dsts := []io.Writer{p.spec.Stdout, p.spec.Stderr}
-	if p.spec.Stdout == nil {
+	switch {
+	case p.spec.Terminal != nil: // a terminal has one output, in Stdout
+		dsts = []io.Writer{cmp.Or[io.Writer](p.spec.Stdout, io.Discard)}
+	case p.spec.Stdout == nil:
 		dsts = dsts[1:]
 	}
 	var copying sync.WaitGroup
@@ -205,7 +217,7 @@ func (p *realProcess) run(cmd *exec.Cmd, childEnds []*os.File, started chan<- er
 	if exitedErr != nil {
 		werr = cmd.Wait() // fallback: reap first, then only members still reserve the group id
 	}
-	if p.spec.Stdin {
+	if p.spec.Stdin && p.spec.Terminal == nil {
 		p.CloseStdin()
 	}
 	p.endLeftovers()
@@ -226,6 +238,9 @@ func (p *realProcess) run(cmd *exec.Cmd, childEnds []*os.File, started chan<- er
 	}
 	copying.Wait()
 	closeFiles(p.outputs)
+	if p.spec.Terminal != nil {
+		p.CloseStdin() // the master, closed twice: harmless
+	}
 	if deadlineHit[0] || deadlineHit[1] {
 		status.Err = joinErr(status.Err, "output was cut off: a process outside the agent's process group still held its stdout or stderr")
 	}

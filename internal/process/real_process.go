@@ -84,6 +84,12 @@ func (p *realProcess) Stop(ctx context.Context, grace time.Duration) error {
 		return nil
 	default:
 	}
+	if p.spec.Terminal != nil {
+		// As when a terminal window closes: an interactive shell ignores SIGTERM, not SIGHUP.
+		if err := p.signal(syscall.SIGHUP); err != nil {
+			return err
+		}
+	}
 	if err := p.signal(syscall.SIGTERM); err != nil {
 		return err
 	}

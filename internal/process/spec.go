@@ -28,12 +28,20 @@ type Spec struct {
 	// Stdin asks for a pipe to the process's stdin (Process.Write, CloseStdin). Without it the
 	// process reads from /dev/null.
 	Stdin bool
+	// Terminal, when set, runs the process on a PTY of this size instead of pipes: its stdin,
+	// stdout and stderr are the terminal, all its output goes to Stdout (Stderr is not used),
+	// Write types on the terminal, and Resize changes its size. TERM is xterm-256color unless
+	// Env sets it.
+	Terminal *TermSize
 }
 
 // validate refuses what would start a different program than the caller meant.
 func (s Spec) validate() error {
 	if s.Command == "" {
 		return fmt.Errorf("no command to start: set the preset's command")
+	}
+	if t := s.Terminal; t != nil && (t.Rows <= 0 || t.Cols <= 0 || t.Rows > 0xffff || t.Cols > 0xffff) {
+		return fmt.Errorf("a terminal of %d rows and %d columns is not possible", t.Rows, t.Cols)
 	}
 	for _, kv := range s.Env {
 		if i := strings.IndexByte(kv, '='); i <= 0 {
@@ -72,6 +80,11 @@ type Process interface {
 	Done() <-chan struct{}
 	// Exit is how the process ended; meaningful once Done is closed (before, the zero value).
 	Exit() ExitStatus
+	// InputWaiting reports whether the process is blocked waiting for input (see the package
+	// function InputWaiting); false once it ended.
+	InputWaiting() (bool, error)
+	// Resize changes the size of the process's terminal (ErrNoTerminal without Spec.Terminal).
+	Resize(rows, cols int) error
 	// Stop ends the process group: SIGTERM, at most grace for it to exit, then SIGKILL. It
 	// returns nil once Done is closed, or an error wrapping ErrNotStopped if ctx ends first.
 	// A stopped or exited process is left alone (nil).
@@ -149,4 +162,14 @@ func ExpandArgs(args []string, message string) (out []string, viaStdin bool) {
 		out[i] = a
 	}
 	return out, viaStdin
+}
+
+// envSets reports whether env (KEY=VALUE entries) sets key.
+func envSets(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
 }
