@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/troupe-dev/troupe/internal/process"
+	"github.com/troupe-dev/troupe/internal/terminal"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -76,6 +77,20 @@ type agentActor struct {
 	// it, in order, the head in flight.
 	writer *stdinWriter
 	writes []pendingWrite
+
+	// state is DESIGN §13's (running, waiting_for_input, idle, exited), re-read on output, input
+	// and a timer (agent_terminal.go); lastIO is the last output or input.
+	state          string
+	lastIO         time.Time
+	stateT         scheduler.CancelFunc
+	stateAt        time.Time
+	stateErrLogged bool
+	sentState      string // the state the session was last told of
+	// screen (terminal mode) is fed by tee, which also feeds the people attached.
+	screen       *terminal.Screen
+	tee          *ptyTee
+	attached     map[*attachment]struct{}
+	attachedSize messages.TermSize
 }
 
 type queuedMessage struct {
@@ -123,12 +138,15 @@ type (
 		info     messages.AgentInfo
 		record   *process.Record
 		activity bool
+		// screen is a terminal agent's screen when it settled (waiting for input, or exited),
+		// kept in its spec for snapshots; nil: unchanged.
+		screen []string
 	}
 )
 
 func newAgentActor(cfg agentConfig) *agentActor {
 	id := cfg.sessionID + "/" + cfg.name
-	return &agentActor{cfg: cfg, id: id, status: messages.AgentStarting,
+	return &agentActor{cfg: cfg, id: id, status: messages.AgentStarting, state: messages.StateRunning,
 		log: cfg.opts.Logger.With().Str("agent", id).Logger()}
 }
 
@@ -156,8 +174,15 @@ func (a *agentActor) Receive(ctx actor.Context) {
 	case *messages.ReadAgentOutput:
 		a.read(ctx, msg)
 	case *outputArrived:
+		a.lastIO = a.cfg.opts.Clock.Now()
+		a.refreshState(nil)
 		a.answerWaiters(ctx, false)
 		a.notify(ctx, true)
+		if a.hasSettleWaiter() {
+			a.scheduleCheck(settleQuiet)
+		} else if a.cfg.spec.Mode != "per-message" {
+			a.scheduleCheck(quietFor + 5*time.Millisecond)
+		}
 	case *processExited:
 		a.onExit(ctx, msg.proc)
 	case *waiterTimedOut:
@@ -181,6 +206,9 @@ func (a *agentActor) Receive(ctx actor.Context) {
 		a.shutdown()
 	case *actor.Stopped, *actor.Restarting:
 	default:
+		if a.receiveTerminal(ctx, msg) {
+			return
+		}
 		a.log.Warn().Str("type", fmt.Sprintf("%T", msg)).Msg("agent: unknown message")
 		respondUnknown(ctx, "agent "+a.id)
 	}
@@ -225,10 +253,14 @@ func (a *agentActor) spawn(args []string, stdin bool) (process.Process, error) {
 	if a.cfg.opts.Processes == nil {
 		return nil, errors.New("agents are not available: no process driver configured")
 	}
-	p, err := a.cfg.opts.Processes.Start(process.Spec{
+	spec := process.Spec{
 		Command: a.cfg.spec.Command, Args: args, Env: a.cfg.spec.Env, Dir: a.cfg.workspace,
 		Stdout: a.out.Writer("stdout"), Stderr: a.out.Writer("stderr"), Stdin: stdin,
-	})
+	}
+	if a.terminal() {
+		a.terminalSpec(&spec)
+	}
+	p, err := a.cfg.opts.Processes.Start(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +282,8 @@ func (a *agentActor) startInteractive(ctx actor.Context) {
 	a.proc, a.exit, a.startErr = p, nil, ""
 	a.status = messages.AgentRunning
 	a.lastRun = a.cfg.opts.Clock.Now()
+	a.lastIO, a.state = a.lastRun, messages.StateRunning
+	a.scheduleCheck(quietFor + 5*time.Millisecond)
 }
 
 // notify tells the session what changed.
@@ -259,7 +293,12 @@ func (a *agentActor) notify(ctx actor.Context, activity bool) {
 		r := p.Record()
 		rec = &r
 	}
-	ctx.Send(ctx.Parent(), &agentChanged{name: a.cfg.name, info: a.info(), record: rec, activity: activity})
+	msg := &agentChanged{name: a.cfg.name, info: a.info(), record: rec, activity: activity}
+	if a.screen != nil && a.state != a.sentState && (a.state == messages.StateWaitingForInput || a.state == messages.StateExited) {
+		msg.screen = trimScreen(a.screen.Snapshot(0).Lines)
+	}
+	a.sentState = a.state
+	ctx.Send(ctx.Parent(), msg)
 }
 
 // current is the running process, if any.
@@ -276,11 +315,15 @@ func (a *agentActor) info() messages.AgentInfo {
 	s := a.cfg.spec
 	info := messages.AgentInfo{
 		AgentID: a.id, SessionID: a.cfg.sessionID, Name: a.cfg.name, Preset: s.Preset, Command: s.Command, Args: s.Args,
-		Mode: s.Mode, Restart: s.Restart, Status: a.status, Busy: a.busy(), Restarts: a.restarts,
+		Mode: s.Mode, Restart: s.Restart, Status: a.status, State: a.state, Busy: a.busy(), Restarts: a.restarts,
 		Queued: len(a.queue), Error: a.startErr, CreatedAt: a.cfg.createdAt,
 	}
 	if a.out != nil {
 		info.LastSeq, info.LogPath = a.out.LastSeq(), a.out.Path()
+	}
+	if a.screen != nil {
+		size := a.screen.Size()
+		info.Size = &size
 	}
 	if p := a.current(); p != nil {
 		info.PID = p.PID()
@@ -309,6 +352,15 @@ func (a *agentActor) shutdown() {
 		cancel()
 	}
 	a.stopWriter()
+	if a.stateT != nil {
+		a.stateT()
+	}
+	if a.tee != nil {
+		a.detachAll()
+	}
+	if a.screen != nil {
+		a.screen.Close()
+	}
 	for _, w := range a.waiters {
 		w.cancelTimer()
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -27,6 +29,18 @@ type waiter struct {
 	// queued message or run; only the first answer counts (defect 6: a second one went to a
 	// caller that had stopped listening).
 	answered bool
+	// pattern (wait_for) must match the new output, or the screen, before the wait ends — or the
+	// agent becomes waiting for input (sawRunning: it was seen doing something else during the
+	// wait) or exits. match is what it matched.
+	pattern    *regexp.Regexp
+	match      string
+	sawRunning bool
+	// screen waiters (terminal agents) answer with the screen (screenReply), with scrollback
+	// lines; settle ones (send_keys without a wait) once the output after the keys is quiet.
+	screen      bool
+	screenReply func(*messages.ScreenResult)
+	scrollback  int
+	settle      bool
 }
 
 const maxWait = 300 * time.Second
@@ -34,9 +48,10 @@ const maxWait = 300 * time.Second
 // errBusyChild is a child's refusal to stop without force while it handles a message.
 var errBusyChild = errors.New("it is busy handling a message")
 
-func (a *agentActor) addWaiter(after uint64, maxBytes int, seconds float64, forRun bool, reply func(*messages.AgentOutput)) *waiter {
+func (a *agentActor) addWaiter(after uint64, maxBytes int, seconds float64, forRun bool, pattern *regexp.Regexp, reply func(*messages.AgentOutput)) *waiter {
 	a.nextWait++
-	w := &waiter{id: a.nextWait, after: after, maxBytes: maxBytes, forRun: forRun, reply: reply}
+	w := &waiter{id: a.nextWait, after: after, maxBytes: maxBytes, forRun: forRun, reply: reply, pattern: pattern,
+		sawRunning: a.state != messages.StateWaitingForInput}
 	d := min(time.Duration(seconds*float64(time.Second)), maxWait)
 	w.cancelTimer = a.timers.SendOnce(d, a.self, &waiterTimedOut{id: w.id})
 	a.waiters = append(a.waiters, w)
@@ -47,7 +62,7 @@ func (a *agentActor) addWaiter(after uint64, maxBytes int, seconds float64, forR
 func (a *agentActor) output(after uint64, maxBytes int) *messages.AgentOutput {
 	r := a.out.Read(after, maxBytes)
 	info := a.info()
-	out := &messages.AgentOutput{AgentID: a.id, Status: info.Status, Busy: info.Busy, ExitCode: info.ExitCode, Signal: info.Signal,
+	out := &messages.AgentOutput{AgentID: a.id, Status: info.Status, State: info.State, Busy: info.Busy, ExitCode: info.ExitCode, Signal: info.Signal,
 		Chunks: make([]messages.OutputChunk, len(r.Chunks)), Next: r.Next, LastSeq: r.LastSeq, More: r.More,
 		Missing: r.Missing, Problem: r.Problem}
 	for i, c := range r.Chunks {
@@ -60,13 +75,72 @@ func (a *agentActor) output(after uint64, maxBytes int) *messages.AgentOutput {
 func (a *agentActor) answerWaiters(ctx actor.Context, final bool) {
 	var ready []*waiter
 	for _, w := range a.waiters {
-		if final || (!w.forRun && a.out.LastSeq() > w.after) || (!w.forRun && a.status == messages.AgentExited) {
+		if final || a.waiterReady(w) {
 			ready = append(ready, w)
 		}
 	}
 	for _, w := range ready {
-		a.answer(w, a.output(w.after, w.maxBytes))
+		a.finishWaiter(w, false)
 	}
+}
+
+// waiterReady says whether w's wait is over: its pattern matched; the agent exited or became
+// waiting for input; without a pattern, new output came (an output wait) or the output after
+// the keys is quiet (a settle wait).
+func (a *agentActor) waiterReady(w *waiter) bool {
+	exited := a.status == messages.AgentExited || a.status == messages.AgentFailed
+	if w.pattern != nil {
+		text := ""
+		if w.screen {
+			text = a.screen.Text()
+		} else if a.out.LastSeq() > w.after {
+			text = outputText(a.out.Read(w.after, process.MaxReadBytes))
+		}
+		if m := w.pattern.FindString(text); m != "" || (text != "" && w.pattern.MatchString(text)) {
+			w.match = m
+			return true
+		}
+		return (!w.forRun && exited) || (w.sawRunning && a.state == messages.StateWaitingForInput)
+	}
+	switch {
+	case w.forRun:
+		return false // answered when its run ends
+	case exited:
+		return true
+	case w.settle:
+		return a.out.LastSeq() > w.after && a.cfg.opts.Clock.Now().Sub(a.lastIO) >= settleQuiet
+	case w.screen:
+		return a.state == messages.StateWaitingForInput
+	}
+	return a.out.LastSeq() > w.after
+}
+
+// outputText is the text of a read of output.
+func outputText(r process.ReadResult) string {
+	var b strings.Builder
+	for _, c := range r.Chunks {
+		b.Write(c.Data)
+	}
+	return b.String()
+}
+
+// finishWaiter answers w with what it waits for: the screen, or the output.
+func (a *agentActor) finishWaiter(w *waiter, timedOut bool) {
+	if w.screen {
+		if w.answered {
+			return
+		}
+		w.answered = true
+		a.dropWaiter(w)
+		r := a.screenResult(w)
+		r.TimedOut = timedOut && !w.settle
+		w.screenReply(r)
+		return
+	}
+	out := a.output(w.after, w.maxBytes)
+	out.TimedOut = timedOut
+	out.Matched, out.Match = w.match != "" || (w.pattern != nil && !timedOut && w.pattern.MatchString(outputText(a.out.Read(w.after, process.MaxReadBytes)))), w.match
+	a.answer(w, out)
 }
 
 // answer gives a waiter its reply, once: it leaves the waiters and later answers are dropped.
@@ -82,23 +156,26 @@ func (a *agentActor) answer(w *waiter, out *messages.AgentOutput) {
 func (a *agentActor) timeoutWaiter(ctx actor.Context, id int) {
 	for _, w := range a.waiters {
 		if w.id == id {
-			out := a.output(w.after, w.maxBytes)
-			out.TimedOut = true
-			a.answer(w, out)
+			a.finishWaiter(w, true)
 			return
 		}
 	}
 }
 
 func (a *agentActor) read(ctx actor.Context, msg *messages.ReadAgentOutput) {
-	if msg.WaitSeconds <= 0 || a.out.LastSeq() > msg.After || a.status == messages.AgentExited || a.status == messages.AgentFailed {
-		ctx.Respond(&messages.ReadAgentOutputResult{Output: a.output(msg.After, msg.MaxBytes)})
+	pattern, perr := compileWaitFor(msg.WaitFor)
+	if perr != nil {
+		ctx.Respond(perr)
 		return
 	}
+	a.refreshState(ctx)
 	sender := ctx.Sender()
-	a.addWaiter(msg.After, msg.MaxBytes, msg.WaitSeconds, false, func(out *messages.AgentOutput) {
+	w := a.addWaiter(msg.After, msg.MaxBytes, msg.WaitSeconds, false, pattern, func(out *messages.AgentOutput) {
 		ctx.Send(sender, &messages.ReadAgentOutputResult{Output: out})
 	})
+	if msg.WaitSeconds <= 0 || a.waiterReady(w) {
+		a.finishWaiter(w, false)
+	}
 }
 
 func (a *agentActor) send(ctx actor.Context, msg *messages.SendToAgent) {
@@ -126,6 +203,10 @@ func (a *agentActor) sendFrom(ctx actor.Context, msg *messages.SendToAgent, send
 		fail(messages.CodeDeleting, "agent %s is being stopped", a.id)
 		return
 	}
+	if _, perr := compileWaitFor(msg.WaitFor); perr != nil {
+		ctx.Send(sender, perr)
+		return
+	}
 	from := a.out.LastSeq()
 	if a.cfg.spec.Mode == "per-message" {
 		if e := a.commandMissing(); e != nil { // removed since the agent was created
@@ -144,7 +225,8 @@ func (a *agentActor) sendFrom(ctx actor.Context, msg *messages.SendToAgent, send
 		}
 		q := queuedMessage{text: msg.Message}
 		if msg.WaitSeconds > 0 {
-			q.waiter = a.addWaiter(from, 0, msg.WaitSeconds, true, func(out *messages.AgentOutput) {
+			pattern, _ := compileWaitFor(msg.WaitFor) // checked by the caller (sendFrom)
+			q.waiter = a.addWaiter(from, 0, msg.WaitSeconds, true, pattern, func(out *messages.AgentOutput) {
 				ctx.Send(sender, &messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Output: out, Status: out.Status})
 			})
 		}
@@ -207,6 +289,7 @@ func (a *agentActor) nextRun(ctx actor.Context) {
 		}
 		a.run = &agentRun{proc: p, fromSeq: from, waiter: q.waiter}
 		a.status, a.startErr, a.exit = messages.AgentBusy, "", nil
+		a.state = messages.StateRunning
 		a.notify(ctx, true)
 	}
 }
@@ -228,7 +311,7 @@ func (a *agentActor) onExit(ctx actor.Context, p process.Process) {
 	if a.run != nil && a.run.proc == p {
 		w := a.run.waiter
 		a.run, a.exit = nil, &exit
-		a.status = messages.AgentIdle
+		a.status, a.state = messages.AgentIdle, messages.StateIdle
 		if w != nil {
 			a.answer(w, a.output(w.after, w.maxBytes))
 		}
@@ -240,7 +323,10 @@ func (a *agentActor) onExit(ctx actor.Context, p process.Process) {
 		return
 	}
 	a.proc, a.exit = nil, &exit
-	a.status = messages.AgentExited
+	a.status, a.state = messages.AgentExited, messages.StateExited
+	if a.tee != nil {
+		a.detachAll()
+	}
 	a.answerWaiters(ctx, false)
 	a.notify(ctx, true)
 	if a.stopping == nil && a.shouldRestart(exit) {
@@ -278,7 +364,7 @@ func (a *agentActor) beginStop(ctx actor.Context, grace time.Duration, force boo
 		return
 	}
 	a.stopping = ctx.Sender()
-	a.status = messages.AgentStopping
+	a.status, a.state = messages.AgentStopping, messages.StateExited
 	a.startAfter = false
 	for _, d := range a.deferred {
 		ctx.Send(d.sender, messages.Errorf(messages.CodeDeleting, "agent %s was stopped before its process started", a.id))
@@ -323,7 +409,10 @@ func (a *agentActor) finishStop(ctx actor.Context, err error) {
 		ctx.Send(to, &childStopped{id: a.id, err: err})
 		return
 	}
-	a.status = messages.AgentExited
+	a.status, a.state = messages.AgentExited, messages.StateExited
+	if a.tee != nil {
+		a.detachAll()
+	}
 	for _, q := range a.queue {
 		if q.waiter != nil {
 			out := a.output(q.waiter.after, 0)

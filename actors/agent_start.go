@@ -38,13 +38,14 @@ func (a *agentActor) start(ctx actor.Context) *agentStarted {
 		return &agentStarted{err: messages.Errorf(messages.CodeInternal, "agent %s: %v", a.id, err)}
 	}
 	a.out.LimitLog(a.cfg.opts.AgentLogBytes)
+	a.openScreen()
 	a.watchOutput()
 	a.clearStale()
 	switch {
 	case a.cfg.spec.Mode == "per-message":
-		a.status = messages.AgentIdle
+		a.status, a.state = messages.AgentIdle, messages.StateIdle
 	case a.cfg.mode == startRecovered && a.cfg.spec.Restart != "always":
-		a.status = messages.AgentExited
+		a.status, a.state = messages.AgentExited, messages.StateExited
 		a.startErr = "the server restarted; this agent's process ended with it (restart policy " + a.cfg.spec.Restart + ")"
 	case a.clearing:
 		a.startAfter = true

@@ -118,7 +118,12 @@ func (a *agentActor) writeMessage(ctx actor.Context, msg *messages.SendToAgent, 
 			"agent %s has not read the %d messages before this one yet; wait for it (read_agent_output) and send again", a.id, len(a.writes)))
 		return
 	}
-	a.queueWrite(stdinWrite{proc: a.proc, data: []byte(msg.Message + "\n"), timeout: 2 * time.Second}, func(ctx actor.Context, err error) {
+	data := []byte(msg.Message + "\n")
+	if a.terminal() {
+		data = []byte(msg.Message + "\r") // Enter on a terminal
+	}
+	a.input()
+	a.queueWrite(stdinWrite{proc: a.proc, data: data, timeout: 2 * time.Second}, func(ctx actor.Context, err error) {
 		if err != nil {
 			a.root.Send(sender, messages.Errorf(messages.CodeUnavailable, "could not give agent %s the message: %v", a.id, err))
 			return
@@ -127,9 +132,12 @@ func (a *agentActor) writeMessage(ctx actor.Context, msg *messages.SendToAgent, 
 			respond(&messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Status: a.status})
 			return
 		}
-		a.addWaiter(from, 0, msg.WaitSeconds, false, func(out *messages.AgentOutput) {
+		a.input() // the quiet period counts from the write
+		pattern, _ := compileWaitFor(msg.WaitFor)
+		w := a.addWaiter(from, 0, msg.WaitSeconds, false, pattern, func(out *messages.AgentOutput) {
 			respond(&messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Output: out, Status: out.Status})
 		})
+		w.sawRunning = true // it was given input
 		// Output may have come while the message waited for its turn.
 		a.answerWaiters(ctx, false)
 	})

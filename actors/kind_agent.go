@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -23,6 +24,8 @@ type agentKind struct{}
 type agentChildSpec struct {
 	Agent   messages.AgentSpec `json:"agent"`
 	Process *process.Record    `json:"process,omitempty"`
+	// Screen is a terminal agent's screen when it last settled (DESIGN §13: snapshots keep it).
+	Screen []string `json:"screen,omitempty"`
 }
 
 func decodeAgentSpec(spec store.ChildSpec) (agentChildSpec, error) {
@@ -64,6 +67,7 @@ func (agentKind) start(s *sessionActor, ctx actor.Context, c *child, mode startM
 		spec: as.Agent, createdAt: c.spec.CreatedAt, mode: mode}
 	if mode != startFresh {
 		cfg.stale = as.Process
+		c.lastScreen = as.Screen
 	}
 	pid, err := s.spawnChild(ctx, actor.PropsFromProducer(func() actor.Actor { return newAgentActor(cfg) }), c.spec.Name)
 	if err != nil {
@@ -94,7 +98,7 @@ func (agentKind) endStale(o *orchestrator, spec store.ChildSpec) {
 
 // agentState is how an agent shows among its session's children.
 func agentState(a *messages.AgentInfo) messages.ChildInfo {
-	return messages.ChildInfo{Status: a.Status, Busy: a.Busy, PID: a.PID, ExitCode: a.ExitCode, Signal: a.Signal,
+	return messages.ChildInfo{Status: a.Status, State: a.State, Busy: a.Busy, PID: a.PID, ExitCode: a.ExitCode, Signal: a.Signal,
 		Restarts: a.Restarts, Error: a.Error}
 }
 
@@ -137,6 +141,7 @@ func (s *sessionActor) onAgentStarted(ctx actor.Context, msg *agentStarted) {
 		return
 	}
 	c.state = agentState(msg.info)
+	c.state.LastScreen = c.lastScreen
 	changed := setProcessRecord(c, msg.record)
 	if !creating {
 		if changed {
@@ -163,6 +168,7 @@ func (s *sessionActor) onAgentChanged(ctx actor.Context, msg *agentChanged) {
 	}
 	wasRunning := c.running()
 	c.state = agentState(&msg.info)
+	c.state.LastScreen = c.lastScreen
 	if c.running() != wasRunning {
 		s.reportChildren(ctx)
 	}
@@ -170,9 +176,25 @@ func (s *sessionActor) onAgentChanged(ctx actor.Context, msg *agentChanged) {
 		s.touch()
 		ctx.Send(ctx.Parent(), &sessionActivity{id: s.rec.ID, at: s.rec.LastActivity})
 	}
-	if setProcessRecord(c, msg.record) {
+	recChanged, screenChanged := setProcessRecord(c, msg.record), setScreen(c, msg.screen)
+	if recChanged || screenChanged {
 		s.persistSoon(ctx)
 	}
+}
+
+// setScreen keeps a terminal agent's settled screen in its spec; it reports whether that changed.
+func setScreen(c *child, screen []string) bool {
+	if screen == nil {
+		return false
+	}
+	var spec agentChildSpec
+	_ = json.Unmarshal(c.spec.Spec, &spec)
+	if slices.Equal(spec.Screen, screen) {
+		return false
+	}
+	spec.Screen = screen
+	c.spec.Spec, _ = json.Marshal(spec)
+	return true
 }
 
 // setProcessRecord stores the agent's running process in its spec; it reports whether that changed.

@@ -21,6 +21,9 @@ type child struct {
 	// for get_session and for the delete's check for busy children.
 	state    messages.ChildInfo
 	stopping bool
+	// lastScreen is what a terminal agent showed when it was saved, for one brought back by a
+	// restore or a restart of the server (its new process draws a new screen).
+	lastScreen []string
 }
 
 // pendingStop is a child stop in progress; done runs once the child actor has terminated (or

@@ -23,6 +23,9 @@ type AgentSpec struct {
 	Env     []string `json:"env,omitempty"`
 	Mode    string   `json:"mode"`
 	Restart string   `json:"restart"`
+	// Rows and Cols are the terminal's size (mode terminal; 0: the default 40×120).
+	Rows int `json:"rows,omitempty"`
+	Cols int `json:"cols,omitempty"`
 }
 
 // CreateAgent asks a session for a new agent.
@@ -34,17 +37,21 @@ type CreateAgent struct {
 
 // AgentInfo describes an agent to clients.
 type AgentInfo struct {
-	AgentID   string    `json:"agent_id"`
-	SessionID string    `json:"session_id"`
-	Name      string    `json:"name"`
-	Preset    string    `json:"preset,omitempty"`
-	Command   string    `json:"command"`
-	Args      []string  `json:"args,omitempty"`
-	Mode      string    `json:"mode"`
-	Restart   string    `json:"restart"`
-	Status    string    `json:"status"`
-	Busy      bool      `json:"busy"`
-	PID       int       `json:"pid,omitempty"`
+	AgentID   string   `json:"agent_id"`
+	SessionID string   `json:"session_id"`
+	Name      string   `json:"name"`
+	Preset    string   `json:"preset,omitempty"`
+	Command   string   `json:"command"`
+	Args      []string `json:"args,omitempty"`
+	Mode      string   `json:"mode"`
+	Restart   string   `json:"restart"`
+	Status    string   `json:"status"`
+	// State is what the process is doing (DESIGN §13): running, waiting_for_input, idle, exited.
+	State string `json:"state"`
+	Busy  bool   `json:"busy"`
+	PID   int    `json:"pid,omitempty"`
+	// Size is the terminal's size (mode terminal).
+	Size      *TermSize `json:"size,omitempty"`
 	ExitCode  *int      `json:"exit_code,omitempty"`
 	Signal    string    `json:"signal,omitempty"`
 	Error     string    `json:"error,omitempty"`
@@ -65,6 +72,9 @@ type SendToAgent struct {
 	AgentID     string
 	Message     string
 	WaitSeconds float64
+	// WaitFor, a regular expression, makes the wait last until the new output matches it (or
+	// the agent waits for input again, or exits).
+	WaitFor string
 }
 
 // OutputChunk is one piece of an agent's output.
@@ -79,6 +89,7 @@ type OutputChunk struct {
 type AgentOutput struct {
 	AgentID  string        `json:"agent_id"`
 	Status   string        `json:"status"`
+	State    string        `json:"state"`
 	Busy     bool          `json:"busy"`
 	ExitCode *int          `json:"exit_code,omitempty"`
 	Signal   string        `json:"signal,omitempty"`
@@ -92,6 +103,11 @@ type AgentOutput struct {
 	Problem string `json:"problem,omitempty"`
 	// TimedOut says that a wait ended at its deadline rather than on output or exit.
 	TimedOut bool `json:"timed_out,omitempty"`
+	// Capped says that deadline was the server's max_wait_seconds, shorter than asked.
+	Capped bool `json:"capped,omitempty"`
+	// Matched says that the wait_for pattern matched the new output; Match is what it matched.
+	Matched bool   `json:"matched,omitempty"`
+	Match   string `json:"match,omitempty"`
 }
 
 // SendToAgentResult answers SendToAgent.
@@ -113,6 +129,7 @@ type ReadAgentOutput struct {
 	After       uint64
 	MaxBytes    int
 	WaitSeconds float64
+	WaitFor     string
 }
 
 // ReadAgentOutputResult answers ReadAgentOutput.

@@ -33,18 +33,23 @@ type Cookie struct {
 
 // ChildInfo describes one child of a session (an agent or a page), as answered to clients.
 type ChildInfo struct {
-	ID       string    `json:"id"`
-	Kind     ChildKind `json:"kind"`
-	Name     string    `json:"name"`
-	Status   string    `json:"status"`
-	Busy     bool      `json:"busy"`
-	URL      string    `json:"url,omitempty"`
-	Title    string    `json:"title,omitempty"`
-	PID      int       `json:"pid,omitempty"`
-	ExitCode *int      `json:"exit_code,omitempty"`
-	Signal   string    `json:"signal,omitempty"`
-	Restarts int       `json:"restarts,omitempty"`
-	Error    string    `json:"error,omitempty"`
+	ID     string    `json:"id"`
+	Kind   ChildKind `json:"kind"`
+	Name   string    `json:"name"`
+	Status string    `json:"status"`
+	// State is an agent's (DESIGN §13): running, waiting_for_input, idle, exited.
+	State    string `json:"state,omitempty"`
+	Busy     bool   `json:"busy"`
+	URL      string `json:"url,omitempty"`
+	Title    string `json:"title,omitempty"`
+	PID      int    `json:"pid,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+	Signal   string `json:"signal,omitempty"`
+	Restarts int    `json:"restarts,omitempty"`
+	Error    string `json:"error,omitempty"`
+	// LastScreen is what a terminal agent showed when its session was snapshotted, for a
+	// restored session (its new process draws a new screen).
+	LastScreen []string `json:"last_screen,omitempty"`
 }
 
 // SessionInfo is a session as answered to clients (DESIGN §7 field names).

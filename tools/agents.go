@@ -1,6 +1,8 @@
 package tools
 
 import (
+	"cmp"
+	"regexp"
 	"context"
 	"fmt"
 	"sort"
@@ -21,15 +23,18 @@ func agentTools(d Deps) []Tool {
 	return []Tool{
 		{Family: "agents", ServerTool: server.ServerTool{Tool: createAgentTool(d), Handler: d.createAgent}},
 		{Family: "agents", ServerTool: server.ServerTool{Tool: sendToAgentTool(d), Handler: d.sendToAgent}},
-		{Family: "agents", ServerTool: server.ServerTool{Tool: readAgentOutputTool(), Handler: d.readAgentOutput}},
+		{Family: "agents", ServerTool: server.ServerTool{Tool: readAgentOutputTool(d), Handler: d.readAgentOutput}},
 		{Family: "agents", ServerTool: server.ServerTool{Tool: deleteAgentTool(), Handler: d.deleteAgent}},
+		{Family: "agents", ServerTool: server.ServerTool{Tool: readAgentScreenTool(d), Handler: d.readAgentScreen}},
+		{Family: "agents", ServerTool: server.ServerTool{Tool: sendKeysTool(d), Handler: d.sendKeys}},
 	}
 }
 
 func createAgentTool(d Deps) mcp.Tool {
 	return newTool("create_agent",
-		"Start an agent in a session's workspace: a coding-agent CLI, a shell or another command from a named preset. "+
-			"Interactive agents keep one process and read each message on stdin; per-message agents run one process per message.",
+		"Start an agent in a session's workspace: a coding-agent CLI, a shell, a REPL or another command from a named preset. "+
+			"Interactive agents keep one process and read each message on stdin; per-message agents run one process per message; "+
+			"terminal agents (presets bash, python, claude-tui) run on a terminal: read_agent_screen shows it, send_keys types on it.",
 		hints(false, false, false, true),
 		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc), mcp.MaxLength(maxIDChars)),
 		mcp.WithString("name", mcp.Description("The agent's name in the session (default agent-N). Same rule as session ids."), mcp.MaxLength(maxIDChars)),
@@ -40,6 +45,13 @@ func createAgentTool(d Deps) mcp.Tool {
 		mcp.WithObject("env", mcp.Description("Extra environment variables, e.g. {\"DEBUG\": \"1\"}: only those the preset allows (at most 64)."),
 			mcp.AdditionalProperties(map[string]any{"type": "string", "maxLength": maxEnvValueChars}),
 			mcp.PropertyNames(map[string]any{"maxLength": maxEnvKeyChars}), mcp.MaxProperties(maxEnv)),
+		mcp.WithString("mode", mcp.Description("Overrides the preset's mode: terminal runs the program on a terminal (for REPLs, TUIs, ssh, sudo, editors); "+
+			"interactive on pipes; per-message one process per message (its preset must take {message})."),
+			mcp.Enum("terminal", "interactive", "per-message"), mcp.MaxLength(maxModeChars)),
+		mcp.WithInteger("rows", mcp.Description(fmt.Sprintf("Terminal rows (mode terminal; default %d).", messages.DefaultTerminalRows)),
+			mcp.Min(messages.MinTerminalRows), mcp.Max(messages.MaxTerminalRows)),
+		mcp.WithInteger("cols", mcp.Description(fmt.Sprintf("Terminal columns (mode terminal; default %d).", messages.DefaultTerminalCols)),
+			mcp.Min(messages.MinTerminalCols), mcp.Max(messages.MaxTerminalCols)),
 	)
 }
 
@@ -50,10 +62,46 @@ type createAgentArgs struct {
 	Command   string            `json:"command"`
 	Args      []string          `json:"args"`
 	Env       map[string]string `json:"env"`
+	Mode      string            `json:"mode"`
+	Rows      int               `json:"rows"`
+	Cols      int               `json:"cols"`
 }
 
-// agentSpec resolves a create_agent call into the command to run.
+// agentSpec resolves a create_agent call into the command to run, in the mode asked for.
 func (d Deps) agentSpec(a createAgentArgs) (messages.AgentSpec, *messages.Error) {
+	spec, e := d.agentCommand(a)
+	if e != nil {
+		return spec, e
+	}
+	switch a.Mode {
+	case "":
+	case messages.ModeTerminal, "interactive":
+		spec.Mode = a.Mode
+	case "per-message":
+		if spec.Mode != "per-message" {
+			return spec, messages.Errorf(messages.CodeInvalidArgument, "mode per-message needs a preset whose args take the message ({message}), and %s does not; "+
+				"leave mode out, or use mode interactive or terminal", cmp.Or(spec.Preset, "a free-form command"))
+		}
+	default:
+		return spec, messages.Errorf(messages.CodeInvalidArgument, "mode %q is not a mode: use terminal, interactive or per-message", a.Mode)
+	}
+	if (a.Rows != 0 || a.Cols != 0) && spec.Mode != messages.ModeTerminal {
+		return spec, messages.Errorf(messages.CodeInvalidArgument, "rows and cols size a terminal, and this agent runs in mode %s: leave them out, or pass mode \"terminal\"", spec.Mode)
+	}
+	if a.Rows != 0 && (a.Rows < messages.MinTerminalRows || a.Rows > messages.MaxTerminalRows) {
+		return spec, messages.Errorf(messages.CodeInvalidArgument, "rows must be between %d and %d, got %d", messages.MinTerminalRows, messages.MaxTerminalRows, a.Rows)
+	}
+	if a.Cols != 0 && (a.Cols < messages.MinTerminalCols || a.Cols > messages.MaxTerminalCols) {
+		return spec, messages.Errorf(messages.CodeInvalidArgument, "cols must be between %d and %d, got %d", messages.MinTerminalCols, messages.MaxTerminalCols, a.Cols)
+	}
+	if spec.Mode == messages.ModeTerminal {
+		spec.Rows, spec.Cols = cmp.Or(a.Rows, messages.DefaultTerminalRows), cmp.Or(a.Cols, messages.DefaultTerminalCols)
+	}
+	return spec, nil
+}
+
+// agentCommand resolves the preset or the free-form command of a create_agent call.
+func (d Deps) agentCommand(a createAgentArgs) (messages.AgentSpec, *messages.Error) {
 	names := make([]string, 0, len(d.Presets))
 	for n := range d.Presets {
 		names = append(names, n)
@@ -151,7 +199,11 @@ func (d Deps) createAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 		return r, err
 	}
 	ag := res.Agent
-	return structured(ag, fmt.Sprintf("Agent %s is %s (%s mode, pid %d): %s %s", ag.AgentID, ag.Status, ag.Mode, ag.PID, ag.Command, strings.Join(ag.Args, " "))), nil
+	text := fmt.Sprintf("Agent %s is %s (%s mode, pid %d): %s %s", ag.AgentID, ag.Status, ag.Mode, ag.PID, ag.Command, strings.Join(ag.Args, " "))
+	if ag.Size != nil {
+		text += fmt.Sprintf("\nIts terminal is %d×%d: read it with read_agent_screen, type with send_keys.", ag.Size.Rows, ag.Size.Cols)
+	}
+	return structured(ag, text), nil
 }
 
 func sendToAgentTool(d Deps) mcp.Tool {
@@ -162,8 +214,29 @@ func sendToAgentTool(d Deps) mcp.Tool {
 		hints(false, true, false, true),
 		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc), mcp.MaxLength(maxChildIDChars)),
 		mcp.WithString("message", mcp.Required(), mcp.Description(fmt.Sprintf("The message, at most %d bytes (the server's max_message_bytes).", d.MaxMessageBytes)), mcp.MaxLength(d.MaxMessageBytes)),
-		mcp.WithNumber("wait_seconds", mcp.Description("How long to wait for the answer (0 to 300; default 0: return at once)."), mcp.Min(0.0), mcp.Max(300.0)),
+		mcp.WithNumber("wait_seconds", mcp.Description(waitDesc("for the answer: the run's end (per-message) or new output (interactive)", d)), mcp.Min(0.0), mcp.Max(maxWaitArg)),
+		mcp.WithString("wait_for", mcp.Description(waitForDesc("the new output")), mcp.MaxLength(maxWaitForChars)),
 	)
+}
+
+// maxModeChars bounds create_agent's mode.
+const maxModeChars = 16
+
+// maxWaitArg is the most wait_seconds a call may ask for; the server's max_wait_seconds caps
+// the wait itself.
+const maxWaitArg = 3600.0
+
+// maxWaitForChars bounds a wait_for pattern.
+const maxWaitForChars = 1024
+
+func waitDesc(what string, d Deps) string {
+	return fmt.Sprintf("How long to wait %s, in seconds (default 0: answer at once). Waits are capped at %g s (the server's max_wait_seconds): "+
+		"a capped answer says capped=true; call again to go on waiting.", what, d.maxWait().Seconds())
+}
+
+func waitForDesc(over string) string {
+	return "A regular expression (RE2; ^ and $ match at line ends): the wait lasts until it matches " + over +
+		", or the agent waits for input again or exits, or the time is up."
 }
 
 func (d Deps) sendToAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -171,6 +244,7 @@ func (d Deps) sendToAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 		AgentID     string  `json:"agent_id"`
 		Message     *string `json:"message"`
 		WaitSeconds float64 `json:"wait_seconds"`
+		WaitFor     string  `json:"wait_for"`
 	}
 	if e := decodeArgs(req, &a); e != nil {
 		return toolError(e), nil
@@ -181,13 +255,14 @@ func (d Deps) sendToAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 	if a.Message == nil {
 		return toolError(messages.Errorf(messages.CodeInvalidArgument, "message is required")), nil
 	}
-	if e := waitRange(a.WaitSeconds); e != nil {
+	wait, capped, e := d.waitArgs(a.WaitSeconds, a.WaitFor)
+	if e != nil {
 		return toolError(e), nil
 	}
 	if limit := d.MaxMessageBytes; len(*a.Message) > limit {
 		return toolError(messages.Errorf(messages.CodeTooLarge, "the message is %d bytes, over the limit of %d; put large input in a file in the session's workspace and send its path", len(*a.Message), limit)), nil
 	}
-	res, e := askWaiting[*messages.SendToAgentResult](ctx, d, &messages.SendToAgent{AgentID: a.AgentID, Message: *a.Message, WaitSeconds: a.WaitSeconds}, a.WaitSeconds)
+	res, e := askWaiting[*messages.SendToAgentResult](ctx, d, &messages.SendToAgent{AgentID: a.AgentID, Message: *a.Message, WaitSeconds: wait, WaitFor: a.WaitFor}, wait)
 	if r, err := d.answer(ctx, "send_to_agent", e); r != nil || err != nil {
 		return r, err
 	}
@@ -197,17 +272,31 @@ func (d Deps) sendToAgent(ctx context.Context, req mcp.CallToolRequest) (*mcp.Ca
 		text += fmt.Sprintf(" %d message(s) run before it.", res.Queued)
 	}
 	if res.Output != nil {
+		res.Output.Capped = capped && res.Output.TimedOut
 		out["output"] = res.Output
 		text += "\n" + outputText(res.Output)
 	}
 	return structured(out, text), nil
 }
 
-func waitRange(s float64) *messages.Error {
-	if s < 0 || s > 300 {
-		return messages.Errorf(messages.CodeInvalidArgument, "wait_seconds must be between 0 and 300, got %v", s)
+// waitArgs checks wait_seconds and wait_for, and caps the wait at max_wait_seconds.
+func (d Deps) waitArgs(seconds float64, waitFor string) (float64, bool, *messages.Error) {
+	if seconds < 0 || seconds > maxWaitArg || seconds != seconds {
+		return 0, false, messages.Errorf(messages.CodeInvalidArgument, "wait_seconds must be between 0 and %g, got %v (waits are capped at %g s)", maxWaitArg, seconds, d.maxWait().Seconds())
 	}
-	return nil
+	if waitFor != "" {
+		if len(waitFor) > maxWaitForChars {
+			return 0, false, messages.Errorf(messages.CodeInvalidArgument, "wait_for is %d bytes, over the limit of %d", len(waitFor), maxWaitForChars)
+		}
+		if _, err := regexp.Compile(waitFor); err != nil {
+			return 0, false, messages.Errorf(messages.CodeInvalidArgument, "wait_for is not a valid regular expression (Go RE2 syntax): %v", err)
+		}
+		if seconds == 0 {
+			return 0, false, messages.Errorf(messages.CodeInvalidArgument, "wait_for needs wait_seconds: say how long to wait for it (waits are capped at %g s)", d.maxWait().Seconds())
+		}
+	}
+	s, capped := d.capWait(seconds)
+	return s, capped, nil
 }
 
 // askWaiting is ask with room for a long poll of wait seconds.
@@ -236,8 +325,14 @@ func outputText(o *messages.AgentOutput) string {
 	if o.More {
 		b.WriteString("; more output is waiting")
 	}
+	if o.Matched {
+		fmt.Fprintf(&b, "; wait_for matched %q", o.Match)
+	}
 	if o.TimedOut {
 		b.WriteString("; the wait ended without new output")
+	}
+	if o.Capped {
+		b.WriteString(" at the server's max_wait_seconds: call again to go on waiting")
 	}
 	if o.Problem != "" {
 		b.WriteString("; " + o.Problem)
@@ -246,7 +341,7 @@ func outputText(o *messages.AgentOutput) string {
 	return b.String()
 }
 
-func readAgentOutputTool() mcp.Tool {
+func readAgentOutputTool(d Deps) mcp.Tool {
 	return newTool("read_agent_output",
 		"Read an agent's output after a sequence number (stdout and stderr, in order), with its status and exit code. "+
 			"With wait_seconds, wait for output when there is none yet.",
@@ -254,7 +349,8 @@ func readAgentOutputTool() mcp.Tool {
 		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc), mcp.MaxLength(maxChildIDChars)),
 		mcp.WithInteger("after", mcp.Description("Return output after this sequence number (default 0: from the start)."), mcp.Min(0), mcp.Max(maxWholeNumber)),
 		mcp.WithInteger("max_bytes", mcp.Description("At most this much output (default 65536, at most 1048576); read on from next."), mcp.Min(1), mcp.Max(process.MaxReadBytes)),
-		mcp.WithNumber("wait_seconds", mcp.Description("How long to wait for output when there is none after `after` (0 to 300)."), mcp.Min(0.0), mcp.Max(300.0)),
+		mcp.WithNumber("wait_seconds", mcp.Description(waitDesc("for output when there is none after `after`", d)), mcp.Min(0.0), mcp.Max(maxWaitArg)),
+		mcp.WithString("wait_for", mcp.Description(waitForDesc("the output after `after`")), mcp.MaxLength(maxWaitForChars)),
 	)
 }
 
@@ -264,6 +360,7 @@ func (d Deps) readAgentOutput(ctx context.Context, req mcp.CallToolRequest) (*mc
 		After       int64   `json:"after"`
 		MaxBytes    int     `json:"max_bytes"`
 		WaitSeconds float64 `json:"wait_seconds"`
+		WaitFor     string  `json:"wait_for"`
 	}
 	if e := decodeArgs(req, &a); e != nil {
 		return toolError(e), nil
@@ -277,13 +374,15 @@ func (d Deps) readAgentOutput(ctx context.Context, req mcp.CallToolRequest) (*mc
 	if a.MaxBytes > process.MaxReadBytes {
 		return toolError(messages.Errorf(messages.CodeInvalidArgument, "max_bytes is %d, over the most one read returns (%d); read in pieces, passing next as after", a.MaxBytes, process.MaxReadBytes)), nil
 	}
-	if e := waitRange(a.WaitSeconds); e != nil {
+	wait, capped, e := d.waitArgs(a.WaitSeconds, a.WaitFor)
+	if e != nil {
 		return toolError(e), nil
 	}
-	res, e := askWaiting[*messages.ReadAgentOutputResult](ctx, d, &messages.ReadAgentOutput{AgentID: a.AgentID, After: uint64(a.After), MaxBytes: a.MaxBytes, WaitSeconds: a.WaitSeconds}, a.WaitSeconds)
+	res, e := askWaiting[*messages.ReadAgentOutputResult](ctx, d, &messages.ReadAgentOutput{AgentID: a.AgentID, After: uint64(a.After), MaxBytes: a.MaxBytes, WaitSeconds: wait, WaitFor: a.WaitFor}, wait)
 	if r, err := d.answer(ctx, "read_agent_output", e); r != nil || err != nil {
 		return r, err
 	}
+	res.Output.Capped = capped && res.Output.TimedOut
 	return structured(res.Output, outputText(res.Output)), nil
 }
 

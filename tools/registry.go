@@ -45,6 +45,25 @@ type Deps struct {
 	Progress *mcpx.Progress
 	// Metrics, when set, counts and times every call (/metrics); nil turns it off.
 	Metrics *metrics.Metrics
+	// MaxWait caps every wait of a call (wait_seconds; 0: 45 s, DESIGN §13): a longer one is
+	// accepted and its answer says it was capped.
+	MaxWait time.Duration
+}
+
+// maxWait is the cap on waits.
+func (d Deps) maxWait() time.Duration {
+	if d.MaxWait <= 0 {
+		return 45 * time.Second
+	}
+	return d.MaxWait
+}
+
+// capWait caps a requested wait; it reports whether it was cut.
+func (d Deps) capWait(seconds float64) (float64, bool) {
+	if c := d.maxWait().Seconds(); seconds > c {
+		return c, true
+	}
+	return seconds, false
 }
 
 // Tool is one MCP tool with its handler.

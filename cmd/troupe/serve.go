@@ -181,7 +181,7 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 	rt.metrics = newRuntimeMetrics(rt)
 	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log,
 		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes,
-		Audit: auditLog, Transport: transport, Progress: progress, URLPolicy: policy, Metrics: rt.metrics}, version)
+		Audit: auditLog, Transport: transport, Progress: progress, URLPolicy: policy, Metrics: rt.metrics, MaxWait: cfg.MaxWait.D()}, version)
 	return rt, nil
 }
 

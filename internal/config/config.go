@@ -95,6 +95,9 @@ type Config struct {
 	AgentLogBytes     int64    `toml:"agent_log_bytes"`
 	MaxMessageBytes   int      `toml:"max_message_bytes"`
 	AgentStopGrace    Seconds  `toml:"agent_stop_grace"`
+	// MaxWait caps every wait of a call (wait_seconds of the agent tools): clients drop answers
+	// after about 60 s (DESIGN §13).
+	MaxWait Seconds `toml:"max_wait_seconds"`
 	// DaemonIdleExit is how long the daemon waits with no client connected and no running child
 	// before it exits by itself (DESIGN §11).
 	DaemonIdleExit Seconds `toml:"daemon_idle_exit"`
@@ -173,6 +176,7 @@ func Defaults() Config {
 		AgentLogBytes:     64 << 20,
 		MaxMessageBytes:   256 << 10,
 		AgentStopGrace:    Seconds(5 * time.Second),
+		MaxWait:           Seconds(45 * time.Second),
 		DaemonIdleExit:    Seconds(900 * time.Second),
 		Presets:           BuiltinPresets(),
 	}
@@ -183,6 +187,11 @@ func BuiltinPresets() map[string]Preset {
 	return map[string]Preset{
 		"shell": {Command: "sh", Mode: "interactive", Restart: "never"},
 		"cat":   {Command: "cat", Mode: "interactive", Restart: "never"},
+		// On a terminal (DESIGN §13): read_agent_screen, send_keys, troupe attach.
+		"bash":   {Command: "bash", Mode: "terminal", Restart: "never"},
+		"python": {Command: "python3", Mode: "terminal", Restart: "never"},
+		// Claude Code's own interactive interface, beside the per-message "claude".
+		"claude-tui": {Command: "claude", Mode: "terminal", Restart: "never"},
 		// "--" before the message, or the message bound to its option: a message that starts
 		// with "-" is never read as an option (process.CheckMessage).
 		"claude": {Command: "claude", Args: []string{"-p", "--", "{message}"}, Mode: "per-message", Restart: "never"},
@@ -264,6 +273,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"TROUPE_SESSION_TIMEOUT":    &c.SessionTimeout,
 		"TROUPE_CLEANUP_INTERVAL":   &c.CleanupInterval,
 		"TROUPE_CALL_TIMEOUT":       &c.CallTimeout,
+		"TROUPE_MAX_WAIT_SECONDS":   &c.MaxWait,
 		"TROUPE_NAVIGATION_TIMEOUT": &c.NavTimeout,
 		"TROUPE_DAEMON_IDLE_EXIT":   &c.DaemonIdleExit,
 	}
@@ -348,7 +358,7 @@ func (c *Config) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    Seconds
-	}{{"session_timeout", c.SessionTimeout}, {"cleanup_interval", c.CleanupInterval}, {"call_timeout", c.CallTimeout},
+	}{{"session_timeout", c.SessionTimeout}, {"cleanup_interval", c.CleanupInterval}, {"call_timeout", c.CallTimeout}, {"max_wait_seconds", c.MaxWait},
 		{"navigation_timeout", c.NavTimeout}, {"snapshot_retention", c.SnapshotRetention}, {"agent_stop_grace", c.AgentStopGrace},
 		{"daemon_idle_exit", c.DaemonIdleExit}} {
 		if d.v <= 0 {
@@ -375,8 +385,8 @@ func (c *Config) Validate() error {
 		if p.Mode == "" {
 			p.Mode = "interactive"
 		}
-		if p.Mode != "interactive" && p.Mode != "per-message" {
-			errs = append(errs, fmt.Errorf("preset %q: mode %q, want interactive or per-message", name, p.Mode))
+		if p.Mode != "interactive" && p.Mode != "per-message" && p.Mode != "terminal" {
+			errs = append(errs, fmt.Errorf("preset %q: mode %q, want interactive, per-message or terminal", name, p.Mode))
 		}
 		if p.Restart == "" {
 			p.Restart = "never"
