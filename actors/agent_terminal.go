@@ -373,8 +373,11 @@ func (a *agentActor) checkState(ctx actor.Context) {
 	case a.hasSettleWaiter():
 		a.scheduleCheck(settleQuiet)
 	case a.state == messages.StateRunning && a.current() != nil && a.cfg.spec.Mode != "per-message":
-		quiet := a.lastIO.Add(quietFor).Sub(a.cfg.opts.Clock.Now())
-		a.scheduleCheck(max(quiet+5*time.Millisecond, min(runningPoll, quiet+runningPoll)))
+		next := runningPoll
+		if quiet := a.lastIO.Add(quietFor).Sub(a.cfg.opts.Clock.Now()); quiet > 0 {
+			next = quiet + 5*time.Millisecond // the quiet period ends first
+		}
+		a.scheduleCheck(next)
 	}
 }
 

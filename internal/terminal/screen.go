@@ -2,8 +2,10 @@ package terminal
 
 import (
 	"io"
+	"reflect"
 	"strings"
 	"sync"
+	"unsafe"
 
 	uv "github.com/charmbracelet/ultraviolet"
 	"github.com/charmbracelet/x/ansi"
@@ -34,6 +36,8 @@ type Screen struct {
 	scrollBytes int
 	maxLines    int
 	closed      bool
+	rows, cols  int
+	cbs         vt.Callbacks
 }
 
 // New returns a screen of rows×cols keeping scrollbackLines of scrollback (≤ 0: the default).
@@ -43,10 +47,20 @@ func New(rows, cols, scrollbackLines int, reply func([]byte)) *Screen {
 	if scrollbackLines <= 0 {
 		scrollbackLines = DefaultScrollbackLines
 	}
-	s := &Screen{emu: vt.NewEmulator(cols, rows), maxLines: scrollbackLines}
+	s := &Screen{emu: vt.NewEmulator(cols, rows), maxLines: scrollbackLines, rows: rows, cols: cols}
+	shrinkParser(s.emu)
 	s.emu.SetScrollbackSize(emulatorScrollback)
-	s.emu.SetCallbacks(vt.Callbacks{
+	s.cbs = vt.Callbacks{
 		Title: func(t string) { s.title = t },
+		// The alternate screen is sized when a program switches to it (less, vi, TUIs), and
+		// shrunk again when it leaves: most terminals never use it.
+		AltScreen: func(on bool) {
+			if on {
+				s.emu.Resize(s.cols, s.rows)
+			} else {
+				shrinkAltScreen(s.emu, s.cbs)
+			}
+		},
 		EnableMode: func(m ansi.Mode) {
 			if m == ansi.ModeCursorKeys {
 				s.appCursor = true
@@ -57,7 +71,9 @@ func New(rows, cols, scrollbackLines int, reply func([]byte)) *Screen {
 				s.appCursor = false
 			}
 		},
-	})
+	}
+	s.emu.SetCallbacks(s.cbs)
+	shrinkAltScreen(s.emu, s.cbs)
 	// The emulator writes its answers into a pipe, synchronously: they must be read at once or
 	// Write blocks.
 	go func() {
@@ -173,7 +189,11 @@ func (s *Screen) Text() string {
 func (s *Screen) Resize(rows, cols int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.rows, s.cols = rows, cols
 	s.emu.Resize(cols, rows)
+	if !s.emu.IsAltScreen() {
+		shrinkAltScreen(s.emu, s.cbs) // Resize sized both screens
+	}
 	s.drainScrollback()
 }
 
@@ -214,4 +234,47 @@ func (s *Screen) Close() {
 			pw.CloseWithError(io.EOF)
 		}
 	}
+}
+
+// parserDataBytes bounds the payload of one OSC, DCS or APC sequence (a title, a clipboard
+// copy, an image) the screen reads; longer ones are cut.
+const parserDataBytes = 64 << 10
+
+// shrinkParser gives the emulator's parser a 64 KiB payload buffer. vt v0.1.0 allocates 4 MiB
+// per emulator and offers no option: 50 terminals held 200 MB of it, resident once reused
+// memory is zeroed (measured: 346 MB for 50 idle agents before, see BENCH
+// terminal_agents_50_rss_mb). The field is private, reached by reflection with its type
+// checked; TestParserIsShrunk fails if a vt upgrade moves it.
+func shrinkParser(e *vt.Emulator) bool {
+	f := reflect.ValueOf(e).Elem().FieldByName("parser")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[*ansi.Parser]() {
+		return false
+	}
+	p := *(**ansi.Parser)(unsafe.Pointer(f.UnsafeAddr()))
+	if p == nil {
+		return false
+	}
+	p.SetDataSize(parserDataBytes)
+	return true
+}
+
+// shrinkAltScreen replaces the emulator's alternate screen by a one-cell one while it is not in
+// use: a screen's cells take 112 bytes each, 538 KB at 40×120, and vt v0.1.0 allocates both
+// screens for every terminal (50 idle agents: 64 MB before, BENCH terminal_agents_50_rss_mb).
+// Its Resize keeps the cells (it reslices), so the screen is replaced, and the emulator's
+// callbacks set on it again (cbs). The AltScreen callback sizes it when a program switches to
+// it. TestAltScreenIsShrunk fails if a vt upgrade moves the field.
+func shrinkAltScreen(e *vt.Emulator, cbs vt.Callbacks) bool {
+	f := reflect.ValueOf(e).Elem().FieldByName("scrs")
+	if !f.IsValid() || f.Kind() != reflect.Array || f.Len() != 2 || f.Type().Elem() != reflect.TypeFor[vt.Screen]() || e.IsAltScreen() {
+		return false
+	}
+	alt := (*vt.Screen)(unsafe.Pointer(f.Index(1).UnsafeAddr()))
+	if alt.Width() == 1 && alt.Height() == 1 {
+		return true
+	}
+	*alt = *vt.NewScreen(1, 1)
+	alt.SetScrollbackSize(1)
+	e.SetCallbacks(cbs) // points the new screen at the emulator's callbacks
+	return true
 }

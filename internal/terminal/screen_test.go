@@ -2,6 +2,8 @@ package terminal
 
 import (
 	"bytes"
+	"github.com/charmbracelet/x/vt"
+	"github.com/troupe-dev/troupe/messages"
 	"runtime"
 	"strings"
 	"sync"
@@ -152,5 +154,43 @@ func TestTenMegabytesStayWithinTheBound(t *testing.T) {
 	// The bound: 2000 lines of 100 bytes of text (and the string headers).
 	if grown > 4<<20 {
 		t.Errorf("the heap grew by %d bytes after 10 MB of output, past the scrollback bound", grown)
+	}
+}
+
+func TestParserIsShrunk(t *testing.T) {
+	if !shrinkParser(vt.NewEmulator(10, 5)) {
+		t.Fatal("the emulator's parser is no longer where shrinkParser looks: every terminal costs 4 MiB again; update shrinkParser for this version of vt")
+	}
+	// A title longer than the buffer is cut, not a crash.
+	s := New(5, 20, 0, nil)
+	defer s.Close()
+	s.Write([]byte("\x1b]0;" + strings.Repeat("t", parserDataBytes+10) + "\x07after"))
+	if snap := s.Snapshot(0); !strings.Contains(snap.Lines[0], "after") {
+		t.Errorf("after a long OSC: %q", snap.Lines[0])
+	}
+}
+
+func TestAltScreenIsShrunk(t *testing.T) {
+	e := vt.NewEmulator(120, 40)
+	if !shrinkAltScreen(e, vt.Callbacks{}) {
+		t.Fatal("the emulator's screens are no longer where shrinkAltScreen looks: every terminal costs 538 KB more; update it for this version of vt")
+	}
+	// Full-screen programs still get a whole screen, and the main one is intact after.
+	s := New(4, 12, 0, nil)
+	defer s.Close()
+	s.Write([]byte("main\r\n"))
+	s.Write([]byte("\x1b[?1049h\x1b[4;12Hz\x1b[1;1Ha"))
+	snap := s.Snapshot(0)
+	if !snap.AltScreen || snap.Lines[0] != "a" || snap.Lines[3] != strings.Repeat(" ", 11)+"z" || snap.Size != (messages.TermSize{Rows: 4, Cols: 12}) {
+		t.Errorf("alt screen: %q %+v", snap.Lines, snap.Size)
+	}
+	s.Resize(5, 20) // while on the alt screen
+	s.Write([]byte("\x1b[5;20Hy\x1b[?1049l"))
+	if snap = s.Snapshot(0); snap.AltScreen || snap.Lines[0] != "main" || snap.Size.Rows != 5 || snap.Size.Cols != 20 {
+		t.Errorf("back on the main screen: %q %+v", snap.Lines, snap.Size)
+	}
+	s.Write([]byte("\x1b[?1049h\x1b[5;20Hw"))
+	if snap = s.Snapshot(0); snap.Lines[4] != strings.Repeat(" ", 19)+"w" {
+		t.Errorf("the alt screen a second time: %q", snap.Lines)
 	}
 }
