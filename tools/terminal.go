@@ -137,7 +137,7 @@ func screenText(r *messages.ScreenResult) string {
 	if len(lines) > 0 {
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "[%s, %s; cursor row %d col %d; %d×%d", r.Status, r.State, r.Cursor.Row, r.Cursor.Col, r.Size.Rows, r.Size.Cols)
+	fmt.Fprintf(&b, "[status %s, state %s; cursor row %d col %d; %d×%d", r.Status, r.State, r.Cursor.Row, r.Cursor.Col, r.Size.Rows, r.Size.Cols)
 	if r.AltScreen {
 		b.WriteString("; full-screen program (alt screen)")
 	}

@@ -169,6 +169,19 @@ func TestE2ETerminalPython(t *testing.T) {
 	if o := sent["output"].(map[string]any); o["matched"] != true {
 		t.Errorf("send_to_agent wait_for ^42$: %v", o)
 	}
+	s.ok("read_agent_screen", map[string]any{"agent_id": "t/py", "wait_seconds": 4}) // settled: the screen is saved
+
+	// Deleted and restored: python is back on a new terminal, and the screen it showed is kept.
+	snap := s.ok("delete_session", map[string]any{"session_id": "t"})["snapshot_id"]
+	restored := s.ok("restore_session", map[string]any{"snapshot_id": snap})
+	child := restored["children"].([]any)[0].(map[string]any)
+	if !slices.Contains(anyStrings(child["last_screen"]), "42") {
+		t.Errorf("the restored agent's last_screen %q lacks the 42 it showed", child["last_screen"])
+	}
+	onScreen(t, s, "t/py", "a new >>> prompt", func(r string) bool { return strings.HasPrefix(r, ">>>") })
+	if res := s.ok("send_keys", map[string]any{"agent_id": "t/py", "text": "print(6*9)", "keys": []string{"Enter"}, "wait_for": "^54$", "wait_seconds": 10}); res["matched"] != true {
+		t.Errorf("the restored python does not answer: %q", screenLines(res))
+	}
 }
 
 func TestE2ETerminalFullScreenAndSecrets(t *testing.T) {
