@@ -199,6 +199,14 @@ func (a *agentActor) receiveTerminal(ctx actor.Context, msg any) bool {
 		a.sendKeys(ctx, msg)
 	case *messages.AttachAgent:
 		a.attach(ctx, msg)
+	case *messages.TerminalEcho:
+		echo := true
+		if e, ok := a.proc.(interface{ Echoing() (bool, error) }); ok && a.terminal() {
+			if on, err := e.Echoing(); err == nil {
+				echo = on
+			}
+		}
+		ctx.Respond(&messages.TerminalEchoResult{Echo: echo})
 	case *stateCheck:
 		a.stateT = nil
 		a.checkState(ctx)

@@ -137,3 +137,20 @@ func (m *AttachAgent) TargetChild() string { return m.AgentID }
 
 // TargetKind implements ChildTargeted.
 func (m *AttachAgent) TargetKind() ChildKind { return KindAgent }
+
+// TerminalEcho asks whether a terminal agent's terminal echoes input now; the audit log keeps
+// only the HMAC of text typed while it does not (a password prompt).
+type TerminalEcho struct {
+	AgentID string
+}
+
+// TerminalEchoResult answers TerminalEcho; Echo is true for agents not on a terminal.
+type TerminalEchoResult struct {
+	Echo bool
+}
+
+// TargetChild implements ChildTargeted.
+func (m *TerminalEcho) TargetChild() string { return m.AgentID }
+
+// TargetKind implements ChildTargeted.
+func (m *TerminalEcho) TargetKind() ChildKind { return KindAgent }

@@ -41,6 +41,7 @@ func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
 			// trip of them would.
 			args := auditArgs(req.Params.Arguments)
 			redactTyped(req.Params.Name, args, d.Audit)
+			d.redactUnechoed(ctx, req.Params.Name, args)
 			ev := audit.Event{Action: auditAction(req.Params.Name), Stage: audit.StageRequested, Actor: clientIdentity(ctx, d.Transport),
 				Principal: principal.From(ctx).Name, Details: map[string]any{"tool": req.Params.Name, "arguments": args}}
 			ev.Session, ev.Target = auditTargets(args)
@@ -154,6 +155,25 @@ func redactTyped(tool string, args any, log *audit.Log) {
 	}
 	if text, ok := m["text"].(string); ok {
 		m["text"] = log.RedactSecret(text)
+	}
+}
+
+// redactUnechoed replaces with its HMAC the text a call types on a terminal that does not echo
+// it: a password prompt (read -s, sudo, ssh). The terminal is asked just before the call.
+func (d Deps) redactUnechoed(ctx context.Context, tool string, args any) {
+	key := map[string]string{"send_keys": "text", "send_to_agent": "message"}[tool]
+	m, _ := args.(map[string]any)
+	if key == "" || m == nil || d.Audit == nil {
+		return
+	}
+	text, _ := m[key].(string)
+	id, _ := m["agent_id"].(string)
+	if text == "" || id == "" {
+		return
+	}
+	d.Timeout = min(d.Timeout, 2*time.Second)
+	if res, e := ask[*messages.TerminalEchoResult](ctx, d, &messages.TerminalEcho{AgentID: id}); e == nil && !res.Echo {
+		m[key] = d.Audit.RedactSecret(text)
 	}
 }
 

@@ -222,6 +222,12 @@ func TestE2ETerminalFullScreenAndSecrets(t *testing.T) {
 	if res["matched"] != true {
 		t.Errorf("the password was not read: %q", screenLines(res))
 	}
+	// Typed where the terminal did not echo, the password is not in the audit log; what was
+	// typed where it echoed is.
+	logged := resultJSON(s.ok("audit_query", map[string]any{"action": "key.send", "limit": 100}))
+	if strings.Contains(logged, "hunter2") || !strings.Contains(logged, "t/pw") {
+		t.Errorf("the audit log of send_keys: %s", logged)
+	}
 }
 
 func TestE2ETerminalBadInputs(t *testing.T) {

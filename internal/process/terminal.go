@@ -98,3 +98,24 @@ func (p *realProcess) InputWaiting() (bool, error) {
 	}
 	return InputWaiting(p.pid)
 }
+
+// Echoing reports whether the terminal echoes what is typed: false at a password prompt
+// (`read -s`, sudo, ssh), where typed text must not be recorded (the audit log keeps its HMAC).
+func (p *realProcess) Echoing() (bool, error) {
+	if p.spec.Terminal == nil {
+		return false, ErrNoTerminal
+	}
+	rc, err := p.stdin.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	var t *unix.Termios
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { t, ierr = unix.IoctlGetTermios(int(fd), unix.TCGETS) }); err != nil {
+		return false, err
+	}
+	if ierr != nil {
+		return false, fmt.Errorf("read the terminal settings of process %d: %w", p.pid, ierr)
+	}
+	return t.Lflag&unix.ECHO != 0, nil
+}
