@@ -2,9 +2,9 @@ package tools
 
 import (
 	"cmp"
-	"regexp"
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
