@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what troupe's tests need when it is missing: git and Chromium (Debian's packages), and
+# Installs what troupe's tests need when it is missing: git, Chromium, python3, less and vi
+# (Debian's packages), and
 # the third-party MCP clients the tests run (Node 22, the official TypeScript SDK, the MCP Inspector CLI and the official
 # conformance suite, from the npm registry, into testdata/node/node_modules, which .gitignore
 # covers). As root with apt-get it installs system packages; otherwise it says what to install and
@@ -14,6 +15,10 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   need+=(chromium)
 fi
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# Terminal agents' tests run real programs on a PTY: bash, python3, less, vi.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v less >/dev/null 2>&1 || need+=(less)
+command -v vi >/dev/null 2>&1 || need+=(vim-tiny)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "deps: installing ${need[*]} with apt-get" >&2
