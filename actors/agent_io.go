@@ -41,6 +41,9 @@ type waiter struct {
 	screenReply func(*messages.ScreenResult)
 	scrollback  int
 	settle      bool
+	// untilInput: a message to a terminal agent waits for its answer — until the program waits
+	// for input again — not for the echo of the message, which comes at once.
+	untilInput bool
 }
 
 const maxWait = 300 * time.Second
@@ -109,6 +112,8 @@ func (a *agentActor) waiterReady(w *waiter) bool {
 		return true
 	case w.settle:
 		return a.out.LastSeq() > w.after && a.cfg.opts.Clock.Now().Sub(a.lastIO) >= settleQuiet
+	case w.untilInput:
+		return w.sawRunning && a.state == messages.StateWaitingForInput
 	case w.screen:
 		return a.state == messages.StateWaitingForInput
 	}

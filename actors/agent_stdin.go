@@ -138,6 +138,7 @@ func (a *agentActor) writeMessage(ctx actor.Context, msg *messages.SendToAgent, 
 			respond(&messages.SendToAgentResult{AgentID: a.id, FromSeq: from, Output: out, Status: out.Status})
 		})
 		w.sawRunning = true // it was given input
+		w.untilInput = a.terminal() && pattern == nil
 		// Output may have come while the message waited for its turn.
 		a.answerWaiters(ctx, false)
 	})

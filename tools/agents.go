@@ -214,7 +214,7 @@ func sendToAgentTool(d Deps) mcp.Tool {
 		hints(false, true, false, true),
 		mcp.WithString("agent_id", mcp.Required(), mcp.Description(agentIDDesc), mcp.MaxLength(maxChildIDChars)),
 		mcp.WithString("message", mcp.Required(), mcp.Description(fmt.Sprintf("The message, at most %d bytes (the server's max_message_bytes).", d.MaxMessageBytes)), mcp.MaxLength(d.MaxMessageBytes)),
-		mcp.WithNumber("wait_seconds", mcp.Description(waitDesc("for the answer: the run's end (per-message) or new output (interactive)", d)), mcp.Min(0.0), mcp.Max(maxWaitArg)),
+		mcp.WithNumber("wait_seconds", mcp.Description(waitDesc("for the answer: the run's end (per-message), new output (interactive), the program waiting for input again (terminal)", d)), mcp.Min(0.0), mcp.Max(maxWaitArg)),
 		mcp.WithString("wait_for", mcp.Description(waitForDesc("the new output")), mcp.MaxLength(maxWaitForChars)),
 	)
 }
