@@ -85,7 +85,7 @@ type agentActor struct {
 	stateT         scheduler.CancelFunc
 	stateAt        time.Time
 	stateErrLogged bool
-	sentState      string // the state the session was last told of
+	screenDirty    bool // output came since the session was last given the screen
 	// screen (terminal mode) is fed by tee, which also feeds the people attached.
 	screen       *terminal.Screen
 	tee          *ptyTee
@@ -174,7 +174,7 @@ func (a *agentActor) Receive(ctx actor.Context) {
 	case *messages.ReadAgentOutput:
 		a.read(ctx, msg)
 	case *outputArrived:
-		a.lastIO = a.cfg.opts.Clock.Now()
+		a.lastIO, a.screenDirty = time.Now(), true
 		a.refreshState(nil)
 		a.answerWaiters(ctx, false)
 		a.notify(ctx, true)
@@ -282,7 +282,7 @@ func (a *agentActor) startInteractive(ctx actor.Context) {
 	a.proc, a.exit, a.startErr = p, nil, ""
 	a.status = messages.AgentRunning
 	a.lastRun = a.cfg.opts.Clock.Now()
-	a.lastIO, a.state = a.lastRun, messages.StateRunning
+	a.lastIO, a.state = time.Now(), messages.StateRunning
 	a.scheduleCheck(quietFor + 5*time.Millisecond)
 }
 
@@ -294,10 +294,9 @@ func (a *agentActor) notify(ctx actor.Context, activity bool) {
 		rec = &r
 	}
 	msg := &agentChanged{name: a.cfg.name, info: a.info(), record: rec, activity: activity}
-	if a.screen != nil && a.state != a.sentState && (a.state == messages.StateWaitingForInput || a.state == messages.StateExited) {
-		msg.screen = trimScreen(a.screen.Snapshot(0).Lines)
+	if a.screen != nil && a.screenDirty && (a.state == messages.StateWaitingForInput || a.state == messages.StateExited) {
+		msg.screen, a.screenDirty = trimScreen(a.screen.Snapshot(0).Lines), false
 	}
-	a.sentState = a.state
 	ctx.Send(ctx.Parent(), msg)
 }
 

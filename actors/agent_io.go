@@ -111,7 +111,7 @@ func (a *agentActor) waiterReady(w *waiter) bool {
 	case exited:
 		return true
 	case w.settle:
-		return a.out.LastSeq() > w.after && a.cfg.opts.Clock.Now().Sub(a.lastIO) >= settleQuiet
+		return a.out.LastSeq() > w.after && time.Since(a.lastIO) >= settleQuiet
 	case w.untilInput:
 		return w.sawRunning && a.state == messages.StateWaitingForInput
 	case w.screen:
@@ -120,13 +120,14 @@ func (a *agentActor) waiterReady(w *waiter) bool {
 	return a.out.LastSeq() > w.after
 }
 
-// outputText is the text of a read of output.
+// outputText is the text of a read of output, for wait_for: a terminal's "\r\n" as "\n", so
+// that $ matches at the end of its lines.
 func outputText(r process.ReadResult) string {
 	var b strings.Builder
 	for _, c := range r.Chunks {
 		b.Write(c.Data)
 	}
-	return b.String()
+	return strings.ReplaceAll(b.String(), "\r\n", "\n")
 }
 
 // finishWaiter answers w with what it waits for: the screen, or the output.

@@ -352,7 +352,7 @@ func (a *agentActor) screenResult(w *waiter) *messages.ScreenResult {
 
 // input records that the agent was just given input: it is running until it has been quiet.
 func (a *agentActor) input() {
-	a.lastIO = a.cfg.opts.Clock.Now()
+	a.lastIO = time.Now()
 	if a.state == messages.StateWaitingForInput {
 		a.state = messages.StateRunning
 	}
@@ -361,7 +361,7 @@ func (a *agentActor) input() {
 
 // scheduleCheck makes a state check happen within d (an earlier one scheduled stays).
 func (a *agentActor) scheduleCheck(d time.Duration) {
-	at := a.cfg.opts.Clock.Now().Add(d)
+	at := time.Now().Add(d)
 	if a.stateT != nil && !a.stateAt.After(at) {
 		return
 	}
@@ -382,7 +382,7 @@ func (a *agentActor) checkState(ctx actor.Context) {
 		a.scheduleCheck(settleQuiet)
 	case a.state == messages.StateRunning && a.current() != nil && a.cfg.spec.Mode != "per-message":
 		next := runningPoll
-		if quiet := a.lastIO.Add(quietFor).Sub(a.cfg.opts.Clock.Now()); quiet > 0 {
+		if quiet := time.Until(a.lastIO.Add(quietFor)); quiet > 0 {
 			next = quiet + 5*time.Millisecond // the quiet period ends first
 		}
 		a.scheduleCheck(next)
@@ -423,7 +423,7 @@ func (a *agentActor) computeState() string {
 		return messages.StateIdle
 	case a.proc == nil || a.status == messages.AgentExited || a.status == messages.AgentFailed || a.status == messages.AgentStopping:
 		return messages.StateExited
-	case a.cfg.opts.Clock.Now().Sub(a.lastIO) < quietFor || len(a.writes) > 0:
+	case time.Since(a.lastIO) < quietFor || len(a.writes) > 0:
 		return messages.StateRunning
 	}
 	waiting, err := a.proc.InputWaiting()

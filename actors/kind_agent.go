@@ -74,7 +74,7 @@ func (agentKind) start(s *sessionActor, ctx actor.Context, c *child, mode startM
 		return err
 	}
 	c.pid = pid
-	c.state = messages.ChildInfo{Status: messages.AgentStarting}
+	c.state = messages.ChildInfo{Status: messages.AgentStarting, LastScreen: c.lastScreen}
 	s.children = append(s.children, c)
 	ctx.Request(pid, &startAgent{})
 	return nil

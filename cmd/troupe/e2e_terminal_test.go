@@ -155,7 +155,9 @@ func TestE2ETerminalPython(t *testing.T) {
 	if res["matched"] != true || !slices.Contains(screenLines(res), "MARKER") {
 		t.Errorf("wait_for ^MARKER$: matched %v, screen %q", res["matched"], screenLines(res))
 	}
-	// The cap: a longer wait is accepted and cut at max_wait_seconds, saying so, with the cursor.
+	// The cap: a longer wait is accepted and cut at max_wait_seconds, saying so, with the cursor
+	// (first settled: a wait that starts while the prompt is drawn ends when python waits).
+	s.ok("read_agent_screen", map[string]any{"agent_id": "t/py", "wait_seconds": 4})
 	res = s.ok("read_agent_screen", map[string]any{"agent_id": "t/py", "wait_for": "never shown", "wait_seconds": 60})
 	if res["capped"] != true || res["timed_out"] != true || res["next"] == nil {
 		t.Errorf("a 60 s wait under a 4 s cap: capped %v timed_out %v next %v", res["capped"], res["timed_out"], res["next"])
@@ -173,10 +175,10 @@ func TestE2ETerminalPython(t *testing.T) {
 
 	// Deleted and restored: python is back on a new terminal, and the screen it showed is kept.
 	snap := s.ok("delete_session", map[string]any{"session_id": "t"})["snapshot_id"]
-	restored := s.ok("restore_session", map[string]any{"snapshot_id": snap})
-	child := restored["children"].([]any)[0].(map[string]any)
-	if !slices.Contains(anyStrings(child["last_screen"]), "42") {
-		t.Errorf("the restored agent's last_screen %q lacks the 42 it showed", child["last_screen"])
+	s.ok("restore_session", map[string]any{"snapshot_id": snap})
+	child := s.ok("get_session", map[string]any{"session_id": "t"})["children"].([]any)[0].(map[string]any)
+	if ls, _ := child["last_screen"].([]any); !slices.Contains(anyStrings(ls), "42") {
+		t.Errorf("the restored agent's last_screen lacks the 42 it showed: %s", resultJSON(child))
 	}
 	onScreen(t, s, "t/py", "a new >>> prompt", func(r string) bool { return strings.HasPrefix(r, ">>>") })
 	if res := s.ok("send_keys", map[string]any{"agent_id": "t/py", "text": "print(6*9)", "keys": []string{"Enter"}, "wait_for": "^54$", "wait_seconds": 10}); res["matched"] != true {
