@@ -235,7 +235,7 @@ func TestE2EAgentBadInput(t *testing.T) {
 		{"send_to_agent", map[string]any{"agent_id": "nobody/cat", "message": "x"}, "no session \"nobody\""},
 		{"send_to_agent", map[string]any{"agent_id": "cat", "message": "x"}, "<session_id>/<name>"},
 		{"send_to_agent", map[string]any{"agent_id": "b/cat"}, "message is required"},
-		{"read_agent_output", map[string]any{"agent_id": "b/cat", "wait_seconds": 999}, "between 0 and 300"},
+		{"read_agent_output", map[string]any{"agent_id": "b/cat", "wait_seconds": 5000}, "wait_seconds is out of range"},
 		{"read_agent_output", map[string]any{"agent_id": "b/cat", "after": -1}, "negative"},
 		{"delete_agent", map[string]any{"agent_id": "b/none"}, "no agent"},
 	}
