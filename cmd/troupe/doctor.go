@@ -48,7 +48,7 @@ func newDoctorCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "doctor",
-		Short: "Check the data dir, configuration, store, Chromium, git and free disk space",
+		Short: "Check the data dir, configuration, store, Chromium, git, terminals and free disk space",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dataDir, _ := cmd.Flags().GetString("data-dir")
@@ -83,8 +83,43 @@ func runChecks(ctx context.Context, dataFlag, configFlag string) []check {
 		checks = append(checks, checkStore(filepath.Join(dir, "troupe.db")), checkDaemon(ctx, dir))
 	}
 	// FindBrowser reads TROUPE_BROWSER itself, should Load have stopped before the environment.
-	checks = append(checks, checkChromium(ctx, cfg.Browser), checkGit(ctx), checkDisk(dir))
+	checks = append(checks, checkChromium(ctx, cfg.Browser), checkGit(ctx), checkTerminals(), checkDisk(dir))
 	return append(checks, checkPresets(cfg.Presets)...)
+}
+
+// checkTerminals starts a program on a PTY, as a terminal agent runs, and sees it wait for
+// input as read_agent_screen's state would (DESIGN §13).
+func checkTerminals() check {
+	c := check{Name: "terminal agents"}
+	p, err := process.Real().Start(process.Spec{Command: "/bin/sh", Args: []string{"-c", "read x"}, Terminal: &process.TermSize{Rows: 24, Cols: 80}})
+	if err != nil {
+		c.Status, c.Found = statusFail, err.Error()
+		c.Fix = "terminal agents need /dev/ptmx and devpts mounted (in a container: mount devpts, or run with a TTY-capable runtime)"
+		return c
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = p.Stop(ctx, time.Second)
+	}()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		waiting, err := p.InputWaiting()
+		switch {
+		case err != nil:
+			c.Status, c.Found = statusWarn, "a PTY opens, but whether an agent waits for input cannot be seen: "+err.Error()
+			c.Fix = "the daemon must be allowed to read /proc/<pid>/syscall of its children (same user; not blocked by yama ptrace_scope 3 or a seccomp/LSM policy); until then agents show state running"
+			return c
+		case waiting:
+			c.Status, c.Found = statusOK, "a PTY opens and a program waiting for input is seen waiting"
+			return c
+		case time.Now().After(deadline):
+			c.Status, c.Found = statusWarn, "a PTY opens, but a program blocked reading it was not seen waiting within 3 s"
+			c.Fix = "state waiting_for_input will not show; report this with `uname -a`"
+			return c
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func checkDataDir(dir string) check {

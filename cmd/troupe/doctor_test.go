@@ -82,7 +82,8 @@ func TestDoctor(t *testing.T) {
 	}{
 		{"fresh data dir is created", func(t *testing.T, data, bin string) []string { return nil }, 0,
 			map[string]string{"data": "ok|mode 0700, writable, just created", "config": "ok|built-in defaults",
-				"store": "ok|not created yet", "chromium": "ok|Chromium 1.2.3", "git": "ok|git version 9.9.9"}},
+				"store": "ok|not created yet", "chromium": "ok|Chromium 1.2.3", "git": "ok|git version 9.9.9",
+				"terminal": "ok|a PTY opens and a program waiting for input is seen waiting"}},
 		{"no chromium, no git on PATH", func(t *testing.T, data, bin string) []string {
 			os.Remove(filepath.Join(bin, "chromium"))
 			os.Remove(filepath.Join(bin, "git"))
@@ -182,7 +183,7 @@ func TestDoctorJSON(t *testing.T) {
 		t.Fatalf("output is not JSON: %v\n%s", err, out)
 	}
 	// No store check without a data dir; one line per built-in preset.
-	if want := 5 + len(config.BuiltinPresets()); got.OK || len(got.Checks) != want {
+	if want := 6 + len(config.BuiltinPresets()); got.OK || len(got.Checks) != want {
 		t.Fatalf("got ok=%v and %d checks, want ok=false and %d:\n%s", got.OK, len(got.Checks), want, out)
 	}
 	if c := got.Checks[0]; c.Name != "data dir" || c.Status != statusFail || c.Fix == "" {
