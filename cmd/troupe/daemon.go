@@ -135,6 +135,7 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	o.Logger, o.IdleExit, o.Drain, o.Stats = rt.log, cfg.DaemonIdleExit.D(), cfg.CallTimeout.D()+10*time.Second, rt.stats
 	// /metrics, with the count of connected clients once the server has one.
 	o.Metrics, o.OnClients = rt.metrics.Handler(), rt.metrics.SetClients
+	o.Attach = rt.attachFunc()
 	err = daemon.Serve(ctx, o)
 	rt.log.Info().Msg("shutting down")
 	if cerr := rt.Close(); cerr != nil {

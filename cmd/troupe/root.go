@@ -31,6 +31,7 @@ func newRootCmd() *cobra.Command {
 		newConfigCmd(),
 		newDoctorCmd(),
 		newTokenCmd(),
+		newAttachCmd(),
 		newVersionCmd(),
 	)
 	return root

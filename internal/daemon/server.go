@@ -61,6 +61,8 @@ type Options struct {
 	SessionTTL time.Duration
 	// MetricsListen serves only /metrics, without auth, on a loopback HOST:PORT; "" none.
 	MetricsListen string
+	// Attach gives `troupe attach` a terminal agent (TerminalPath, on the socket only); nil: refused.
+	Attach AttachFunc
 }
 
 // drainDefault bounds a drain when Options.Drain is 0.
@@ -197,6 +199,7 @@ func (d *server) routes() http.Handler {
 		bound.ServeHTTP(w, r.WithContext(principal.With(r.Context(), principal.Local)))
 	})
 	mux.HandleFunc("GET "+AttachPath, d.serveAttach)
+	mux.HandleFunc("GET "+TerminalPath, d.serveTerminal)
 	mux.HandleFunc("GET "+StatusPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(d.status())
