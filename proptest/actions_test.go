@@ -18,6 +18,8 @@ func (w *world) actions() map[string]func(*rapid.T) {
 		"open_page":           w.drawOpenPage,
 		"make_busy":           w.drawMakeBusy,
 		"make_idle":           w.drawMakeIdle,
+		"send_keys":           w.drawTypeKeys,
+		"read_screen":         w.drawReadScreen,
 		"update_state":        w.drawUpdateState,
 		"delete_session":      w.drawDeleteSession,
 		"delete_child":        w.drawDeleteChild,
@@ -78,8 +80,26 @@ func (w *world) drawCreateAgent(t *rapid.T) {
 		return
 	}
 	name := rapid.SampledFrom(childNames).Draw(t, "name")
-	mode := rapid.SampledFrom([]string{interactive, perMessage}).Draw(t, "mode")
+	mode := rapid.SampledFrom([]string{interactive, perMessage, terminal}).Draw(t, "mode")
 	w.createAgent(t, sid, name, mode)
+}
+
+func (w *world) drawTypeKeys(t *rapid.T) {
+	sid, name, ok := w.pickChild(t, func(c *mChild) bool { return c.kind == kindAgent })
+	if !ok {
+		return
+	}
+	text := rapid.SampledFrom([]string{"ls", "echo hi", "héllo 中文"}).Draw(t, "text")
+	keys := rapid.SliceOfN(rapid.SampledFrom(append([]string{"Entr"}, keyNames...)), 0, 2).Draw(t, "keys")
+	w.typeKeys(t, sid, name, text, append(keys, "Enter"))
+}
+
+func (w *world) drawReadScreen(t *rapid.T) {
+	sid, name, ok := w.pickChild(t, func(c *mChild) bool { return c.kind == kindAgent })
+	if !ok {
+		return
+	}
+	w.readScreen(t, sid, name)
 }
 
 func (w *world) drawOpenPage(t *rapid.T) {

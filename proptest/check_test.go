@@ -108,15 +108,24 @@ func count(s *mSession) (agents, pages int) {
 func describeChildren(kids []messages.ChildInfo) string {
 	out := make([]string, len(kids))
 	for i, c := range kids {
-		out[i] = fmt.Sprintf("%s %s %s busy=%t process=%t %s", c.ID, c.Kind, c.Status, c.Busy, c.PID != 0, c.URL)
+		out[i] = fmt.Sprintf("%s %s %s state=%s busy=%t process=%t %s", c.ID, c.Kind, c.Status, stateClass(c), c.Busy, c.PID != 0, c.URL)
 	}
 	return fmt.Sprint(out)
+}
+
+// stateClass is how the comparison sees an agent's state: running and waiting_for_input of a
+// live process are one class (which one depends on timing); a per-message run (busy) is running.
+func stateClass(c messages.ChildInfo) string {
+	if c.State == messages.StateWaitingForInput || (c.State == messages.StateRunning && !c.Busy) {
+		return "live"
+	}
+	return c.State
 }
 
 func describeModel(s *mSession) string {
 	out := make([]string, len(s.children))
 	for i, c := range s.children {
-		out[i] = fmt.Sprintf("%s %s %s busy=%t process=%t %s", s.childID(c), c.kind, c.status(), c.busy, c.hasProcess(), c.url)
+		out[i] = fmt.Sprintf("%s %s %s state=%s busy=%t process=%t %s", s.childID(c), c.kind, c.status(), c.state(), c.busy, c.hasProcess(), c.url)
 	}
 	return fmt.Sprint(out)
 }

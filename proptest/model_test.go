@@ -36,6 +36,7 @@ const (
 	kindPage    = "page"
 	interactive = "interactive"
 	perMessage  = "per-message"
+	terminal    = "terminal"
 )
 
 // model is the plain-Go lifecycle the tree must follow.
@@ -75,6 +76,8 @@ type mChild struct {
 	queued           int  // messages waiting behind the running one
 	stuck            bool // its process was told never to stop
 	stuckPID         int
+	// typed is the last line typed on a terminal agent (send_keys): its screen shows it.
+	typed string
 }
 
 // mSnapshot is a snapshot the model knows; id is the real one, learned from the tree.
@@ -122,7 +125,24 @@ func (s *mSession) child(name string) *mChild {
 
 // hasProcess says whether the tree should show a running process for c.
 func (c *mChild) hasProcess() bool {
-	return c.kind == kindAgent && ((c.mode == interactive && !c.exited) || (c.mode == perMessage && c.busy))
+	return c.kind == kindAgent && ((c.mode != perMessage && !c.exited) || (c.mode == perMessage && c.busy))
+}
+
+// state is the state class get_session should show for c (DESIGN §13): a running process is
+// "live" — running or waiting_for_input, which depends on timing (the quiet period) — pages
+// have none.
+func (c *mChild) state() string {
+	switch {
+	case c.kind == kindPage:
+		return ""
+	case c.mode == perMessage && c.busy:
+		return messages.StateRunning
+	case c.mode == perMessage:
+		return messages.StateIdle
+	case c.exited:
+		return messages.StateExited
+	}
+	return "live"
 }
 
 // status is the status get_session should show for c once it settled.
@@ -225,7 +245,7 @@ func (m *model) delete(s *mSession, force bool, reason string) deleteOutcome {
 	return out
 }
 
-// restart is a server restart on the same store: children come back, interactive agents
+// restart is a server restart on the same store: children come back, interactive and terminal agents
 // (restart policy never) as exited, per-message agents idle with their queue lost; a process
 // that would not stop may be left behind.
 func (m *model) restart() {
@@ -235,7 +255,7 @@ func (m *model) restart() {
 				m.orphans[c.stuckPID] = true
 			}
 			c.stuck, c.busy, c.queued = false, false, 0
-			if c.mode == interactive {
+			if c.mode == interactive || c.mode == terminal {
 				c.exited = true
 			}
 		}

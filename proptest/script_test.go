@@ -62,7 +62,9 @@ func readScript(path string) ([][]string, error) {
 // runOp runs one script line:
 //
 //	create_session ID [short]
-//	create_agent SESSION NAME interactive|per-message
+//	create_agent SESSION NAME interactive|per-message|terminal
+//	send_keys SESSION NAME TEXT [KEY ...]   (Enter is pressed last)
+//	read_screen SESSION NAME
 //	open_page SESSION NAME
 //	make_busy SESSION NAME
 //	make_idle SESSION NAME
@@ -91,6 +93,12 @@ func (w *world) runOp(t *testing.T, op []string) {
 	case "open_page":
 		need(2)
 		w.openPage(t, args[0], args[1])
+	case "send_keys":
+		need(3)
+		w.typeKeys(t, args[0], args[1], args[2], append(append([]string{}, args[3:]...), "Enter"))
+	case "read_screen":
+		need(2)
+		w.readScreen(t, args[0], args[1])
 	case "make_busy":
 		need(2)
 		w.makeBusy(t, args[0], args[1])
