@@ -1,39 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/troupe-dev/troupe/internal/testutil"
 )
 
-// lockedBuffer collects what a PTY shows, for a test to look at while it grows.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // attachOnPTY runs `troupe attach id` on a PTY of rows×cols, as a person in their shell.
-func attachOnPTY(t *testing.T, dir, id string, rows, cols uint16) (*exec.Cmd, *os.File, *lockedBuffer, chan error) {
+func attachOnPTY(t *testing.T, dir, id string, rows, cols uint16) (*exec.Cmd, *os.File, *testutil.LockedBuffer, chan error) {
 	t.Helper()
 	cmd := exec.Command(troupeBinary(t), "attach", id)
 	cmd.Env = append(os.Environ(), e2eEnv(dir)...)
@@ -42,7 +23,7 @@ func attachOnPTY(t *testing.T, dir, id string, rows, cols uint16) (*exec.Cmd, *o
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ptmx.Close(); _ = cmd.Process.Kill() })
-	var seen lockedBuffer
+	var seen testutil.LockedBuffer
 	go func() { _, _ = io.Copy(&seen, ptmx) }()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()

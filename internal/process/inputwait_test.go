@@ -3,7 +3,6 @@
 package process
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -11,12 +10,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/troupe-dev/troupe/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,7 +73,7 @@ func TestInputWaitingOnPipes(t *testing.T) {
 
 // expectAnswer checks the answer for a program that waits for input (want), or one that does not
 // and printed "ready" once it is in the state to be checked.
-func expectAnswer(t testing.TB, pid int, out *lockedBuffer, want bool) {
+func expectAnswer(t testing.TB, pid int, out *testutil.LockedBuffer, want bool) {
 	t.Helper()
 	if want {
 		expectInputWaiting(t, pid, true, "at start")
@@ -199,24 +198,6 @@ func expectNotWaiting(t testing.TB, pid int, when string) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that a process writes while a test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // describeGroup tells, for each process of the group InputWaiting looks at, its state, its system
 // call and its open files.
 func describeGroup(leader int) string {
@@ -262,7 +243,7 @@ func needProgram(t testing.TB, name string) {
 // startOnTerminal starts argv on a new PTY (24×80) as the leader of its own session, whose
 // controlling terminal the PTY is; it returns its PID, the master and what it printed.
 // Everything is ended and reaped at cleanup: the leader's group and the terminal's foreground group.
-func startOnTerminal(t testing.TB, argv ...string) (int, *os.File, *lockedBuffer) {
+func startOnTerminal(t testing.TB, argv ...string) (int, *os.File, *testutil.LockedBuffer) {
 	t.Helper()
 	needProgram(t, argv[0])
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -284,7 +265,7 @@ func startOnTerminal(t testing.TB, argv ...string) (int, *os.File, *lockedBuffer
 		t.Fatal(err)
 	}
 	master := os.NewFile(uintptr(fd), "/dev/ptmx")
-	out, drained := new(lockedBuffer), make(chan struct{})
+	out, drained := new(testutil.LockedBuffer), make(chan struct{})
 	go func() {
 		defer close(drained)
 		io.Copy(out, master)
@@ -304,12 +285,12 @@ func startOnTerminal(t testing.TB, argv ...string) (int, *os.File, *lockedBuffer
 
 // startOnPipes starts argv with a stdin pipe (kept open until cleanup) in a process group of its
 // own, and returns its PID and what it prints. The group is ended and the leader reaped at cleanup.
-func startOnPipes(t testing.TB, argv ...string) (int, *lockedBuffer) {
+func startOnPipes(t testing.TB, argv ...string) (int, *testutil.LockedBuffer) {
 	t.Helper()
 	needProgram(t, argv[0])
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	out := new(lockedBuffer)
+	out := new(testutil.LockedBuffer)
 	cmd.Stdout = out
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
