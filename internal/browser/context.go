@@ -32,10 +32,11 @@ type rodContext struct {
 	changed chan struct{}
 	popups  popupGuard
 
-	mu     sync.Mutex
-	closed bool
-	pages  map[*rodPage]struct{}
-	last   []Cookie
+	mu      sync.Mutex
+	closed  bool
+	pages   map[*rodPage]struct{}
+	last    []Cookie
+	storage storageState
 }
 
 // openRodContext creates a browser context on the browser's connection.
@@ -149,6 +150,11 @@ func (c *rodContext) OpenPage(ctx context.Context, rawURL string) (Page, error) 
 		return nil, c.fail(cctx, "opening a page", err)
 	}
 	p := &rodPage{c: c, page: rp, url: blankURL}
+	// localStorage still to be restored is written before the first document's scripts run.
+	if err := c.installRestore(cctx, p); err != nil {
+		closeTarget()
+		return nil, c.fail(cctx, "opening a page", err)
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -252,10 +258,13 @@ func (c *rodContext) allCookies(ctx context.Context) ([]Cookie, error) {
 	return slices.Clone(all), nil
 }
 
-// refreshCookies updates LastCookies; a failure only leaves the older copy.
+// refreshCookies updates LastCookies and LastLocalStorage; a failure only leaves the older copy.
 func (c *rodContext) refreshCookies(ctx context.Context) {
 	if _, err := c.allCookies(ctx); err != nil {
 		c.d.log.Debug().Err(err).Str("session", c.sessionID).Msg("browser: cookies not refreshed")
+	}
+	if c.readStorage(ctx) {
+		signal(c.changed)
 	}
 }
 

@@ -25,6 +25,8 @@ type rodPage struct {
 	url    string
 	title  string
 	closed bool
+	// restoreID is the tab's script restoring localStorage (storage.go), "" when none.
+	restoreID proto.PageScriptIdentifier
 }
 
 // pageState is where a document is, as the page reports it.
@@ -246,6 +248,14 @@ func (p *rodPage) Close(ctx context.Context) error {
 	}
 	p.closed = true
 	p.mu.Unlock()
+	// What the tab keeps in localStorage is read before it goes (DESIGN §14: saved at every close).
+	if p.c.usable() == nil {
+		rctx, cancel := p.c.callCtx(ctx)
+		if p.c.readPageStorage(rctx, p) {
+			signal(p.c.changed)
+		}
+		cancel()
+	}
 	p.c.forget(p)
 	if p.c.usable() != nil {
 		return nil // the context, and so the tab, is gone already

@@ -74,6 +74,14 @@ func newSite(t testing.TB) *site {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "logged-in", Path: "/", MaxAge: 3600})
 		fmt.Fprint(w, `{"ok":true}`)
 	})
+	// A single-page app that keeps its token in localStorage: the title says what it found at
+	// load, before any other script could write it.
+	mux.HandleFunc("/spa", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html><head><script>
+document.title = 'token=' + (localStorage.getItem('token') || 'none');
+</script></head><body><button id="login" onclick="localStorage.setItem('token', 'abc123')">log in</button>
+<button id="logout" onclick="localStorage.clear()">log out</button></body></html>`)
+	})
 	mux.HandleFunc("/popup", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, page("Popups", popupBody)) })
 	mux.HandleFunc("/form", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, formHTML) })
 	mux.HandleFunc("/submit", func(w http.ResponseWriter, r *http.Request) {

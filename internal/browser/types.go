@@ -172,7 +172,13 @@ type Context interface {
 	// SetCookies), without calling the browser. It stays available after the context is lost,
 	// to re-open it as it was.
 	LastCookies() []Cookie
-	// CookiesChanged receives a (coalesced) value when LastCookies has changed without a call
+	// SetLocalStorage replaces the localStorage of the origins in s: in the tabs open at them now,
+	// and in the next document of those origins any tab loads (before its scripts run).
+	SetLocalStorage(ctx context.Context, s Storage) error
+	// LastLocalStorage returns localStorage per origin as last read from the tabs (or as set),
+	// without calling the browser; it stays available after the context is lost.
+	LastLocalStorage() Storage
+	// CookiesChanged receives a (coalesced) value when LastCookies or LastLocalStorage has changed without a call
 	// asking for it: a response set a cookie, a script wrote document.cookie. The context
 	// watches this by itself while it lives; the channel is never closed (watch Done too).
 	CookiesChanged() <-chan struct{}
