@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"maps"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -155,18 +156,20 @@ func (c *child) setPageSpec(url, title string) bool {
 	return true
 }
 
-// syncCookies takes the context's cookies as last seen into the record; it reports whether
-// they changed (then the caller saves the record).
+// syncCookies takes the context's cookies and localStorage as last seen into the record; it
+// reports whether they changed (then the caller saves the record).
 func (s *sessionActor) syncCookies() bool {
 	if s.browser.ctx == nil {
 		return false
 	}
-	cur := toMessageCookies(s.browser.ctx.LastCookies())
-	if slices.Equal(cur, s.rec.Cookies) {
-		return false
+	changed := false
+	if cur := toMessageCookies(s.browser.ctx.LastCookies()); !slices.Equal(cur, s.rec.Cookies) {
+		s.rec.Cookies, changed = cur, true
 	}
-	s.rec.Cookies = cur
-	return true
+	if cur := s.browser.ctx.LastLocalStorage(); !maps.EqualFunc(cur, browser.Storage(s.rec.LocalStorage), maps.Equal) {
+		s.rec.LocalStorage, changed = cur, true
+	}
+	return changed
 }
 
 func (s *sessionActor) closePage(ctx actor.Context, msg *messages.ClosePage) {

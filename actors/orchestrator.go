@@ -244,7 +244,8 @@ func (o *orchestrator) create(ctx actor.Context, msg *messages.CreateSession) {
 	}
 	rec := store.SessionRecord{
 		ID: id, Owner: messages.OwnerOrLocal(msg.Owner), Name: msg.Name, State: msg.State, Labels: msg.Labels, Cookies: msg.Cookies,
-		CreatedAt: now, LastActivity: now, IdleTimeoutSeconds: msg.IdleTimeoutSeconds,
+		LocalStorage: msg.LocalStorage,
+		CreatedAt:    now, LastActivity: now, IdleTimeoutSeconds: msg.IdleTimeoutSeconds,
 		Status: messages.StatusActive,
 	}
 	pid, err := o.spawnSession(ctx, rec, startFresh)

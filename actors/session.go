@@ -89,6 +89,14 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		s.onCookiesDone(ctx, msg)
 	case *cookiesChanged:
 		s.onCookiesChanged(msg)
+	case *messages.ExportBrowserState:
+		s.touch()
+		s.exportBrowserState(ctx)
+	case *messages.ImportBrowserState:
+		s.touch()
+		s.importBrowserState(ctx, msg)
+	case *importDone:
+		s.onImportDone(ctx, msg)
 	case *messages.CreateSession:
 		s.create(ctx, msg)
 	case *messages.RestoreSession:

@@ -79,11 +79,11 @@ func (s *sessionActor) withContext(ctx actor.Context, fn func(ctx actor.Context,
 		return
 	}
 	b.opening = true
-	old, cookies := b.ctx, toBrowserCookies(s.rec.Cookies)
+	old, cookies, storage := b.ctx, toBrowserCookies(s.rec.Cookies), browser.Storage(s.rec.LocalStorage).Clone()
 	if old != nil {
-		// The cookies the lost context had last: newer than the record when a save was missed.
-		cookies = old.LastCookies()
-		s.log.Warn().Msg("browser context lost; opening a new one with the session's cookies")
+		// What the lost context had last: newer than the record when a save was missed.
+		cookies, storage = old.LastCookies(), old.LastLocalStorage()
+		s.log.Warn().Msg("browser context lost; opening a new one with the session's cookies and localStorage")
 	}
 	drv, id, timeout, root, self := s.opts.Browser, s.rec.ID, s.opts.PageTimeout, ctx.ActorSystem().Root, ctx.Self()
 	bg := s.opts.background
@@ -96,6 +96,13 @@ func (s *sessionActor) withContext(ctx actor.Context, fn func(ctx actor.Context,
 		octx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		bc, err := drv.OpenContext(octx, id, cookies)
+		if err == nil && len(storage) > 0 {
+			// Before any page opens: the first document of each origin finds it.
+			if serr := bc.SetLocalStorage(octx, storage); serr != nil {
+				_ = bc.Close()
+				bc, err = nil, serr
+			}
+		}
 		if err == nil {
 			b.mu.Lock()
 			if b.stopped {

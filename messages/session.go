@@ -89,11 +89,13 @@ type SessionSummary struct {
 type CreateSession struct {
 	SessionID string
 	// Owner is the principal the session will belong to (DESIGN §12); empty: local.
-	Owner              string
-	Name               string
-	Workspace          string
-	URL                string
-	Cookies            []Cookie
+	Owner     string
+	Name      string
+	Workspace string
+	URL       string
+	Cookies   []Cookie
+	// LocalStorage is the browser context's localStorage per origin to start with.
+	LocalStorage       map[string]map[string]string
 	State              map[string]json.RawMessage
 	Labels             map[string]string
 	IdleTimeoutSeconds int64

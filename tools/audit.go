@@ -41,6 +41,7 @@ func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
 			// trip of them would.
 			args := auditArgs(req.Params.Arguments)
 			redactTyped(req.Params.Name, args, d.Audit)
+			redactBrowserState(req.Params.Name, args, d.Audit)
 			d.redactUnechoed(ctx, req.Params.Name, args)
 			ev := audit.Event{Action: auditAction(req.Params.Name), Stage: audit.StageRequested, Actor: clientIdentity(ctx, d.Transport),
 				Principal: principal.From(ctx).Name, Details: map[string]any{"tool": req.Params.Name, "arguments": args}}

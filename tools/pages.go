@@ -37,6 +37,8 @@ func pageTools(d Deps) []Tool {
 		t(crawlURLTool(), d.crawlURL),
 		t(setCookiesTool(), d.setCookies),
 		t(getCookiesTool(), d.getCookies),
+		t(exportBrowserStateTool(), d.exportBrowserState),
+		t(importBrowserStateTool(), d.importBrowserState),
 	}
 }
 

@@ -72,6 +72,8 @@ func createSessionTool() mcp.Tool {
 		mcp.WithString("url", mcp.Description("A page to open in the session's browser context right away (http or https)."), mcp.MaxLength(maxURLChars)),
 		mcp.WithArray("cookies", mcp.Description("Browser cookies for the session's context (at most 180)."), mcp.Items(cookieSchema), mcp.MaxItems(maxCookies)),
 		mcp.WithObject("state", mcp.Description("Initial key/value state; values may be any JSON."), stateBounds()),
+		mcp.WithObject("browser_state", mcp.Description("A browser state to start with, in Playwright's storageState JSON {cookies, origins}: "+
+			"e.g. from export_browser_state or Playwright's context.storageState()."), mcp.Properties(browserStateSchema), stateObjectBounds()),
 		mcp.WithObject("labels", mcp.Description("String labels, e.g. {\"project\": \"web\"}; list_sessions can filter by them. At most 64, keys and values of at most 256 characters."),
 			mcp.AdditionalProperties(map[string]any{"type": "string", "maxLength": maxLabelChars}),
 			mcp.PropertyNames(map[string]any{"maxLength": maxLabelChars}), mcp.MaxProperties(maxLabels)),
@@ -81,14 +83,15 @@ func createSessionTool() mcp.Tool {
 }
 
 type createSessionArgs struct {
-	SessionID          string            `json:"session_id"`
-	Name               string            `json:"name"`
-	Workspace          string            `json:"workspace"`
-	URL                string            `json:"url"`
-	Cookies            []messages.Cookie `json:"cookies"`
-	State              rawObject         `json:"state"`
-	Labels             map[string]string `json:"labels"`
-	IdleTimeoutSeconds int64             `json:"idle_timeout_seconds"`
+	SessionID          string                 `json:"session_id"`
+	Name               string                 `json:"name"`
+	Workspace          string                 `json:"workspace"`
+	URL                string                 `json:"url"`
+	Cookies            []messages.Cookie      `json:"cookies"`
+	BrowserState       *messages.BrowserState `json:"browser_state"`
+	State              rawObject              `json:"state"`
+	Labels             map[string]string      `json:"labels"`
+	IdleTimeoutSeconds int64                  `json:"idle_timeout_seconds"`
 }
 
 func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -107,9 +110,18 @@ func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 	if e := checkCookies(a.Cookies); e != nil {
 		return toolError(e), nil
 	}
+	cookies, storage := a.Cookies, map[string]map[string]string(nil)
+	if a.BrowserState != nil {
+		stateCookies, st, e := checkBrowserStateArg(*a.BrowserState)
+		if e != nil {
+			e.Message = "browser_state: " + e.Message
+			return toolError(e), nil
+		}
+		cookies, storage = append(append([]messages.Cookie{}, stateCookies...), a.Cookies...), st
+	}
 	res, e := ask[*messages.SessionResult](ctx, d, &messages.CreateSession{
-		SessionID: a.SessionID, Owner: principal.From(ctx).Name, Name: a.Name, Workspace: a.Workspace, Cookies: a.Cookies,
-		State: a.State, Labels: a.Labels, IdleTimeoutSeconds: a.IdleTimeoutSeconds,
+		SessionID: a.SessionID, Owner: principal.From(ctx).Name, Name: a.Name, Workspace: a.Workspace, Cookies: cookies,
+		LocalStorage: storage, State: a.State, Labels: a.Labels, IdleTimeoutSeconds: a.IdleTimeoutSeconds,
 	})
 	if r, err := d.answer(ctx, "create_session", e); r != nil || err != nil {
 		return r, err

@@ -41,7 +41,9 @@ type SessionRecord struct {
 	State              map[string]json.RawMessage `json:"state,omitempty"`
 	Labels             map[string]string          `json:"labels,omitempty"`
 	Cookies            []messages.Cookie          `json:"cookies,omitempty"`
-	CreatedAt          time.Time                  `json:"created_at"`
+	// LocalStorage is the browser context's localStorage per origin: key → value (DESIGN §14).
+	LocalStorage map[string]map[string]string `json:"local_storage,omitempty"`
+	CreatedAt             time.Time                  `json:"created_at"`
 	LastActivity       time.Time                  `json:"last_activity"`
 	IdleTimeoutSeconds int64                      `json:"idle_timeout_seconds,omitempty"`
 	Status             messages.Status            `json:"status"`
