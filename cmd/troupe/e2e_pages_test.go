@@ -52,7 +52,15 @@ func webSite(t *testing.T) string {
 	})
 	mux.HandleFunc("/api/login", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "logged-in", Path: "/", MaxAge: 3600})
-		fmt.Fprint(w, `{"ok":true}`)
+		fmt.Fprint(w, `{"ok":true,"token":"tok-42"}`)
+	})
+	mux.HandleFunc("/spa", func(w http.ResponseWriter, r *http.Request) {
+		// A single-page app: the click logs in 0.8 s later with a fetch whose response sets the
+		// session cookie and whose body's token the app keeps in localStorage. At load, before
+		// anything else, it says whether it has both.
+		fmt.Fprint(w, `<!doctype html><html><head><script>
+document.title = localStorage.getItem('token') === 'tok-42' && document.cookie.includes('session=logged-in') ? 'logged in' : 'logged out';
+</script></head><body><button id="login" onclick="setTimeout(() => fetch('/api/login').then(r => r.json()).then(j => localStorage.setItem('token', j.token)), 800)">Log in</button></body></html>`)
 	})
 	mux.HandleFunc("/form", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, page("Form", `<form action="/submit" method="post"><input id="q" name="q"><button id="go">Go</button></form>`))
