@@ -177,6 +177,10 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		}
 	case *messages.RestoreSession:
 		o.restore(ctx, msg)
+	case *cloneFrom:
+		o.clone(ctx, msg)
+	case *cloneCopied:
+		o.onCloneCopied(ctx, msg)
 	case *messages.ListSnapshots:
 		o.answerListSnapshots(ctx, msg)
 	case *snapshotsPruned:

@@ -97,6 +97,11 @@ func (s *sessionActor) Receive(ctx actor.Context) {
 		s.importBrowserState(ctx, msg)
 	case *importDone:
 		s.onImportDone(ctx, msg)
+	case *messages.CloneSession:
+		s.touch()
+		s.cloneSource(ctx, msg)
+	case *cloneStarted:
+		s.cloned(ctx, msg)
 	case *messages.CreateSession:
 		s.create(ctx, msg)
 	case *messages.RestoreSession:

@@ -120,3 +120,18 @@ func (st BrowserState) Split() ([]Cookie, map[string]map[string]string) {
 	}
 	return cookies, storage
 }
+
+// CloneSession makes a new session from a live one (DESIGN §14): the same state, labels, browser
+// state and children specs (children started fresh under the new id). CopyWorkspace gives the
+// clone a copy of the workspace; without it the clone works in the same directory, which it does
+// not own (deleting the clone never removes or archives it).
+type CloneSession struct {
+	SessionID     string
+	NewSessionID  string
+	CopyWorkspace bool
+	// Owner is the principal the clone will belong to; empty: local.
+	Owner string
+}
+
+// TargetSession implements SessionTargeted.
+func (m *CloneSession) TargetSession() string { return m.SessionID }

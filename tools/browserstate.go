@@ -9,6 +9,7 @@ import (
 
 	"github.com/troupe-dev/troupe/audit"
 	"github.com/troupe-dev/troupe/internal/browser"
+	"github.com/troupe-dev/troupe/internal/principal"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -194,4 +195,37 @@ func redactBrowserState(tool string, args any, log *audit.Log) {
 			hide(om["localStorage"])
 		}
 	}
+}
+
+func cloneSessionTool() mcp.Tool {
+	return newTool("clone_session",
+		"Make a new session from a live one: the same state, labels, browser state (cookies, localStorage: the logins) and children "+
+			"(agents and pages started fresh under the new id). With copy_workspace the clone gets a copy of the workspace; "+
+			"without, it works in the same directory, which it does not own.",
+		hints(false, false, false, true),
+		mcp.WithString("session_id", mcp.Required(), mcp.Description("The session to clone. "+sessionIDDesc), mcp.MaxLength(maxIDChars)),
+		mcp.WithString("new_session_id", mcp.Description("The clone's id (same rule); omit it to get a generated one."), mcp.MaxLength(maxIDChars)),
+		mcp.WithBoolean("copy_workspace", mcp.Description("Give the clone a copy of the workspace (default false: the same directory).")),
+	)
+}
+
+func (d Deps) cloneSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var a struct {
+		SessionID     string `json:"session_id"`
+		NewSessionID  string `json:"new_session_id"`
+		CopyWorkspace bool   `json:"copy_workspace"`
+	}
+	if e := decodeArgs(req, &a); e != nil {
+		return toolError(e), nil
+	}
+	if e := required("session_id", a.SessionID); e != nil {
+		return toolError(e), nil
+	}
+	res, e := askPage[*messages.SessionResult](ctx, d, &messages.CloneSession{SessionID: a.SessionID, NewSessionID: a.NewSessionID,
+		CopyWorkspace: a.CopyWorkspace, Owner: principal.From(ctx).Name})
+	if r, err := d.answer(ctx, "clone_session", e); r != nil || err != nil {
+		return r, err
+	}
+	s := res.Session
+	return structured(s, fmt.Sprintf("Session %s is a clone of %s (workspace %s, %d children started fresh).", s.SessionID, a.SessionID, s.Workspace, len(s.Children))), nil
 }

@@ -26,6 +26,7 @@ func sessionTools(d Deps) []Tool {
 		{Family: "sessions", ServerTool: server.ServerTool{Tool: updateSessionStateTool(), Handler: d.updateSessionState}},
 		{Family: "sessions", ServerTool: server.ServerTool{Tool: deleteSessionTool(), Handler: d.deleteSession}},
 		{Family: "sessions", ServerTool: server.ServerTool{Tool: sessionMetricsTool(), Handler: d.sessionMetrics}},
+		{Family: "sessions", ServerTool: server.ServerTool{Tool: cloneSessionTool(), Handler: d.cloneSession}},
 	}
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +40,7 @@ func spaTitle(s *troupeProc, site, session, name string) string {
 // 2 s after the click, a clean stop, a delete and restore; it moves to other sessions by export
 // and import (and create_session's browser_state); other sessions never see it.
 func TestE2ELoginInCookieAndLocalStorageIsKept(t *testing.T) {
+	t.Parallel()
 	site := webSite(t)
 	dir := t.TempDir()
 	s := startServer(t, dir, "TROUPE_LOG_LEVEL=warn")
@@ -66,6 +69,31 @@ func TestE2ELoginInCookieAndLocalStorageIsKept(t *testing.T) {
 	s.ok("restore_session", map[string]any{"snapshot_id": snap})
 	if got := spaTitle(s, site, "alice", "after-restore"); got != "logged in" {
 		t.Errorf("after delete and restore the app says %q", got)
+	}
+
+	// A clone has the login, its children started fresh, and (asked) a copy of the workspace.
+	src := s.ok("get_session", map[string]any{"session_id": "alice"})
+	if err := os.WriteFile(filepath.Join(src["workspace"].(string), "notes.md"), []byte("draft"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clone := s.ok("clone_session", map[string]any{"session_id": "alice", "new_session_id": "alice2", "copy_workspace": true})
+	if clone["workspace"] == src["workspace"] || len(clone["children"].([]any)) != len(src["children"].([]any)) {
+		t.Errorf("clone %s of %s", resultJSON(clone), resultJSON(src))
+	}
+	if data, err := os.ReadFile(filepath.Join(clone["workspace"].(string), "notes.md")); err != nil || string(data) != "draft" {
+		t.Errorf("the clone's copy of the workspace: %q %v", data, err)
+	}
+	if got := spaTitle(s, site, "alice2", "in-clone"); got != "logged in" {
+		t.Errorf("in the clone the app says %q", got)
+	}
+	if shared := s.ok("clone_session", map[string]any{"session_id": "alice"}); shared["workspace"] != src["workspace"] || shared["workspace_owned"] != false {
+		t.Errorf("a clone without copy_workspace: %s", resultJSON(shared))
+	}
+	if msg := s.fails("clone_session", map[string]any{"session_id": "alice", "new_session_id": "alice2"}); !strings.Contains(msg, "already exists") {
+		t.Errorf("a clone onto a taken id: %q", msg)
+	}
+	if msg := s.fails("clone_session", map[string]any{"session_id": "nobody"}); !strings.Contains(msg, "nobody") {
+		t.Errorf("a clone of no session: %q", msg)
 	}
 
 	s.ok("create_session", map[string]any{"session_id": "carol", "browser_state": exported})
