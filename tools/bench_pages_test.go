@@ -24,6 +24,12 @@ import (
 // pageBenchClient is an in-process MCP client on a durable store with the real browser driver;
 // it returns the data dir too, under which Chromium's profile lives.
 func pageBenchClient(b *testing.B) (*client.Client, string) {
+	c, dir, _ := pageBenchSetup(b)
+	return c, dir
+}
+
+// pageBenchSetup is pageBenchClient with the store, for benchmarks that look at what is on disk.
+func pageBenchSetup(b *testing.B) (*client.Client, string, *store.Bolt) {
 	b.Helper()
 	dir := b.TempDir()
 	st, err := store.Open(filepath.Join(dir, "troupe.db"))
@@ -42,7 +48,7 @@ func pageBenchClient(b *testing.B) (*client.Client, string) {
 	}
 	b.Cleanup(func() { sys.Shutdown(context.Background()) })
 	c := connect(b, NewServer(Deps{Actors: sys, Timeout: 30 * time.Second, Logger: zerolog.Nop()}, "bench"), "test")
-	return c, dir
+	return c, dir, st
 }
 
 func benchSite(b *testing.B) string {
