@@ -167,7 +167,16 @@ func (s *sessionActor) syncCookies() bool {
 		s.rec.Cookies, changed = cur, true
 	}
 	if cur := s.browser.ctx.LastLocalStorage(); !maps.EqualFunc(cur, browser.Storage(s.rec.LocalStorage), maps.Equal) {
-		s.rec.LocalStorage, changed = cur, true
+		if size := cur.Size(); size > browser.MaxStateBytes {
+			// Kept as it was last within the bound: a page filling localStorage must not make every
+			// save of the session (and each snapshot) megabytes larger without end.
+			if !s.storageTooBig {
+				s.storageTooBig = true
+				s.log.Warn().Int("bytes", size).Int("limit", browser.MaxStateBytes).Msg("the pages' localStorage is past the limit; the last state within it stays saved")
+			}
+		} else {
+			s.rec.LocalStorage, changed, s.storageTooBig = cur, true, false
+		}
 	}
 	return changed
 }

@@ -20,6 +20,8 @@ type sessionCore struct {
 	opts *Options
 	log  zerolog.Logger
 	rec  store.SessionRecord
+	// storageTooBig: the pages' localStorage is past browser.MaxStateBytes (warned once).
+	storageTooBig bool
 	// start says how the session's children begin: none (a new session), recovered after a
 	// server restart, or re-created by restore_session.
 	start startMode

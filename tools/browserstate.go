@@ -21,9 +21,8 @@ const (
 	maxStorageItems      = 1024
 	maxStorageKeyChars   = 1024
 	maxStorageValueChars = 1 << 20
-	// maxBrowserStateBytes bounds a whole state (a browser keeps about 5 MiB of localStorage per
-	// origin; a login needs far less).
-	maxBrowserStateBytes = 8 << 20
+	// maxBrowserStateBytes bounds a whole state, as the sessions keep it.
+	maxBrowserStateBytes = browser.MaxStateBytes
 	maxOriginChars       = 512
 	maxStateObjectFields = 16
 	maxStateFieldChars   = 64

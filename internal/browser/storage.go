@@ -19,6 +19,10 @@ import (
 // document it restored; the next read sees the mark and the origin no longer waits: a later
 // logout that clears the storage is not undone by the next page load.
 
+// MaxStateBytes bounds a session's saved browser state (cookies and localStorage; a browser
+// keeps about 5 MiB of localStorage per origin, a login needs far less).
+const MaxStateBytes = 8 << 20
+
 // Storage is localStorage per origin ("https://example.com"): key → value.
 type Storage map[string]map[string]string
 
