@@ -68,7 +68,9 @@ func TestTerminalAgentRestartsOnANewTerminalOfItsSize(t *testing.T) {
 	h.mustAgent("s", "t", spec)
 	h.ask(&messages.SendKeys{AgentID: "s/t", Text: "before", Keys: []string{"Enter"}})
 	h.procs.Processes()[0].Finish(1)
-	waitFor(t, func() bool { return len(h.procs.Processes()) == 2 && h.get("s").Session.Children[0].Status == messages.AgentRunning })
+	waitFor(t, func() bool {
+		return len(h.procs.Processes()) == 2 && h.get("s").Session.Children[0].Status == messages.AgentRunning
+	})
 	p := h.procs.Processes()[1]
 	if ts := p.Spec().Terminal; ts == nil || ts.Rows != 6 || ts.Cols != 30 {
 		t.Fatalf("the restarted process's terminal: %+v", ts)

@@ -1,9 +1,9 @@
 package actors
 
 import (
-	"maps"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"

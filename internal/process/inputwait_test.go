@@ -79,7 +79,7 @@ func expectAnswer(t testing.TB, pid int, out *testutil.LockedBuffer, want bool) 
 		expectInputWaiting(t, pid, true, "at start")
 		return
 	}
-	if !poll(3*time.Second, nil, func() bool { return strings.Contains(out.String(), "ready") }) {
+	if !poll(20*time.Second, nil, func() bool { return strings.Contains(out.String(), "ready") }) {
 		t.Fatalf("the program never printed ready; its output: %q", out.String())
 	}
 	expectNotWaiting(t, pid, "once ready")
@@ -108,7 +108,7 @@ func TestInputWaitingSeesTheForegroundGroup(t *testing.T) {
 		if _, err := master.WriteString(job.line); err != nil {
 			t.Fatal(err)
 		}
-		if !poll(3*time.Second, nil, func() bool { st, err := readStatTTY(pid); return err == nil && st.tpgid != pid }) {
+		if !poll(20*time.Second, nil, func() bool { st, err := readStatTTY(pid); return err == nil && st.tpgid != pid }) {
 			t.Fatalf("%q never got the terminal's foreground:\n%s", job.line, describeGroup(pid))
 		}
 		if job.want {
@@ -179,7 +179,7 @@ func expectInputWaiting(t testing.TB, pid int, want bool, when string) {
 	t.Helper()
 	var got bool
 	var err error
-	if poll(5*time.Second, nil, func() bool { got, err = InputWaiting(pid); return err == nil && got == want }) {
+	if poll(20*time.Second, nil, func() bool { got, err = InputWaiting(pid); return err == nil && got == want }) {
 		return
 	}
 	t.Fatalf("%s: InputWaiting(%d) = %v, %v; want %v. /proc showed:\n%s", when, pid, got, err, want, describeGroup(pid))

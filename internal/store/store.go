@@ -34,19 +34,19 @@ type SessionRecord struct {
 	ID string `json:"id"`
 	// Owner is the principal the session belongs to (DESIGN §12): a token's name, or "local";
 	// empty in records written before owners were kept, which belong to local.
-	Owner              string                     `json:"owner,omitempty"`
-	Name               string                     `json:"name,omitempty"`
-	Workspace          string                     `json:"workspace,omitempty"`
-	WorkspaceOwned     bool                       `json:"workspace_owned,omitempty"`
-	State              map[string]json.RawMessage `json:"state,omitempty"`
-	Labels             map[string]string          `json:"labels,omitempty"`
-	Cookies            []messages.Cookie          `json:"cookies,omitempty"`
+	Owner          string                     `json:"owner,omitempty"`
+	Name           string                     `json:"name,omitempty"`
+	Workspace      string                     `json:"workspace,omitempty"`
+	WorkspaceOwned bool                       `json:"workspace_owned,omitempty"`
+	State          map[string]json.RawMessage `json:"state,omitempty"`
+	Labels         map[string]string          `json:"labels,omitempty"`
+	Cookies        []messages.Cookie          `json:"cookies,omitempty"`
 	// LocalStorage is the browser context's localStorage per origin: key → value (DESIGN §14).
-	LocalStorage map[string]map[string]string `json:"local_storage,omitempty"`
-	CreatedAt             time.Time                  `json:"created_at"`
-	LastActivity       time.Time                  `json:"last_activity"`
-	IdleTimeoutSeconds int64                      `json:"idle_timeout_seconds,omitempty"`
-	Status             messages.Status            `json:"status"`
+	LocalStorage       map[string]map[string]string `json:"local_storage,omitempty"`
+	CreatedAt          time.Time                    `json:"created_at"`
+	LastActivity       time.Time                    `json:"last_activity"`
+	IdleTimeoutSeconds int64                        `json:"idle_timeout_seconds,omitempty"`
+	Status             messages.Status              `json:"status"`
 	// SnapshotID is set while Status is deleting: the snapshot the delete works from.
 	SnapshotID string      `json:"snapshot_id,omitempty"`
 	Children   []ChildSpec `json:"children,omitempty"`
