@@ -173,7 +173,7 @@ func BenchmarkInputWaiting(b *testing.B) {
 	}
 }
 
-// expectInputWaiting polls InputWaiting(pid) until it answers want: for up to 5 s, long enough
+// expectInputWaiting polls InputWaiting(pid) until it answers want: for up to 20 s, long enough
 // for a program to start, or a 3 s sleep to end; failing, it shows what /proc showed of the group.
 func expectInputWaiting(t testing.TB, pid int, want bool, when string) {
 	t.Helper()
