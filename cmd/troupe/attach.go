@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -60,17 +61,26 @@ func attach(ctx context.Context, dataDir, agentID string, in *os.File, out, errO
 	if err != nil {
 		return fmt.Errorf("put the terminal in raw mode: %w", err)
 	}
-	restore := func() { _ = term.Restore(fd, state) }
-	defer restore()
+	// leave gives the person their terminal back as it was, once: before any word is printed
+	// on it, and deferred for every other way out (an error, a signal).
+	var leaveOnce sync.Once
+	leave := func() {
+		leaveOnce.Do(func() {
+			io.WriteString(out, "\x1b[?1049l")
+			_ = term.Restore(fd, state)
+		})
+	}
+	defer leave()
 	// The alternate screen keeps the person's own scrollback as it was, as tmux does.
 	io.WriteString(out, "\x1b[?1049h")
-	defer io.WriteString(out, "\x1b[?1049l")
 
 	winch := make(chan os.Signal, 1)
 	signal.Notify(winch, syscall.SIGWINCH)
 	defer signal.Stop(winch)
+	// In raw mode Ctrl-C and Ctrl-\ are keys typed on the agent; these come from elsewhere (kill,
+	// a closed window) and must not leave the person's terminal raw.
 	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(stop)
 
 	ended := make(chan error, 1) // the agent's output ended: it exited, or the daemon went
@@ -80,6 +90,10 @@ func attach(ctx context.Context, dataDir, agentID string, in *os.File, out, errO
 	}()
 	detached := make(chan error, 1)
 	go func() { detached <- typeKeys(in, t) }()
+	detachedWord := func() {
+		leave()
+		fmt.Fprintf(errOut, "detached from %s; it keeps running (troupe attach %s to come back)\n", agentID, agentID)
+	}
 	for {
 		select {
 		case <-winch:
@@ -87,18 +101,19 @@ func attach(ctx context.Context, dataDir, agentID string, in *os.File, out, errO
 				_ = t.Resize(r, c)
 			}
 		case <-stop:
+			detachedWord()
+			return nil
+		case <-ctx.Done(): // the command's context: as a signal
+			detachedWord()
 			return nil
 		case err := <-detached:
-			io.WriteString(out, "\x1b[?1049l")
-			restore()
 			if err != nil {
 				return fmt.Errorf("reading your keys: %w", err)
 			}
-			fmt.Fprintf(errOut, "detached from %s; it keeps running (troupe attach %s to come back)\n", agentID, agentID)
+			detachedWord()
 			return nil
 		case <-ended:
-			io.WriteString(out, "\x1b[?1049l")
-			restore()
+			leave()
 			fmt.Fprintf(errOut, "%s's terminal closed: its program ended, or the daemon stopped (get_session shows which)\n", agentID)
 			return nil
 		}

@@ -149,6 +149,13 @@ func Serve(ctx context.Context, o Options) error {
 	if err := srv.Shutdown(shutCtx); err != nil {
 		_ = srv.Close()
 	}
+	// Shutdown does not see hijacked connections: the attached terminals were closed by the
+	// drain (their connections end with it); wait for their handlers to close the attachments.
+	closeCtx, cancelClose := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelClose()
+	if !waitZero(closeCtx, &d.terminals) {
+		o.Logger.Warn().Int64("attached", d.terminals.Load()).Msg("daemon stop: attached terminals still closing")
+	}
 	for _, e := range extras {
 		if err := e.shutdown(shutCtx); err != nil {
 			o.Logger.Warn().Err(err).Msg("daemon: a TCP listener failed")
@@ -169,6 +176,9 @@ type server struct {
 	clients  *clients
 	draining atomic.Bool
 	inFlight atomic.Int64
+	// terminals counts the /daemon/terminal requests being served (an attachment asked for or
+	// held); Serve returns once they ended, so none outlives the actors.
+	terminals atomic.Int64
 	// streams ends the GET listening streams at a stop: they would keep Shutdown waiting.
 	streams    context.Context
 	endStreams context.CancelFunc
@@ -230,10 +240,13 @@ func (d *server) drainBound() time.Duration {
 }
 
 // waitInFlight waits until no call runs or ctx ends; it reports whether none runs.
-func (d *server) waitInFlight(ctx context.Context) bool {
+func (d *server) waitInFlight(ctx context.Context) bool { return waitZero(ctx, &d.inFlight) }
+
+// waitZero waits until n is 0 or ctx ends; it reports whether n is 0.
+func waitZero(ctx context.Context, n *atomic.Int64) bool {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
-	for d.inFlight.Load() > 0 {
+	for n.Load() > 0 {
 		select {
 		case <-ctx.Done():
 			return false

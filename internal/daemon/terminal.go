@@ -65,7 +65,20 @@ func (d *server) serveTerminal(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	rows, _ := strconv.Atoi(q.Get("rows"))
 	cols, _ := strconv.Atoi(q.Get("cols"))
-	att, e := d.o.Attach(r.Context(), &messages.AttachAgent{AgentID: q.Get("agent"), Rows: rows, Cols: cols})
+	// Counted from before the ask, so that Serve does not return while an attachment it could
+	// not see yet is still to be closed (its caller closes the actors next).
+	d.terminals.Add(1)
+	defer d.terminals.Add(-1)
+	// A stop ends the ask too: the drain does not wait a call timeout for an agent to answer.
+	ask, cancelAsk := context.WithCancel(r.Context())
+	defer cancelAsk()
+	stopAsk := context.AfterFunc(d.streams, cancelAsk)
+	att, e := d.o.Attach(ask, &messages.AttachAgent{AgentID: q.Get("agent"), Rows: rows, Cols: cols})
+	stopAsk()
+	if e == nil && d.draining.Load() {
+		att.Close()
+		att, e = nil, messages.Errorf(messages.CodeUnavailable, "%s", stoppingMessage)
+	}
 	if e != nil {
 		refuse(httpStatus(e.Code), e)
 		return
@@ -83,15 +96,16 @@ func (d *server) serveTerminal(w http.ResponseWriter, r *http.Request) {
 	defer conn.Close()
 	done := d.clients.enter(r) // a person attached is a client: the daemon does not exit idle
 	defer done()
+	// The daemon stopping closes the connection (also while a write to a person who does not
+	// read blocks): the frames end, the attachment closes. Registered before the first write.
+	stopAfter := context.AfterFunc(d.streams, func() { conn.Close() })
+	defer stopAfter()
 	if _, err := io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: "+terminalUpgrade+"\r\nConnection: Upgrade\r\n\r\n"); err != nil {
 		return
 	}
 	if _, err := conn.Write(att.Repaint()); err != nil {
 		return
 	}
-	// The daemon stopping closes the connection: the frames end, the attachment closes.
-	stopAfter := context.AfterFunc(d.streams, func() { conn.Close() })
-	defer stopAfter()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

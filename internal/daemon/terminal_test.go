@@ -112,9 +112,10 @@ func TestTerminalAttachEndsWhenTheDaemonStops(t *testing.T) {
 	if err := r.wait(t, 15*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	// Closed by the time Serve returns: its caller closes the actors next.
 	select {
 	case <-att.closed:
-	case <-time.After(5 * time.Second):
+	default:
 		t.Fatal("the daemon stopped without closing the attachment")
 	}
 	if _, err := io.ReadAll(term); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
