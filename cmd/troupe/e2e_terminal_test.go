@@ -109,11 +109,13 @@ func TestE2ETerminalBash(t *testing.T) {
 		t.Errorf("get_session does not show the agent's state: %s", resultJSON(a))
 	}
 	// Up recalls the last command.
-	res = s.ok("send_keys", map[string]any{"agent_id": "t/sh", "keys": []string{"Up"}})
-	row := screenLines(res)[int(res["cursor"].(map[string]any)["row"].(float64))]
-	if !strings.HasSuffix(row, "sleep 100") {
-		t.Errorf("Up: the cursor's row is %q, want the recalled \"sleep 100\"", row)
-	}
+	s.ok("send_keys", map[string]any{"agent_id": "t/sh", "keys": []string{"Up"}})
+	var row string
+	eventually(t, 10*time.Second, "Up recalls sleep 100 on the cursor's row", func() bool {
+		res := s.ok("read_agent_screen", map[string]any{"agent_id": "t/sh"})
+		row = screenLines(res)[int(res["cursor"].(map[string]any)["row"].(float64))]
+		return strings.HasSuffix(row, "sleep 100")
+	})
 	s.ok("send_keys", map[string]any{"agent_id": "t/sh", "keys": []string{"C-u"}})
 	// Wide characters, and the size given to the program.
 	s.ok("send_keys", map[string]any{"agent_id": "t/sh", "text": `printf '\344\270\255\346\226\207\360\237\230\200x\n'; stty size`, "keys": []string{"Enter"}, "wait_seconds": 10})
