@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +99,55 @@ func chromiumPSSKB(b *testing.B, mark string) int {
 	if browser == 0 {
 		b.Fatalf("no Chromium under %d (%s)", root, mark)
 	}
+	b.Logf("%s: Chromium's processes by type (PSS): %s", mark, chromiumTypes(browser))
 	return bench.TreePSSKB(browser)
+}
+
+// chromiumTypes is where a Chromium's memory goes: PSS per process type (--type=, the
+// utility's sub-type), for the closing note's "what each costs".
+func chromiumTypes(browser int) string {
+	kb := map[string]int{}
+	count := map[string]int{}
+	var walk func(pid int)
+	walk = func(pid int) {
+		t := "browser"
+		if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil {
+			// Chromium rewrites its process title: the arguments may be one string with spaces.
+			for _, a := range strings.FieldsFunc(string(data), func(r rune) bool { return r == 0 || r == ' ' }) {
+				if v, ok := strings.CutPrefix(a, "--type="); ok {
+					t = v
+				}
+				if v, ok := strings.CutPrefix(a, "--utility-sub-type="); ok {
+					t += ":" + v[strings.LastIndexByte(v, '.')+1:]
+				}
+			}
+		}
+		kb[t] += bench.TreePSSKB(pid) - childrenPSS(pid)
+		count[t]++
+		eachProcess(func(child int, _ []string) {
+			if parentPID(child) == pid {
+				walk(child)
+			}
+		})
+	}
+	walk(browser)
+	var parts []string
+	for t, v := range kb {
+		parts = append(parts, fmt.Sprintf("%s×%d %.0f MB", t, count[t], float64(v)/1024))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+// childrenPSS is the PSS of pid's descendants.
+func childrenPSS(pid int) int {
+	total := 0
+	eachProcess(func(child int, _ []string) {
+		if parentPID(child) == pid {
+			total += bench.TreePSSKB(child)
+		}
+	})
+	return total
 }
 
 func parentPID(pid int) int {
