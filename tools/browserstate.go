@@ -31,15 +31,11 @@ const (
 // stateCookieSchema is a cookie as Playwright's storageState writes it.
 var stateCookieSchema = map[string]any{
 	"type": "object",
-	"properties": map[string]any{
-		"name":     map[string]any{"type": "string", "maxLength": maxCookiePartChars},
-		"value":    map[string]any{"type": "string", "maxLength": maxCookiePartChars},
-		"domain":   map[string]any{"type": "string", "maxLength": maxCookieDomainChars},
-		"path":     map[string]any{"type": "string", "maxLength": maxCookieAttrChars},
+	"properties": cookieProperties(map[string]any{
 		"expires":  map[string]any{"type": "number", "minimum": -1, "maximum": maxWholeNumber, "description": "Unix seconds; -1 for a session cookie."},
 		"httpOnly": map[string]any{"type": "boolean"}, "secure": map[string]any{"type": "boolean"},
 		"sameSite": map[string]any{"type": "string", "enum": []string{"Strict", "Lax", "None"}, "maxLength": maxEnumChars},
-	},
+	}),
 	"required": []string{"name", "value", "domain"},
 	// Fields a newer Playwright adds (partitionKey, …) are accepted, within bounds, and ignored.
 	"maxProperties": maxStateObjectFields, "propertyNames": map[string]any{"maxLength": maxStateFieldChars},

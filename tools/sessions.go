@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -39,18 +40,27 @@ func newTool(name, desc string, opts ...mcp.ToolOption) mcp.Tool {
 // bytes (browser.ValidateCookie checks the sum), a path at most 1024, a domain a host name.
 var cookieSchema = map[string]any{
 	"type": "object",
-	"properties": map[string]any{
-		"name":      map[string]any{"type": "string", "maxLength": maxCookiePartChars},
-		"value":     map[string]any{"type": "string", "maxLength": maxCookiePartChars},
-		"domain":    map[string]any{"type": "string", "maxLength": maxCookieDomainChars},
-		"path":      map[string]any{"type": "string", "maxLength": maxCookieAttrChars},
+	"properties": cookieProperties(map[string]any{
 		"url":       map[string]any{"type": "string", "maxLength": maxURLChars},
 		"expires":   map[string]any{"type": "number", "minimum": -1, "maximum": maxWholeNumber, "description": "Unix seconds; 0 or none for a session cookie, a past time deletes the cookie."},
 		"http_only": map[string]any{"type": "boolean"}, "secure": map[string]any{"type": "boolean"},
 		"same_site": map[string]any{"type": "string", "enum": []string{"Strict", "Lax", "None"}, "maxLength": maxEnumChars},
-	},
+	}),
 	"required":             []string{"name", "value"},
 	"additionalProperties": false,
+}
+
+// cookieProperties are a cookie's name, value, domain and path, with the properties of one
+// spelling of the rest (troupe's set_cookies, Playwright's storageState).
+func cookieProperties(rest map[string]any) map[string]any {
+	props := map[string]any{
+		"name":   map[string]any{"type": "string", "maxLength": maxCookiePartChars},
+		"value":  map[string]any{"type": "string", "maxLength": maxCookiePartChars},
+		"domain": map[string]any{"type": "string", "maxLength": maxCookieDomainChars},
+		"path":   map[string]any{"type": "string", "maxLength": maxCookieAttrChars},
+	}
+	maps.Copy(props, rest)
+	return props
 }
 
 // stateBounds bounds a state object's keys: their length and, per call, their number (the
