@@ -14,6 +14,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"github.com/troupe-dev/troupe/internal/daemon"
@@ -110,19 +111,37 @@ func attachDaemon(t *testing.T, att *fakeAttachment, asked chan<- *messages.Atta
 // sees there what attach draws. It also returns tty's mode before attach.
 func personsPTY(t *testing.T, rows, cols uint16) (ptmx, tty *os.File, seen *testutil.LockedBuffer, before *term.State) {
 	t.Helper()
-	ptmx, tty, err := pty.Open()
+	blocking, tty, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ptmx.Close(); tty.Close() })
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
+	if err := pty.Setsize(blocking, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
 		t.Fatal(err)
 	}
+	// creack/pty's master is in blocking mode (Fd), where Close does not end a read: the reader
+	// below and attach's would outlive the test (goleak in this package's other tests). A
+	// non-blocking duplicate is served by the poller: closing it ends the reader, and the hang-up
+	// ends attach's read of tty.
+	fd, err := unix.FcntlInt(blocking.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	blocking.Close()
+	if err == nil {
+		err = unix.SetNonblock(fd, true)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptmx = os.NewFile(uintptr(fd), "/dev/ptmx")
 	if before, err = term.GetState(int(tty.Fd())); err != nil {
 		t.Fatal(err)
 	}
 	seen = &testutil.LockedBuffer{}
-	go func() { _, _ = io.Copy(seen, ptmx) }()
+	copied := make(chan struct{})
+	go func() { _, _ = io.Copy(seen, ptmx); close(copied) }()
+	t.Cleanup(func() {
+		ptmx.Close()
+		<-copied
+		tty.Close()
+	})
 	return ptmx, tty, seen, before
 }
 
@@ -177,7 +196,7 @@ func TestAttachTypesResizesAndDetachesOnCtrlBracket(t *testing.T) {
 
 	// The window is resized; the kernel signals only a terminal's foreground job, so the test
 	// sends the SIGWINCH itself.
-	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 35, Cols: 110}); err != nil {
+	if err := pty.Setsize(tty, &pty.Winsize{Rows: 35, Cols: 110}); err != nil { // the slave: ptmx stays non-blocking
 		t.Fatal(err)
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGWINCH); err != nil {
