@@ -162,7 +162,8 @@ func (a *agentActor) answer(w *waiter, out *messages.AgentOutput) {
 func (a *agentActor) timeoutWaiter(ctx actor.Context, id int) {
 	for _, w := range a.waiters {
 		if w.id == id {
-			a.finishWaiter(w, true)
+			// What came last may match: the deadline is no reason to say it did not.
+			a.finishWaiter(w, !(w.pattern != nil && a.waiterReady(w)))
 			return
 		}
 	}

@@ -311,6 +311,9 @@ func (a *agentActor) sendKeys(ctx actor.Context, msg *messages.SendKeys) {
 			w.settle, seconds = true, settleMax.Seconds()
 		}
 		a.addScreenWaiter(w, seconds)
+		// The echo may have come while the keys waited for their turn: it was checked against
+		// the waiters before this one existed (found by the proptest).
+		a.answerWaiters(ctx, false)
 	})
 }
 
