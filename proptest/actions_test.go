@@ -6,11 +6,15 @@ import (
 	"slices"
 
 	"pgregory.net/rapid"
+
+	"github.com/troupe-dev/troupe/messages"
 )
 
 // actions are the state machine's actions; "" is the invariant check, run after each. Each
 // action draws its arguments (from slices, never from map order, so that shrinking works)
-// and runs the op of the same name (ops_test.go), which the regression scripts run too.
+// and runs the op of the same name (ops_test.go, ops_terminal_test.go; read_agent runs
+// read_agent_screen or read_agent_output, send_keys now and then end_process), which the
+// regression scripts run too.
 func (w *world) actions() map[string]func(*rapid.T) {
 	return map[string]func(*rapid.T){
 		"create_session":      w.drawCreateSession,
@@ -18,8 +22,9 @@ func (w *world) actions() map[string]func(*rapid.T) {
 		"open_page":           w.drawOpenPage,
 		"make_busy":           w.drawMakeBusy,
 		"make_idle":           w.drawMakeIdle,
-		"send_keys":           w.drawTypeKeys,
-		"read_screen":         w.drawReadScreen,
+		"send_keys":           w.drawKeys,
+		"send_to_agent":       w.drawSendMessage,
+		"read_agent":          w.drawRead,
 		"update_state":        w.drawUpdateState,
 		"delete_session":      w.drawDeleteSession,
 		"delete_child":        w.drawDeleteChild,
@@ -81,25 +86,101 @@ func (w *world) drawCreateAgent(t *rapid.T) {
 	}
 	name := rapid.SampledFrom(childNames).Draw(t, "name")
 	mode := rapid.SampledFrom([]string{interactive, perMessage, terminal}).Draw(t, "mode")
-	w.createAgent(t, sid, name, mode)
+	rows, cols := 0, 0
+	if mode == terminal {
+		// From the smallest terminal allowed, but two columns wider: the longest text and two
+		// keys fit a row, so that what was typed never wraps off a two-row screen (typeKeys).
+		rows = rapid.IntRange(messages.MinTerminalRows, 8).Draw(t, "rows")
+		cols = rapid.IntRange(messages.MinTerminalCols+2, 40).Draw(t, "cols")
+	}
+	w.createAgent(t, sid, name, mode, rows, cols)
+}
+
+// The children the agent actions pick: any agent, a running terminal agent, one with a process
+// of its own that takes input (not per-message).
+func isAgent(c *mChild) bool      { return c.kind == kindAgent }
+func liveTerminal(c *mChild) bool { return c.kind == kindAgent && c.mode == terminal && !c.exited }
+func takesInput(c *mChild) bool   { return c.kind == kindAgent && c.mode != perMessage }
+
+// pickMostly draws a child that satisfies preferred seven times in eight when there is one,
+// else one that satisfies ok: the terminal calls on other agents (and on exited ones) only check a refusal.
+func (w *world) pickMostly(t *rapid.T, preferred, ok func(*mChild) bool) (sessionID, name string, found bool) {
+	if rapid.IntRange(0, 7).Draw(t, "preferred") > 0 {
+		if sid, name, found := w.pickChild(t, preferred); found {
+			return sid, name, true
+		}
+	}
+	return w.pickChild(t, ok)
+}
+
+// drawKeys presses keys on an agent (send_keys), or ends its input (its process exits). The
+// terminal ops share three actions (drawKeys, drawSendMessage, drawRead) so that they do not
+// thin out the others: rapid draws actions evenly, and the rarest outcomes of mustReach need
+// their share.
+func (w *world) drawKeys(t *rapid.T) {
+	if rapid.IntRange(0, 4).Draw(t, "end") == 0 {
+		w.drawEndProcess(t)
+		return
+	}
+	w.drawTypeKeys(t)
+}
+
+func (w *world) drawEndProcess(t *rapid.T) {
+	sid, name, ok := w.pickMostly(t, liveTerminal, func(c *mChild) bool { return takesInput(c) && !c.exited })
+	if !ok {
+		return
+	}
+	w.endProcess(t, sid, name, rapid.IntRange(0, 2).Draw(t, "code"))
+}
+
+// drawRead reads an agent's screen (read_agent_screen) or output (read_agent_output).
+func (w *world) drawRead(t *rapid.T) {
+	if rapid.Bool().Draw(t, "screen") {
+		w.drawReadScreen(t)
+	} else {
+		w.drawReadOutput(t)
+	}
 }
 
 func (w *world) drawTypeKeys(t *rapid.T) {
-	sid, name, ok := w.pickChild(t, func(c *mChild) bool { return c.kind == kindAgent })
+	sid, name, ok := w.pickMostly(t, liveTerminal, isAgent)
 	if !ok {
 		return
 	}
-	text := rapid.SampledFrom([]string{"ls", "echo hi", "héllo 中文"}).Draw(t, "text")
-	keys := rapid.SliceOfN(rapid.SampledFrom(append([]string{"Entr"}, keyNames...)), 0, 2).Draw(t, "keys")
-	w.typeKeys(t, sid, name, text, append(keys, "Enter"))
+	text := rapid.SampledFrom(append([]string{""}, texts...)).Draw(t, "text")
+	keys := rapid.SliceOfN(rapid.SampledFrom(keyNames), 0, 2).Draw(t, "keys")
+	if rapid.IntRange(0, 2).Draw(t, "bad_key") == 0 {
+		i := rapid.IntRange(0, len(keys)).Draw(t, "bad_key_at")
+		keys = slices.Insert(keys, i, badKey)
+	}
+	wait := rapid.SampledFrom([]string{waitNone, waitNone, waitNone, waitTyped, waitBadPat}).Draw(t, "wait")
+	w.typeKeys(t, sid, name, text, keys, wait)
 }
 
 func (w *world) drawReadScreen(t *rapid.T) {
-	sid, name, ok := w.pickChild(t, func(c *mChild) bool { return c.kind == kindAgent })
+	sid, name, ok := w.pickMostly(t, liveTerminal, isAgent)
 	if !ok {
 		return
 	}
-	w.readScreen(t, sid, name)
+	wait := rapid.SampledFrom([]string{waitNone, waitNone, waitTyped, waitOther, waitBadPat}).Draw(t, "wait")
+	w.readScreen(t, sid, name, wait)
+}
+
+func (w *world) drawSendMessage(t *rapid.T) {
+	sid, name, ok := w.pickMostly(t, liveTerminal, takesInput)
+	if !ok {
+		return
+	}
+	text := rapid.SampledFrom(texts).Draw(t, "text")
+	w.sendMessage(t, sid, name, text, rapid.IntRange(0, 3).Draw(t, "wait") == 0)
+}
+
+func (w *world) drawReadOutput(t *rapid.T) {
+	sid, name, ok := w.pickChild(t, isAgent)
+	if !ok {
+		return
+	}
+	w.readOutput(t, sid, name, rapid.IntRange(0, 3).Draw(t, "wait") == 0)
 }
 
 func (w *world) drawOpenPage(t *rapid.T) {

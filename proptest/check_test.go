@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/testutil"
 	"github.com/troupe-dev/troupe/messages"
 )
@@ -17,6 +18,7 @@ func (w *world) check(t tb) {
 	w.checkSessions(t, infos)
 	w.checkMetrics(t)
 	w.checkProcesses(t, infos)
+	w.checkAgents(t, infos)
 	w.checkStore(t)
 	w.checkSnapshots(t)
 	w.checkAudit(t)
@@ -180,6 +182,55 @@ func (w *world) checkProcesses(t tb, infos map[string]*messages.SessionInfo) {
 	}
 	if got := w.browser.Pages(); got != pages {
 		w.fatalf(t, "the browser has %d pages open, want %d", got, pages)
+	}
+}
+
+// checkAgents: every agent's state agrees with its status; each process runs on a terminal
+// of its agent's size exactly when the agent is a terminal agent (after a restore and a
+// restart too); a terminal agent's screen is that size and shows what was typed last while it
+// runs and after it exited; only a terminal agent has a last screen, of at most its rows, which
+// shows what was typed last before an exit (when restored or restarted).
+func (w *world) checkAgents(t tb, infos map[string]*messages.SessionInfo) {
+	for _, id := range w.m.liveIDs() {
+		s := w.m.sessions[id]
+		for _, ci := range infos[id].Children {
+			c := s.child(ci.Name)
+			if c == nil || c.kind != kindAgent {
+				continue
+			}
+			if why := stateDisagrees(c.mode, ci.Status, ci.State, ci.Busy); why != "" {
+				w.fatalf(t, "get_session %s: agent %s status %s state %s: %s", id, ci.ID, ci.Status, ci.State, why)
+			}
+			if len(ci.LastScreen) > 0 && (c.mode != terminal || len(ci.LastScreen) > c.rows) {
+				w.fatalf(t, "get_session %s: agent %s (%s) has a last screen of %d rows: %q", id, ci.ID, c.mode, len(ci.LastScreen), ci.LastScreen)
+			}
+			if c.last != "" && !onRow(ci.LastScreen, c.last) {
+				w.fatalf(t, "get_session %s: agent %s's last screen does not show %q, shown when it exited: %q", id, ci.ID, c.last, ci.LastScreen)
+			}
+			if ci.PID != 0 {
+				p := w.process(t, ci.PID)
+				var got, want *process.TermSize
+				if p.Spec().Terminal != nil {
+					size := p.Size()
+					got = &size
+				}
+				if c.mode == terminal {
+					want = &process.TermSize{Rows: c.rows, Cols: c.cols}
+				}
+				if jsonString(got) != jsonString(want) {
+					w.fatalf(t, "agent %s (%s) runs on a terminal of %s, want %s", ci.ID, c.mode, jsonString(got), jsonString(want))
+				}
+			}
+			if c.mode != terminal {
+				continue
+			}
+			res := w.ask(t, &messages.ReadAgentScreen{AgentID: ci.ID})
+			r, ok := res.(*messages.ScreenResult)
+			if !ok {
+				w.fatalf(t, "read_agent_screen %s answered %T %+v", ci.ID, res, res)
+			}
+			w.checkScreen(t, c, "read_agent_screen "+ci.ID, r)
+		}
 	}
 }
 

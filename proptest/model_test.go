@@ -71,13 +71,24 @@ type mSession struct {
 type mChild struct {
 	name, kind, mode string
 	url              string
-	exited           bool // interactive agent whose process ended with a server restart
+	exited           bool // interactive or terminal agent whose process ended (by itself, or with a server restart)
+	exitCode         *int // its exit code, when it ended by itself
 	busy             bool // per-message agent running a message
 	queued           int  // messages waiting behind the running one
 	stuck            bool // its process was told never to stop
 	stuckPID         int
-	// typed is the last line typed on a terminal agent (send_keys): its screen shows it.
+	// rows and cols are a terminal agent's size, as created.
+	rows, cols int
+	// typed is the last line typed on an agent (send_keys, send_to_agent), "" when the last
+	// input typed none or its screen and output are new (a restart): a terminal agent's screen
+	// shows it, and the output of an agent that echoes it holds it, after its exit too.
 	typed string
+	// saved is a line on the screen the tree keeps of a terminal agent (in its record), when
+	// that is known: what was typed last before its process ended by itself. ("" unknown: it
+	// also keeps the screen each time the agent waits for input, which depends on timing.)
+	// last is a line its get_session's last_screen must show: the screen kept when the agent
+	// was restored or the tree restarted.
+	saved, last string
 }
 
 // mSnapshot is a snapshot the model knows; id is the real one, learned from the tree.
@@ -160,9 +171,10 @@ func (c *mChild) status() string {
 	return messages.AgentRunning
 }
 
-// fresh is c re-created from its spec (rollback, restore): a new process, nothing queued.
+// fresh is c re-created from its spec (rollback, restore): a new process, nothing queued; its
+// record keeps the screen saved.
 func (c *mChild) fresh() *mChild {
-	return &mChild{name: c.name, kind: c.kind, mode: c.mode, url: c.url}
+	return &mChild{name: c.name, kind: c.kind, mode: c.mode, url: c.url, rows: c.rows, cols: c.cols, saved: c.saved}
 }
 
 // copySession is a deep copy of s under id with its children re-created.
@@ -220,6 +232,7 @@ func (m *model) delete(s *mSession, force bool, reason string) deleteOutcome {
 		// Rollback: the children stopped (the newer ones) come back fresh, the state is kept.
 		for j := i + 1; j < len(s.children); j++ {
 			s.children[j] = s.children[j].fresh()
+			s.children[j].saved = "" // its new process may keep another screen
 		}
 		m.event(s.id, "session.rollback", id, "ok")
 		m.counters.rollbacks++
@@ -258,6 +271,8 @@ func (m *model) restart() {
 			if c.mode == interactive || c.mode == terminal {
 				c.exited = true
 			}
+			// New agents: a new screen and output; the screen saved is the last one shown.
+			c.typed, c.exitCode, c.last = "", nil, c.saved
 		}
 	}
 	m.counters = mCounters{}

@@ -144,6 +144,9 @@ func (w *world) restoreSession(t tb, i int, as string) {
 		want = messages.CodeLimitExceeded
 	}
 	reached("restore_session", want)
+	if want == "" && slices.ContainsFunc(snap.session.children, func(c *mChild) bool { return c.mode == terminal }) {
+		reached("restore_session", "with a terminal agent")
+	}
 	wantCode(t, w, "restore_session "+snap.id+" as "+target, r.Err, want)
 	if want != "" {
 		return
@@ -151,7 +154,12 @@ func (w *world) restoreSession(t tb, i int, as string) {
 	if r.Session == nil || r.Session.SessionID != target {
 		w.fatalf(t, "restore_session answered %+v", r.Session)
 	}
-	w.m.sessions[target] = copySession(snap.session, target)
+	restored := copySession(snap.session, target)
+	for _, c := range restored.children {
+		// It shows the screen its record kept; its new process may soon keep another.
+		c.last, c.saved = c.saved, ""
+	}
+	w.m.sessions[target] = restored
 	delete(w.m.tombstones, target)
 	w.m.counters.restored++
 	w.m.event(target, "session.restored", "", "ok")
@@ -223,6 +231,12 @@ func (w *world) restart(t tb) {
 	w.start(t)
 	if len(w.m.sessions) > 0 {
 		reached("restart", "with sessions")
+	}
+	for _, id := range w.m.liveIDs() {
+		if slices.ContainsFunc(w.m.sessions[id].children, func(c *mChild) bool { return c.mode == terminal && !c.exited }) {
+			reached("restart", "with a running terminal agent")
+			break
+		}
 	}
 	w.m.restart()
 }

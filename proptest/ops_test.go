@@ -3,8 +3,6 @@ package proptest
 import (
 	"encoding/json"
 	"maps"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/troupe-dev/troupe/internal/testutil"
@@ -72,7 +70,8 @@ func refuseChild(s *mSession, name string) messages.Code {
 	return ""
 }
 
-func (w *world) createAgent(t tb, sessionID, name, mode string) {
+// createAgent creates an agent in mode; rows and cols are a terminal agent's size.
+func (w *world) createAgent(t tb, sessionID, name, mode string, rows, cols int) {
 	w.begin("create_agent")
 	s := w.m.sessions[sessionID]
 	spec := catSpec
@@ -81,6 +80,9 @@ func (w *world) createAgent(t tb, sessionID, name, mode string) {
 		spec = slowSpec
 	case terminal:
 		spec = termSpec
+		spec.Rows, spec.Cols = rows, cols
+	default:
+		rows, cols = 0, 0
 	}
 	r := testutil.AsAgent(w.ask(t, &messages.CreateAgent{SessionID: sessionID, Name: name, Spec: spec}))
 	if s == nil {
@@ -96,7 +98,14 @@ func (w *world) createAgent(t tb, sessionID, name, mode string) {
 	if r.Agent == nil || r.Agent.AgentID != sessionID+"/"+name {
 		w.fatalf(t, "create_agent answered %+v", r.Agent)
 	}
-	s.children = append(s.children, &mChild{name: name, kind: kindAgent, mode: mode})
+	c := &mChild{name: name, kind: kindAgent, mode: mode, rows: rows, cols: cols}
+	if r.Agent.Mode != mode || !sameSize(r.Agent.Size, c) {
+		w.fatalf(t, "create_agent %s answered mode %s size %+v, want %s %dx%d", r.Agent.AgentID, r.Agent.Mode, r.Agent.Size, mode, rows, cols)
+	}
+	if why := stateDisagrees(mode, r.Agent.Status, r.Agent.State, r.Agent.Busy); why != "" {
+		w.fatalf(t, "create_agent %s answered status %s state %s: %s", r.Agent.AgentID, r.Agent.Status, r.Agent.State, why)
+	}
+	s.children = append(s.children, c)
 }
 
 func (w *world) openPage(t tb, sessionID, name string) {
@@ -192,73 +201,11 @@ func (w *world) updateState(t tb, id string, set map[string]json.RawMessage, uns
 	}
 }
 
-// typeKeys types text and presses keys on an agent (send_keys): a terminal agent's screen then
-// shows the text (the fake echoes it); an agent on pipes, an unknown key name and an exited
-// agent are refused, changing nothing.
-func (w *world) typeKeys(t tb, sessionID, name, text string, keys []string) {
-	w.begin("send_keys")
-	s, c := w.modelChild(t, sessionID, name)
-	id := s.childID(c)
-	res := w.ask(t, &messages.SendKeys{AgentID: id, Text: text, Keys: keys})
-	var want messages.Code
-	switch {
-	case c.mode != terminal:
-		want = messages.CodeInvalidArgument
-	case slices.ContainsFunc(keys, func(k string) bool { return !slices.Contains(keyNames, k) }):
-		want = messages.CodeInvalidArgument
-	case c.exited:
-		want = messages.CodeUnavailable
-	}
-	e, _ := res.(*messages.Error)
-	reached("send_keys", want)
-	wantCode(t, w, "send_keys "+id, e, want)
-	if want != "" {
-		return
-	}
-	r, ok := res.(*messages.ScreenResult)
-	if !ok {
-		w.fatalf(t, "send_keys %s answered %T %+v", id, res, res)
-	}
-	if !onRow(r.Lines, text) {
-		w.fatalf(t, "send_keys %s %q: the screen does not show it: %q", id, text, r.Lines)
-	}
-	c.typed = text
-}
-
-// readScreen reads an agent's screen (read_agent_screen): a terminal agent's is its size, shows
-// the last line typed while it runs, and its state agrees with the model.
-func (w *world) readScreen(t tb, sessionID, name string) {
-	w.begin("read_screen")
-	s, c := w.modelChild(t, sessionID, name)
-	id := s.childID(c)
-	res := w.ask(t, &messages.ReadAgentScreen{AgentID: id})
-	var want messages.Code
+// sameSize says whether an agent's answered size is c's: a terminal agent's as created, none for
+// another.
+func sameSize(got *messages.TermSize, c *mChild) bool {
 	if c.mode != terminal {
-		want = messages.CodeInvalidArgument
+		return got == nil
 	}
-	e, _ := res.(*messages.Error)
-	reached("read_screen", want)
-	wantCode(t, w, "read_agent_screen "+id, e, want)
-	if want != "" {
-		return
-	}
-	r := res.(*messages.ScreenResult)
-	if r.Size != (messages.TermSize{Rows: termRows, Cols: termCols}) || len(r.Lines) != termRows {
-		w.fatalf(t, "read_agent_screen %s: size %+v with %d rows, want %dx%d", id, r.Size, len(r.Lines), termRows, termCols)
-	}
-	if !c.exited && c.typed != "" && !onRow(r.Lines, c.typed) {
-		w.fatalf(t, "read_agent_screen %s: the last line typed, %q, is not on %q", id, c.typed, r.Lines)
-	}
-	live := r.State == messages.StateRunning || r.State == messages.StateWaitingForInput
-	if (c.exited && r.State != messages.StateExited) || (!c.exited && !live) {
-		w.fatalf(t, "read_agent_screen %s: state %s, want %s", id, r.State, c.state())
-	}
-}
-
-// keyNames are the keys the actions press; "Entr" is not one.
-var keyNames = []string{"Enter", "C-c", "Up", "Tab", "q"}
-
-// onRow says whether a row starts with text (a key such as "q" pressed after it follows it).
-func onRow(rows []string, text string) bool {
-	return slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, text) })
+	return got != nil && *got == messages.TermSize{Rows: c.rows, Cols: c.cols}
 }

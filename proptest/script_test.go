@@ -3,6 +3,7 @@ package proptest
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -62,9 +63,12 @@ func readScript(path string) ([][]string, error) {
 // runOp runs one script line:
 //
 //	create_session ID [short]
-//	create_agent SESSION NAME interactive|per-message|terminal
-//	send_keys SESSION NAME TEXT [KEY ...]   (Enter is pressed last)
-//	read_screen SESSION NAME
+//	create_agent SESSION NAME interactive|per-message|terminal [ROWSxCOLS]   (terminal: 6x30 unless given)
+//	send_keys SESSION NAME TEXT|"" [KEY ...] [typed|bad]   (Enter pressed last; TEXT one word, "" none; waits as read_agent_screen)
+//	read_agent_screen SESSION NAME [typed|other|bad]   (waits for the last line typed, a line never shown, or on an invalid pattern)
+//	send_to_agent SESSION NAME TEXT [wait]
+//	read_agent_output SESSION NAME [wait]
+//	end_process SESSION NAME CODE   (a running interactive or terminal agent's process exits)
 //	open_page SESSION NAME
 //	make_busy SESSION NAME
 //	make_idle SESSION NAME
@@ -89,16 +93,46 @@ func (w *world) runOp(t *testing.T, op []string) {
 		w.createSession(t, args[0], len(args) > 1 && args[1] == "short")
 	case "create_agent":
 		need(3)
-		w.createAgent(t, args[0], args[1], args[2])
+		rows, cols := 6, 30
+		if len(args) > 3 {
+			if _, err := fmt.Sscanf(args[3], "%dx%d", &rows, &cols); err != nil {
+				t.Fatalf("script: create_agent: size %q is not ROWSxCOLS: %v", args[3], err)
+			}
+		}
+		w.createAgent(t, args[0], args[1], args[2], rows, cols)
 	case "open_page":
 		need(2)
 		w.openPage(t, args[0], args[1])
 	case "send_keys":
 		need(3)
-		w.typeKeys(t, args[0], args[1], args[2], append(append([]string{}, args[3:]...), "Enter"))
-	case "read_screen":
+		text, keys, wait := args[2], args[3:], waitNone
+		if text == `""` {
+			text = ""
+		}
+		if n := len(keys); n > 0 && (keys[n-1] == waitTyped || keys[n-1] == waitBadPat) {
+			keys, wait = keys[:n-1], keys[n-1]
+		}
+		w.typeKeys(t, args[0], args[1], text, keys, wait)
+	case "read_agent_screen":
 		need(2)
-		w.readScreen(t, args[0], args[1])
+		wait := waitNone
+		if len(args) > 2 {
+			wait = args[2]
+		}
+		w.readScreen(t, args[0], args[1], wait)
+	case "send_to_agent":
+		need(3)
+		w.sendMessage(t, args[0], args[1], args[2], len(args) > 3 && args[3] == "wait")
+	case "end_process":
+		need(3)
+		code, err := strconv.Atoi(args[2])
+		if err != nil {
+			t.Fatalf("script: end_process: %v", err)
+		}
+		w.endProcess(t, args[0], args[1], code)
+	case "read_agent_output":
+		need(2)
+		w.readOutput(t, args[0], args[1], len(args) > 2 && args[2] == "wait")
 	case "make_busy":
 		need(2)
 		w.makeBusy(t, args[0], args[1])

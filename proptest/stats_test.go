@@ -42,6 +42,13 @@ var mustReach = [][]string{
 	{"restore_session: ok"},
 	{"restore_session: already_exists"},
 	{"restart: with sessions"},
+	{"send_keys: ok"},
+	{"send_keys: invalid_argument (key name)"},
+	{"send_keys: invalid_argument (pipes)", "read_agent_screen: invalid_argument (pipes)"},
+	{"read_agent_screen: ok"},
+	{"send_to_agent: ok"},
+	{"end_process: terminal", "end_process: interactive"},
+	{"restore_session: with a terminal agent"},
 }
 
 // topUpRuns and topUpChecks bound the extra runs checkOutcomes makes when a run missed an entry

@@ -27,12 +27,10 @@ import (
 var (
 	catSpec  = messages.AgentSpec{Command: "cat", Mode: interactive, Restart: "never"}
 	slowSpec = messages.AgentSpec{Command: "slow", Mode: perMessage, Restart: "never"}
-	// termSpec is "cat" on a terminal: the fake echoes what is typed, as a terminal does.
-	termSpec = messages.AgentSpec{Command: "cat", Mode: terminal, Restart: "never", Rows: termRows, Cols: termCols}
+	// termSpec is "cat" on a terminal (its size is drawn): the fake echoes what is typed, as a
+	// terminal does.
+	termSpec = messages.AgentSpec{Command: "cat", Mode: terminal, Restart: "never"}
 )
-
-// The terminal agents' size.
-const termRows, termCols = 6, 30
 
 // settleTimeout bounds the wait for asynchronous work (children starting, expiries) to finish;
 // it only turns a hang into a failure, nothing is timed.
