@@ -85,7 +85,6 @@ type agentActor struct {
 	stateT         scheduler.CancelFunc
 	stateAt        time.Time
 	stateErrLogged bool
-	screenDirty    bool // output came since the session was last given the screen
 	// screen (terminal mode) is fed by tee, which also feeds the people attached.
 	screen       *terminal.Screen
 	tee          *ptyTee
@@ -174,7 +173,7 @@ func (a *agentActor) Receive(ctx actor.Context) {
 	case *messages.ReadAgentOutput:
 		a.read(ctx, msg)
 	case *outputArrived:
-		a.lastIO, a.screenDirty = time.Now(), true
+		a.lastIO = time.Now()
 		a.refreshState(nil)
 		a.answerWaiters(ctx, false)
 		a.notify(ctx, true)
@@ -294,8 +293,8 @@ func (a *agentActor) notify(ctx actor.Context, activity bool) {
 		rec = &r
 	}
 	msg := &agentChanged{name: a.cfg.name, info: a.info(), record: rec, activity: activity}
-	if a.screen != nil && a.screenDirty && (a.state == messages.StateWaitingForInput || a.state == messages.StateExited) {
-		msg.screen, a.screenDirty = trimScreen(a.screen.Snapshot(0).Lines), false
+	if a.tee != nil && (a.state == messages.StateWaitingForInput || a.state == messages.StateExited) && a.tee.drawn.Swap(false) {
+		msg.screen = trimScreen(a.screen.Snapshot(0).Lines)
 	}
 	ctx.Send(ctx.Parent(), msg)
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -94,6 +95,9 @@ type ptyTee struct {
 	screen *terminal.Screen
 	subs   map[*attachment]struct{}
 	out    io.Writer
+	// drawn: the screen changed since the session was last given it. Set as the screen is
+	// written, not when the actor hears of the output: a state check may come first.
+	drawn atomic.Bool
 }
 
 func (t *ptyTee) setOut(w io.Writer) {
@@ -105,6 +109,7 @@ func (t *ptyTee) setOut(w io.Writer) {
 func (t *ptyTee) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	t.screen.Write(p)
+	t.drawn.Store(true)
 	for att := range t.subs {
 		att.deliver(p)
 	}
