@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/troupe-dev/troupe/internal/config"
@@ -18,7 +22,7 @@ func newConfigCmd() *cobra.Command {
 		Short: "Print configuration snippets for MCP clients",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newClaudeDesktopCmd())
+	cmd.AddCommand(newClaudeDesktopCmd(), newClaudeCodeCmd())
 	return cmd
 }
 
@@ -35,46 +39,72 @@ const desktopConfigHint = `Merge the %q entry into "mcpServers" in Claude Deskto
 	`macOS: ~/Library/Application Support/Claude/claude_desktop_config.json; ` +
 	`Windows: %%APPDATA%%\Claude\claude_desktop_config.json), then restart Claude Desktop.`
 
+// serverEntry is the mcpServers entry that starts this binary with the data dir (and --config)
+// of cmd, and the binary's path.
+func serverEntry(cmd *cobra.Command) (mcpServer, error) {
+	flag, _ := cmd.Flags().GetString("data-dir")
+	dir, err := config.ResolveDataDir(flag)
+	if err != nil {
+		return mcpServer{}, err
+	}
+	exe, err := executablePath()
+	if err != nil {
+		return mcpServer{}, err
+	}
+	args := []string{"serve"}
+	if cfgPath, _ := cmd.Flags().GetString("config"); cfgPath != "" {
+		abs, err := filepath.Abs(cfgPath)
+		if err != nil {
+			return mcpServer{}, err
+		}
+		args = append(args, "--config", abs)
+	}
+	// Clients start servers with a bare environment: the PATH of this shell lets agent presets
+	// (claude, codex, aider, …) and Chromium be found as they are here.
+	env := map[string]string{"TROUPE_DATA_DIR": dir}
+	if path := os.Getenv("PATH"); path != "" {
+		env["PATH"] = path
+	}
+	return mcpServer{Command: exe, Args: args, Env: env}, nil
+}
+
 func newClaudeDesktopCmd() *cobra.Command {
-	var name string
+	var name, file string
+	var write bool
 	cmd := &cobra.Command{
 		Use:   "claude-desktop",
-		Short: "Print the claude_desktop_config.json entry that starts this troupe binary",
+		Short: "Print (or --write) the claude_desktop_config.json entry that starts this troupe binary",
 		Long: "Print the claude_desktop_config.json entry that starts this troupe binary with the same data dir\n" +
-			"(and --config, when given). Merge it into the \"mcpServers\" object of Claude Desktop's file.",
+			"(and --config, when given). Merge it into the \"mcpServers\" object of Claude Desktop's file, or let\n" +
+			"--write do it: the file's other servers and settings are kept, a backup is written beside it first,\n" +
+			"and running it again changes nothing.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if strings.TrimSpace(name) == "" {
 				return errors.New("--name is empty: give the key the server gets under mcpServers, e.g. --name troupe")
 			}
-			flag, _ := cmd.Flags().GetString("data-dir")
-			dir, err := config.ResolveDataDir(flag)
+			entry, err := serverEntry(cmd)
 			if err != nil {
 				return err
 			}
-			exe, err := executablePath()
-			if err != nil {
-				return err
-			}
-			args := []string{"serve"}
-			if cfgPath, _ := cmd.Flags().GetString("config"); cfgPath != "" {
-				abs, err := filepath.Abs(cfgPath)
+			if write {
+				if file == "" {
+					if file, err = desktopConfigPath(); err != nil {
+						return err
+					}
+				}
+				msg, err := mergeDesktopConfig(file, name, entry, time.Now())
 				if err != nil {
 					return err
 				}
-				args = append(args, "--config", abs)
+				fmt.Fprintln(cmd.OutOrStdout(), msg)
+				if w := goRunWarning(entry.Command); w != "" {
+					fmt.Fprintln(cmd.ErrOrStderr(), w)
+				}
+				return nil
 			}
-			// Claude Desktop starts servers with a bare environment: the PATH of this shell lets
-			// agent presets (claude, codex, aider, …) and Chromium be found as they are here.
-			env := map[string]string{"TROUPE_DATA_DIR": dir}
-			if path := os.Getenv("PATH"); path != "" {
-				env["PATH"] = path
-			}
-			snippet := map[string]map[string]mcpServer{"mcpServers": {name: {
-				Command: exe,
-				Args:    args,
-				Env:     env,
-			}}}
+			exe := entry.Command
+			snippet := map[string]map[string]mcpServer{"mcpServers": {name: entry}}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetEscapeHTML(false)
 			enc.SetIndent("", "  ")
@@ -89,7 +119,128 @@ func newClaudeDesktopCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "troupe", "key of the server under mcpServers")
+	cmd.Flags().BoolVar(&write, "write", false, "merge the entry into Claude Desktop's config file (a backup first)")
+	cmd.Flags().StringVar(&file, "file", "", "the config file --write changes (default: Claude Desktop's, for this system)")
 	return cmd
+}
+
+// desktopConfigPath is where Claude Desktop keeps its configuration on this system.
+func desktopConfigPath() (string, error) {
+	switch runtime.GOOS {
+	case "darwin":
+		home, err := os.UserHomeDir()
+		return filepath.Join(home, "Library", "Application Support", "Claude", "claude_desktop_config.json"), err
+	case "windows":
+		return filepath.Join(os.Getenv("APPDATA"), "Claude", "claude_desktop_config.json"), nil
+	}
+	dir, err := os.UserConfigDir() // $XDG_CONFIG_HOME or ~/.config
+	if err != nil {
+		return "", fmt.Errorf("cannot tell where Claude Desktop's config is (%w): pass --file", err)
+	}
+	return filepath.Join(dir, "Claude", "claude_desktop_config.json"), nil
+}
+
+// mergeDesktopConfig puts entry under mcpServers[name] in file, keeping everything else in it as
+// it is (other servers, other settings, their order within each object is JSON's); a backup of
+// the old file is written beside it first. An entry already equal changes nothing.
+func mergeDesktopConfig(file, name string, entry mcpServer, now time.Time) (string, error) {
+	top := map[string]json.RawMessage{}
+	old, err := os.ReadFile(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		old = nil
+	case err != nil:
+		return "", fmt.Errorf("read %s: %w", file, err)
+	case len(strings.TrimSpace(string(old))) > 0:
+		if err := json.Unmarshal(old, &top); err != nil {
+			return "", fmt.Errorf("%s is not a JSON object (%v); nothing was changed: fix it, or move it away and run again", file, err)
+		}
+	}
+	servers := map[string]json.RawMessage{}
+	if raw, ok := top["mcpServers"]; ok {
+		if err := json.Unmarshal(raw, &servers); err != nil {
+			return "", fmt.Errorf("%s: \"mcpServers\" is not an object (%v); nothing was changed", file, err)
+		}
+	}
+	want, _ := json.Marshal(entry)
+	if have, ok := servers[name]; ok {
+		var a, b any
+		if json.Unmarshal(have, &a) == nil && json.Unmarshal(want, &b) == nil && reflect.DeepEqual(a, b) {
+			return fmt.Sprintf("%s already has mcpServers.%s as it should be; nothing changed", file, name), nil
+		}
+	}
+	servers[name] = want
+	top["mcpServers"], _ = json.Marshal(servers)
+	out, err := json.MarshalIndent(top, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return "", err
+	}
+	mode := os.FileMode(0o600)
+	backup := ""
+	if old != nil {
+		if st, err := os.Stat(file); err == nil {
+			mode = st.Mode().Perm()
+		}
+		backup = fmt.Sprintf("%s.%s.bak", file, now.UTC().Format("20060102T150405"))
+		if err := os.WriteFile(backup, old, mode); err != nil {
+			return "", fmt.Errorf("back up %s: %w; nothing was changed", file, err)
+		}
+	}
+	tmp := file + ".troupe-tmp"
+	if err := os.WriteFile(tmp, append(out, '\n'), mode); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	msg := fmt.Sprintf("wrote mcpServers.%s into %s; restart Claude Desktop to start it", name, file)
+	if backup != "" {
+		msg += " (the file before: " + backup + ")"
+	}
+	return msg, nil
+}
+
+func newClaudeCodeCmd() *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "claude-code",
+		Short: "Print the `claude mcp add` command that adds this troupe binary to Claude Code",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(name) == "" {
+				return errors.New("--name is empty: give the server a name, e.g. --name troupe")
+			}
+			entry, err := serverEntry(cmd)
+			if err != nil {
+				return err
+			}
+			parts := []string{"claude", "mcp", "add", shellQuote(name), "--scope", "user", "-e", shellQuote("TROUPE_DATA_DIR=" + entry.Env["TROUPE_DATA_DIR"])}
+			parts = append(parts, "--", shellQuote(entry.Command))
+			for _, a := range entry.Args {
+				parts = append(parts, shellQuote(a))
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), strings.Join(parts, " "))
+			fmt.Fprintln(cmd.ErrOrStderr(), "Run it in your shell; Claude Code then starts troupe over stdio (`claude mcp list` shows it).")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "troupe", "the server's name in Claude Code")
+	return cmd
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '/' || r == '.' || r == '=' || r == ':' || r == '+' || r == ',' || r == '@' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // executablePath is the absolute path of the running binary with symlinks resolved, so that

@@ -105,3 +105,61 @@ func TestGoRunWarning(t *testing.T) {
 		}
 	}
 }
+
+// --write merges into the real file: other servers and settings kept, a backup first, and a
+// second run changes nothing; a file that is not JSON is left alone.
+func TestConfigClaudeDesktopWrite(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "Claude", "claude_desktop_config.json")
+	data := t.TempDir()
+	out, errOut, code := runCaptured(t, "config", "claude-desktop", "--write", "--file", file, "--data-dir", data)
+	if code != 0 || !strings.Contains(out, "wrote mcpServers.troupe") || strings.Contains(out, ".bak") {
+		t.Fatalf("a first write into no file: %d %q %q", code, out, errOut)
+	}
+	existing := `{"globalShortcut": "Ctrl+Space", "mcpServers": {"other": {"command": "other-server", "args": ["x"]}}}`
+	if err := os.WriteFile(file, []byte(existing), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = runCaptured(t, "config", "claude-desktop", "--write", "--file", file, "--data-dir", data)
+	if code != 0 || !strings.Contains(out, ".bak") {
+		t.Fatalf("a write into an existing file: %d %q", code, out)
+	}
+	var got struct {
+		GlobalShortcut string                     `json:"globalShortcut"`
+		MCPServers     map[string]json.RawMessage `json:"mcpServers"`
+	}
+	raw, _ := os.ReadFile(file)
+	if err := json.Unmarshal(raw, &got); err != nil || got.GlobalShortcut != "Ctrl+Space" || len(got.MCPServers) != 2 ||
+		!strings.Contains(string(got.MCPServers["other"]), "other-server") || !strings.Contains(string(got.MCPServers["troupe"]), data) {
+		t.Fatalf("merged file: %v %s", err, raw)
+	}
+	backups, _ := filepath.Glob(file + ".*.bak")
+	if len(backups) != 1 {
+		t.Fatalf("backups %v, want one", backups)
+	}
+	if b, _ := os.ReadFile(backups[0]); string(b) != existing {
+		t.Errorf("the backup holds %q, want the file as it was", b)
+	}
+	out, _, code = runCaptured(t, "config", "claude-desktop", "--write", "--file", file, "--data-dir", data)
+	if again, _ := os.ReadFile(file); code != 0 || !strings.Contains(out, "nothing changed") || string(again) != string(raw) {
+		t.Errorf("a second write: %d %q", code, out)
+	}
+	if backups, _ := filepath.Glob(file + ".*.bak"); len(backups) != 1 {
+		t.Errorf("a second write made another backup: %v", backups)
+	}
+	if err := os.WriteFile(file, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runCaptured(t, "config", "claude-desktop", "--write", "--file", file, "--data-dir", data)
+	if after, _ := os.ReadFile(file); code == 0 || !strings.Contains(errOut, "not a JSON object") || string(after) != "{not json" {
+		t.Errorf("a broken file: %d %q, left %q", code, errOut, after)
+	}
+}
+
+func TestConfigClaudeCode(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "my data")
+	out, _, code := runCaptured(t, "config", "claude-code", "--data-dir", data)
+	if code != 0 || !strings.HasPrefix(out, "claude mcp add troupe --scope user -e 'TROUPE_DATA_DIR="+data+"' -- ") || !strings.HasSuffix(strings.TrimSpace(out), " serve") {
+		t.Errorf("claude-code: %d %q", code, out)
+	}
+}
