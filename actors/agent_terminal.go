@@ -1,10 +1,6 @@
 package actors
 
 import (
-	"io"
-	"regexp"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -16,15 +12,6 @@ import (
 
 // Terminal agents (DESIGN §13): the process runs on a PTY; everything it writes goes to the
 // screen, to the people attached, and to the numbered output as for other agents.
-
-// quietFor is how long an agent's output and input must have been quiet before a process
-// blocked on its input counts as waiting for it: a process that was just given input, or is
-// between two writes, is still working.
-const quietFor = 100 * time.Millisecond
-
-// runningPoll is how often the state of a running agent is checked when nothing happens (a
-// program that finishes a computation and waits without printing).
-const runningPoll = 500 * time.Millisecond
 
 // settleQuiet and settleMax: send_keys without a wait answers once the program's output after
 // the keys has been quiet this long (its echo), or after settleMax.
@@ -86,113 +73,6 @@ func (a *agentActor) terminalSpec(spec *process.Spec) {
 	a.tee.setOut(spec.Stdout)
 	spec.Stdout = a.tee
 	a.screen.Resize(size.Rows, size.Cols)
-}
-
-// ptyTee hands a terminal's output to the screen and the people attached (atomically, so that
-// an attachment starts from a repaint with nothing lost or doubled), then to the output log.
-type ptyTee struct {
-	mu     sync.Mutex
-	screen *terminal.Screen
-	subs   map[*attachment]struct{}
-	out    io.Writer
-	// drawn: the screen changed since the session was last given it. Set as the screen is
-	// written, not when the actor hears of the output: a state check may come first.
-	drawn atomic.Bool
-}
-
-func (t *ptyTee) setOut(w io.Writer) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.out = w
-}
-
-func (t *ptyTee) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	t.screen.Write(p)
-	t.drawn.Store(true)
-	for att := range t.subs {
-		att.deliver(p)
-	}
-	out := t.out
-	t.mu.Unlock()
-	if out == nil {
-		return len(p), nil
-	}
-	return out.Write(p)
-}
-
-// subscribe adds att, with the repaint of the screen at that moment.
-func (t *ptyTee) subscribe(att *attachment) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	att.repaint = t.screen.Repaint()
-	t.subs[att] = struct{}{}
-}
-
-// unsubscribe removes att and closes its output.
-func (t *ptyTee) unsubscribe(att *attachment) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if _, ok := t.subs[att]; ok {
-		delete(t.subs, att)
-		close(att.out)
-	}
-}
-
-// attachment is a person's hold on a terminal agent (messages.Attachment).
-type attachment struct {
-	root    *actor.RootContext
-	self    *actor.PID
-	repaint []byte
-	out     chan []byte
-	once    sync.Once
-	closed  chan struct{}
-}
-
-// attachBuffer is how many pieces of output wait for a slow person before the oldest go.
-const attachBuffer = 256
-
-func (att *attachment) deliver(p []byte) {
-	b := append([]byte(nil), p...)
-	for {
-		select {
-		case att.out <- b:
-			return
-		default:
-		}
-		select { // full: drop the oldest piece
-		case <-att.out:
-		default:
-		}
-	}
-}
-
-func (att *attachment) Repaint() []byte       { return att.repaint }
-func (att *attachment) Output() <-chan []byte { return att.out }
-func (att *attachment) Write(p []byte) error {
-	select {
-	case <-att.closed:
-		return io.ErrClosedPipe
-	default:
-	}
-	att.root.Send(att.self, &attachInput{att: att, data: append([]byte(nil), p...)})
-	return nil
-}
-
-func (att *attachment) Resize(rows, cols int) error {
-	if rows < messages.MinTerminalRows || cols < messages.MinTerminalCols || rows > messages.MaxTerminalRows || cols > messages.MaxTerminalCols {
-		return messages.Errorf(messages.CodeInvalidArgument, "a terminal of %d×%d is outside %d×%d…%d×%d", rows, cols,
-			messages.MinTerminalRows, messages.MinTerminalCols, messages.MaxTerminalRows, messages.MaxTerminalCols)
-	}
-	att.root.Send(att.self, &attachResize{att: att, rows: rows, cols: cols})
-	return nil
-}
-
-func (att *attachment) Close() {
-	att.once.Do(func() {
-		close(att.closed)
-		att.root.Send(att.self, &attachClosed{att: att})
-	})
 }
 
 // receiveTerminal handles the terminal messages; it reports whether msg was one.
@@ -322,31 +202,6 @@ func (a *agentActor) sendKeys(ctx actor.Context, msg *messages.SendKeys) {
 	})
 }
 
-// addScreenWaiter registers w with its deadline and checks it once output or state change.
-func (a *agentActor) addScreenWaiter(w *waiter, seconds float64) {
-	a.nextWait++
-	w.id = a.nextWait
-	d := min(time.Duration(seconds*float64(time.Second)), maxWait)
-	w.cancelTimer = a.timers.SendOnce(d, a.self, &waiterTimedOut{id: w.id})
-	a.waiters = append(a.waiters, w)
-	if w.settle {
-		a.scheduleCheck(settleQuiet)
-	}
-}
-
-// compileWaitFor compiles a wait_for pattern; ^ and $ match at line ends (screen rows, lines of
-// output).
-func compileWaitFor(p string) (*regexp.Regexp, *messages.Error) {
-	if p == "" {
-		return nil, nil
-	}
-	re, err := regexp.Compile("(?m)" + p)
-	if err != nil {
-		return nil, messages.Errorf(messages.CodeInvalidArgument, "wait_for is not a valid regular expression (Go RE2 syntax): %v", err)
-	}
-	return re, nil
-}
-
 // screenResult is the screen now with the agent's state, for w.
 func (a *agentActor) screenResult(w *waiter) *messages.ScreenResult {
 	r := &messages.ScreenResult{AgentID: a.id, Screen: a.screen.Snapshot(w.scrollback), State: a.state, Status: a.status,
@@ -356,156 +211,6 @@ func (a *agentActor) screenResult(w *waiter) *messages.ScreenResult {
 		r.ExitCode = &code
 	}
 	return r
-}
-
-// input records that the agent was just given input: it is running until it has been quiet.
-func (a *agentActor) input() {
-	a.lastIO = time.Now()
-	if a.state == messages.StateWaitingForInput {
-		a.state = messages.StateRunning
-	}
-	a.scheduleCheck(quietFor + 5*time.Millisecond)
-}
-
-// scheduleCheck makes a state check happen within d (an earlier one scheduled stays).
-func (a *agentActor) scheduleCheck(d time.Duration) {
-	at := time.Now().Add(d)
-	if a.stateT != nil && !a.stateAt.After(at) {
-		return
-	}
-	if a.stateT != nil {
-		a.stateT()
-	}
-	a.stateAt = at
-	a.stateT = a.timers.SendOnce(d, a.self, &stateCheck{})
-}
-
-// checkState re-reads the state, tells the session when it changed, answers the waiters it
-// completes, and plans the next check.
-func (a *agentActor) checkState(ctx actor.Context) {
-	a.refreshState(ctx)
-	a.answerWaiters(ctx, false)
-	switch {
-	case a.hasSettleWaiter():
-		a.scheduleCheck(settleQuiet)
-	case a.state == messages.StateRunning && a.current() != nil && a.cfg.spec.Mode != "per-message":
-		next := runningPoll
-		if quiet := time.Until(a.lastIO.Add(quietFor)); quiet > 0 {
-			next = quiet + 5*time.Millisecond // the quiet period ends first
-		}
-		a.scheduleCheck(next)
-	}
-}
-
-func (a *agentActor) hasSettleWaiter() bool {
-	for _, w := range a.waiters {
-		if w.settle {
-			return true
-		}
-	}
-	return false
-}
-
-// refreshState computes the state now; a change is told to the session.
-func (a *agentActor) refreshState(ctx actor.Context) {
-	s := a.computeState()
-	if s != a.state {
-		a.state = s
-		for _, w := range a.waiters {
-			if s != messages.StateWaitingForInput {
-				w.sawRunning = true
-			}
-		}
-		if ctx != nil {
-			a.notify(ctx, false)
-		}
-	}
-}
-
-// computeState is DESIGN §13's state of the agent now.
-func (a *agentActor) computeState() string {
-	switch {
-	case a.cfg.spec.Mode == "per-message" && a.run != nil:
-		return messages.StateRunning
-	case a.cfg.spec.Mode == "per-message":
-		return messages.StateIdle
-	case a.proc == nil || a.status == messages.AgentExited || a.status == messages.AgentFailed || a.status == messages.AgentStopping:
-		return messages.StateExited
-	case time.Since(a.lastIO) < quietFor || len(a.writes) > 0:
-		return messages.StateRunning
-	}
-	waiting, err := a.proc.InputWaiting()
-	if err != nil {
-		if !a.stateErrLogged {
-			a.stateErrLogged = true
-			a.log.Warn().Err(err).Msg("cannot tell whether the agent waits for input; it shows as running")
-		}
-		return messages.StateRunning
-	}
-	if waiting {
-		return messages.StateWaitingForInput
-	}
-	return messages.StateRunning
-}
-
-// attach gives a person a hold on the terminal (troupe attach).
-func (a *agentActor) attach(ctx actor.Context, msg *messages.AttachAgent) {
-	if !a.terminal() {
-		ctx.Respond(messages.Errorf(messages.CodeInvalidArgument,
-			"agent %s runs on pipes (mode %s), not on a terminal: there is nothing to attach to. Read it with `read_agent_output`, "+
-				"or create the agent with mode \"terminal\" (presets bash, python)", a.id, a.cfg.spec.Mode))
-		return
-	}
-	if a.proc == nil {
-		ctx.Respond(messages.Errorf(messages.CodeUnavailable, "agent %s is not running (%s%s): there is no terminal to attach to", a.id, a.status, a.exitText()))
-		return
-	}
-	att := &attachment{root: a.root, self: a.self, out: make(chan []byte, attachBuffer), closed: make(chan struct{})}
-	if a.attached == nil {
-		a.attached = map[*attachment]struct{}{}
-	}
-	a.attached[att] = struct{}{}
-	if msg.Rows > 0 && msg.Cols > 0 {
-		a.attachedSize = messages.TermSize{Rows: min(max(msg.Rows, messages.MinTerminalRows), messages.MaxTerminalRows),
-			Cols: min(max(msg.Cols, messages.MinTerminalCols), messages.MaxTerminalCols)}
-		a.resize(a.attachedSize)
-	}
-	a.tee.subscribe(att)
-	a.log.Info().Int("rows", msg.Rows).Int("cols", msg.Cols).Msg("a person attached to the terminal")
-	ctx.Respond(&messages.AttachAgentResult{Attachment: att})
-}
-
-// detach ends a hold; the last one gives the PTY back its own size.
-func (a *agentActor) detach(att *attachment) {
-	if _, ok := a.attached[att]; !ok {
-		return
-	}
-	delete(a.attached, att)
-	a.tee.unsubscribe(att)
-	a.log.Info().Msg("a person detached from the terminal")
-	if len(a.attached) == 0 && a.attachedSize != a.termSize() && a.attachedSize.Rows > 0 {
-		a.attachedSize = messages.TermSize{}
-		a.resize(a.termSize())
-	}
-}
-
-// detachAll ends every hold (the process ended, or the agent stops).
-func (a *agentActor) detachAll() {
-	for att := range a.attached {
-		att.once.Do(func() { close(att.closed) })
-		delete(a.attached, att)
-		a.tee.unsubscribe(att)
-	}
-}
-
-// resize gives the PTY and the screen a size.
-func (a *agentActor) resize(s messages.TermSize) {
-	a.screen.Resize(s.Rows, s.Cols)
-	if a.proc != nil {
-		if err := a.proc.Resize(s.Rows, s.Cols); err != nil {
-			a.log.Warn().Err(err).Msg("resize the terminal")
-		}
-	}
 }
 
 // trimScreen drops the blank rows at the bottom of a screen.

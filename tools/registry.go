@@ -50,22 +50,6 @@ type Deps struct {
 	MaxWait time.Duration
 }
 
-// maxWait is the cap on waits.
-func (d Deps) maxWait() time.Duration {
-	if d.MaxWait <= 0 {
-		return 45 * time.Second
-	}
-	return d.MaxWait
-}
-
-// capWait caps a requested wait; it reports whether it was cut.
-func (d Deps) capWait(seconds float64) (float64, bool) {
-	if c := d.maxWait().Seconds(); seconds > c {
-		return c, true
-	}
-	return seconds, false
-}
-
 // Tool is one MCP tool with its handler.
 type Tool struct {
 	server.ServerTool

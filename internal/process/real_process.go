@@ -2,9 +2,12 @@ package process
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"syscall"
 	"time"
 )
@@ -111,4 +114,56 @@ func (p *realProcess) Stop(ctx context.Context, grace time.Duration) error {
 	case <-ctx.Done():
 		return fmt.Errorf("stop process group %d: still running after SIGKILL when %v: %w", p.pid, ctx.Err(), ErrNotStopped)
 	}
+}
+
+// exitStatus turns what cmd.Wait reported into an ExitStatus.
+func exitStatus(ps *os.ProcessState, err error) ExitStatus {
+	if ps == nil {
+		s := ExitStatus{Code: -1}
+		if err != nil {
+			s.Err = "wait for the process: " + err.Error()
+		}
+		return s
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return ExitStatus{Code: -1, Signal: signalName(ws.Signal())}
+	}
+	return ExitStatus{Code: ps.ExitCode()}
+}
+
+// startError explains why a process could not start.
+func startError(spec Spec, err error) error {
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		return fmt.Errorf("start %q: not found in PATH: install it or fix the preset's command: %w", spec.Command, err)
+	case errors.Is(err, os.ErrNotExist) && spec.Dir != "":
+		return fmt.Errorf("start %q in %q: the program or the working directory does not exist: %w", spec.Command, spec.Dir, err)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("start %q: permission denied (is it executable, is the workspace readable?): %w", spec.Command, err)
+	}
+	return fmt.Errorf("start %q: %w", spec.Command, err)
+}
+
+// newToken returns 16 random bytes in hex.
+func newToken() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make a process token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// closeFiles closes every file of fs.
+func closeFiles(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}
+
+// joinErr appends msg to an ExitStatus.Err text.
+func joinErr(old, msg string) string {
+	if old == "" {
+		return msg
+	}
+	return old + "; " + msg
 }
