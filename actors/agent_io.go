@@ -36,12 +36,14 @@ func (a *agentActor) read(ctx actor.Context, msg *messages.ReadAgentOutput) {
 	}
 	a.refreshState(ctx)
 	sender := ctx.Sender()
-	w := a.addWaiter(msg.After, msg.MaxBytes, msg.WaitSeconds, false, pattern, func(out *messages.AgentOutput) {
+	w := a.newWaiter(msg.After, msg.MaxBytes, false, pattern, func(out *messages.AgentOutput) {
 		ctx.Send(sender, &messages.ReadAgentOutputResult{Output: out})
 	})
 	if msg.WaitSeconds <= 0 || a.waiterReady(w) {
-		a.finishWaiter(w, false)
+		a.finishWaiter(w, false) // at once: no timer made for it
+		return
 	}
+	a.register(w, msg.WaitSeconds)
 }
 
 func (a *agentActor) send(ctx actor.Context, msg *messages.SendToAgent) {

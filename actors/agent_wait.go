@@ -49,13 +49,24 @@ type waiter struct {
 const maxWait = 300 * time.Second
 
 func (a *agentActor) addWaiter(after uint64, maxBytes int, seconds float64, forRun bool, pattern *regexp.Regexp, reply func(*messages.AgentOutput)) *waiter {
-	a.nextWait++
-	w := &waiter{id: a.nextWait, after: after, maxBytes: maxBytes, forRun: forRun, reply: reply, pattern: pattern,
+	w := a.newWaiter(after, maxBytes, forRun, pattern, reply)
+	a.register(w, seconds)
+	return w
+}
+
+// newWaiter is a waiter not registered yet: one answered at once needs no timer.
+func (a *agentActor) newWaiter(after uint64, maxBytes int, forRun bool, pattern *regexp.Regexp, reply func(*messages.AgentOutput)) *waiter {
+	return &waiter{after: after, maxBytes: maxBytes, forRun: forRun, reply: reply, pattern: pattern,
 		sawRunning: a.state != messages.StateWaitingForInput}
+}
+
+// register makes w wait, up to seconds (and maxWait).
+func (a *agentActor) register(w *waiter, seconds float64) {
+	a.nextWait++
+	w.id = a.nextWait
 	d := min(time.Duration(seconds*float64(time.Second)), maxWait)
 	w.cancelTimer = a.timers.SendOnce(d, a.self, &waiterTimedOut{id: w.id})
 	a.waiters = append(a.waiters, w)
-	return w
 }
 
 // answerWaiters answers the waiters whose condition holds (all of them when final).
@@ -154,6 +165,9 @@ func (a *agentActor) timeoutWaiter(ctx actor.Context, id int) {
 }
 
 func (a *agentActor) dropWaiter(w *waiter) {
+	if w.cancelTimer == nil {
+		return // never registered
+	}
 	w.cancelTimer()
 	for i, x := range a.waiters {
 		if x == w {
@@ -165,11 +179,7 @@ func (a *agentActor) dropWaiter(w *waiter) {
 
 // addScreenWaiter registers w with its deadline and checks it once output or state change.
 func (a *agentActor) addScreenWaiter(w *waiter, seconds float64) {
-	a.nextWait++
-	w.id = a.nextWait
-	d := min(time.Duration(seconds*float64(time.Second)), maxWait)
-	w.cancelTimer = a.timers.SendOnce(d, a.self, &waiterTimedOut{id: w.id})
-	a.waiters = append(a.waiters, w)
+	a.register(w, seconds)
 	if w.settle {
 		a.scheduleCheck(settleQuiet)
 	}
