@@ -23,7 +23,12 @@ const (
 	CodeUnavailable     Code = "unavailable"
 	// CodePermissionDenied: the principal's scope does not allow the tool (DESIGN §12).
 	CodePermissionDenied Code = "permission_denied"
-	CodeInternal         Code = "internal"
+	// CodeApprovalPending: the call waits for a person (require_approval, DESIGN §15); nothing
+	// changed, and the same call made again after `troupe approve ID` runs.
+	CodeApprovalPending Code = "approval_pending"
+	// CodeApprovalDenied: a person refused the call; nothing changed.
+	CodeApprovalDenied Code = "approval_denied"
+	CodeInternal       Code = "internal"
 )
 
 // Error is the typed error every actor reply carries instead of panicking.

@@ -64,6 +64,9 @@ func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
 				done.Stage, done.Outcome, done.Details["error"] = audit.StageFailed, "fault", shorten(err.Error())
 			case res != nil && res.IsError:
 				done.Stage, done.Outcome, done.Details["error"] = audit.StageFailed, audit.OutcomeError, shorten(resultText(res))
+			case res != nil && res.NeedsInput():
+				// Nothing ran: the client was asked something (an approval) and makes the call again.
+				done.Outcome = "input_required"
 			}
 			if rerr := d.Audit.Record(done); rerr != nil {
 				d.Logger.Error().Err(rerr).Str("tool", req.Params.Name).Msg("audit: the end of a call was not recorded")

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/troupe-dev/troupe/audit"
+	"github.com/troupe-dev/troupe/internal/approval"
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/internal/mcpx"
@@ -48,6 +49,10 @@ type Deps struct {
 	// MaxWait caps every wait of a call (wait_seconds; 0: 45 s, DESIGN §13): a longer one is
 	// accepted and its answer says it was capped.
 	MaxWait time.Duration
+	// RequireApproval names the tools that wait for a person (DESIGN §15), through Approvals.
+	RequireApproval []string
+	// Approvals holds the calls waiting for a person; nil: require_approval is not applied.
+	Approvals *approval.Broker
 }
 
 // Tool is one MCP tool with its handler.
@@ -140,6 +145,8 @@ func NewServer(d Deps, version string, extra ...server.ServerOption) *server.MCP
 	}
 	// Inside the audit middleware (registered first, so outermost): refused calls are recorded.
 	opts = append(opts, server.WithToolHandlerMiddleware(accessMiddleware(d, all)))
+	// Innermost: a call is allowed before a person is asked about it.
+	opts = append(opts, server.WithToolHandlerMiddleware(approvalMiddleware(d)))
 	s := server.NewMCPServer("troupe", version, opts...)
 	for _, t := range all {
 		s.AddTools(rawSchema(t.ServerTool))

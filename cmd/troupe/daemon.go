@@ -136,6 +136,7 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	// /metrics, with the count of connected clients once the server has one.
 	o.Metrics, o.OnClients = rt.metrics.Handler(), rt.metrics.SetClients
 	o.Attach = rt.attachFunc()
+	o.Approvals = rt.approvals
 	err = daemon.Serve(ctx, o)
 	rt.log.Info().Msg("shutting down")
 	if cerr := rt.Close(); cerr != nil {

@@ -32,6 +32,8 @@ func newRootCmd() *cobra.Command {
 		newDoctorCmd(),
 		newTokenCmd(),
 		newAttachCmd(),
+		newApprovalsCmd(),
+		newApproveCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -17,6 +17,7 @@ import (
 
 	"github.com/troupe-dev/troupe/actors"
 	"github.com/troupe-dev/troupe/audit"
+	"github.com/troupe-dev/troupe/internal/approval"
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/internal/mcpx"
@@ -85,7 +86,10 @@ func loadConfig(cmd *cobra.Command, f serveFlags) (config.Config, error) {
 	if f.cleanupInterval > 0 {
 		cfg.CleanupInterval = config.Seconds(f.cleanupInterval * float64(time.Second))
 	}
-	return cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, tools.CheckRequireApproval(cfg.RequireApproval)
 }
 
 // newLogger returns zerolog JSON on w (stderr), or a console writer when w is a terminal.
@@ -117,6 +121,8 @@ type serverRuntime struct {
 	progress *mcpx.Progress
 	mcp      *server.MCPServer
 	metrics  *metrics.Metrics
+	// approvals are the calls of require_approval's tools waiting for a person.
+	approvals *approval.Broker
 }
 
 // startRuntime opens the store and starts the actor tree; transport names it in audit events
@@ -177,11 +183,13 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 		_ = st.Close()
 		return nil, err
 	}
-	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys, audit: auditLog, progress: progress, browser: drv}
+	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys, audit: auditLog, progress: progress, browser: drv,
+		approvals: approval.New(0, tools.RecordDecision(auditLog))}
 	rt.metrics = newRuntimeMetrics(rt)
 	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log,
 		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes,
-		Audit: auditLog, Transport: transport, Progress: progress, URLPolicy: policy, Metrics: rt.metrics, MaxWait: cfg.MaxWait.D()}, version)
+		Audit: auditLog, Transport: transport, Progress: progress, URLPolicy: policy, Metrics: rt.metrics, MaxWait: cfg.MaxWait.D(),
+		RequireApproval: cfg.RequireApproval, Approvals: rt.approvals}, version)
 	return rt, nil
 }
 

@@ -104,9 +104,12 @@ type Config struct {
 	// AllowedOrigins and AllowedHosts add to what the daemon's TCP listener accepts in the Origin
 	// and Host headers beyond its own address (DNS-rebinding protection, DESIGN §12): origins as
 	// scheme://host[:port], hosts as host[:port] (a host without a port matches any port).
-	AllowedOrigins []string          `toml:"allowed_origins"`
-	AllowedHosts   []string          `toml:"allowed_hosts"`
-	Presets        map[string]Preset `toml:"presets"`
+	AllowedOrigins []string `toml:"allowed_origins"`
+	AllowedHosts   []string `toml:"allowed_hosts"`
+	// RequireApproval names the tools that wait for a person before they run (DESIGN §15):
+	// e.g. ["delete_session", "delete_agent"]. The daemon refuses a name that is not a tool.
+	RequireApproval []string          `toml:"require_approval"`
+	Presets         map[string]Preset `toml:"presets"`
 }
 
 // Seconds is a duration written in troupe.toml and the environment as a number of seconds.
@@ -305,7 +308,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if v := getenv("TROUPE_LOG_LEVEL"); v != "" {
 		c.LogLevel = v
 	}
-	lists := map[string]*[]string{"TROUPE_ALLOWED_ORIGINS": &c.AllowedOrigins, "TROUPE_ALLOWED_HOSTS": &c.AllowedHosts}
+	lists := map[string]*[]string{"TROUPE_ALLOWED_ORIGINS": &c.AllowedOrigins, "TROUPE_ALLOWED_HOSTS": &c.AllowedHosts,
+		"TROUPE_REQUIRE_APPROVAL": &c.RequireApproval}
 	for _, name := range sortedKeys(lists) {
 		if v := getenv(name); v != "" {
 			*lists[name] = splitList(v)

@@ -57,6 +57,11 @@ func (t *tcpSide) guard(next http.Handler) http.Handler {
 			return
 		}
 		p, problem := t.authenticate(r)
+		if problem != "" && r.Method == http.MethodGet && r.URL.Path == "/" && r.Header.Get("Authorization") == "" {
+			// A person opening the view: the sign-in form, not a JSON error.
+			http.Redirect(w, r, LoginPath, http.StatusSeeOther)
+			return
+		}
 		if problem != "" {
 			challenge := `Bearer realm="troupe"`
 			// Only a token given and wrong counts against the address: one sent without a token
@@ -75,10 +80,18 @@ func (t *tcpSide) guard(next http.Handler) http.Handler {
 	})
 }
 
-// authenticate returns the principal of r's bearer token, or what is wrong with it.
+// authenticate returns the principal of r's bearer token, or of the browser sign-in its cookie
+// names (the live view), or what is wrong.
 func (t *tcpSide) authenticate(r *http.Request) (principal.Principal, string) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
+		if c, err := r.Cookie(CookieName); err == nil {
+			token, ok := t.signins.token(c.Value)
+			if !ok {
+				return principal.Principal{}, "the browser's sign-in expired; sign in again at " + LoginPath
+			}
+			return t.check(token)
+		}
 		return principal.Principal{}, "no token"
 	}
 	scheme, token, ok := strings.Cut(h, " ")
@@ -86,6 +99,11 @@ func (t *tcpSide) authenticate(r *http.Request) (principal.Principal, string) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return principal.Principal{}, "malformed Authorization header (want: Bearer <token>)"
 	}
+	return t.check(token)
+}
+
+// check returns the principal of a token, or what is wrong with it.
+func (t *tcpSide) check(token string) (principal.Principal, string) {
 	rec, err := t.auth.Authenticate(token)
 	switch {
 	case errors.Is(err, tokens.ErrRevoked):

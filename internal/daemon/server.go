@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/troupe-dev/troupe/internal/approval"
 	"github.com/troupe-dev/troupe/internal/principal"
 )
 
@@ -63,6 +64,11 @@ type Options struct {
 	MetricsListen string
 	// Attach gives `troupe attach` a terminal agent (TerminalPath, on the socket only); nil: refused.
 	Attach AttachFunc
+	// Approvals are the calls waiting for a person (ApprovalsPath, ViewApprovalsPath); nil: none.
+	Approvals *approval.Broker
+	// View is the live view's HTML, served at / on the TCP listener after a token login (DESIGN
+	// §15); nil: / answers 404.
+	View []byte
 }
 
 // drainDefault bounds a drain when Options.Drain is 0.
@@ -119,7 +125,7 @@ func Serve(ctx context.Context, o Options) error {
 		_ = ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: d.routes(), ReadHeaderTimeout: 10 * time.Second, ConnContext: withConn}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(peerListener{Listener: ln, log: o.Logger}) }()
 
@@ -214,6 +220,8 @@ func (d *server) routes() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(d.status())
 	})
+	mux.HandleFunc("GET "+ApprovalsPath, func(w http.ResponseWriter, _ *http.Request) { d.servePending(w, nil) })
+	mux.HandleFunc("POST "+ApprovalsPath+"/{id}", d.serveSocketDecision)
 	mux.HandleFunc("POST "+StopPath, func(w http.ResponseWriter, _ *http.Request) {
 		d.stop("asked by POST " + StopPath)
 		w.WriteHeader(http.StatusAccepted)

@@ -32,6 +32,9 @@ type tcpSide struct {
 	auth    Authenticator
 	hosts   *hostGuard
 	limiter *failLimiter
+	// signins are the browsers signed in to the live view; secure marks their cookies Secure.
+	signins *signins
+	secure  bool
 }
 
 // listenTCP opens --listen (TLS when tlsCfg is set) and builds its guard.
@@ -59,7 +62,7 @@ func (d *server) listenTCP(tlsCfg *tls.Config) (*tcpSide, error) {
 	}
 	t := &tcpSide{d: d, ln: ln, url: scheme + "://" + net.JoinHostPort(host, port), noAuth: o.NoAuth, auth: auth,
 		hosts:   newHostGuard(o.Listen, ln.Addr(), tlsCfg != nil, o.AllowedHosts, o.AllowedOrigins),
-		limiter: newFailLimiter(nil)}
+		limiter: newFailLimiter(nil), signins: newSignins(), secure: tlsCfg != nil}
 	return t, nil
 }
 
@@ -106,6 +109,7 @@ func (t *tcpSide) routes() http.Handler {
 	})
 	mux := http.NewServeMux()
 	mux.HandleFunc(HealthPath, t.d.serveHealth)
+	t.viewRoutes(guarded, mux)
 	mux.Handle("/", t.guard(guarded))
 	return mux
 }
