@@ -53,6 +53,17 @@ func (l *Log) RedactEnv(env map[string]string) map[string]string {
 	return out
 }
 
+// RedactDetails returns details as the log would write them: plain JSON values, secrets found
+// by name, in URLs and after secret-named flags replaced by their HMAC (for showing a call's
+// arguments elsewhere, such as a pending approval). Details that cannot be JSON come back nil.
+func (l *Log) RedactDetails(details map[string]any) map[string]any {
+	out, _, err := l.red.normalizeDetails(details)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
 // normalizeDetails turns details into plain JSON values (through encoding/json, so structs
 // with json tags work) and redacts them as a safety net for callers (see walk). It returns the
 // normalized map and its JSON bytes, or nils for no details.

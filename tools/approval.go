@@ -90,6 +90,10 @@ func approvalMiddleware(d Deps) server.ToolHandlerMiddleware {
 			args := auditArgs(req.Params.Arguments)
 			redactTyped(name, args, d.Audit)
 			redactBrowserState(name, args, d.Audit)
+			d.redactUnechoed(ctx, name, args)
+			if d.Audit != nil { // shown to people and sent to the client: redacted as the log writes it
+				args = d.Audit.RedactDetails(map[string]any{"arguments": args})["arguments"]
+			}
 			session, _ := auditTargets(args)
 			t := d.Approvals.Open(key, approval.Request{SessionID: session, Tool: name, Arguments: args, Principal: principal.From(ctx).Name})
 			elicit := clientElicits(ctx)

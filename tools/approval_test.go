@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,6 +27,11 @@ import (
 // declare elicitation).
 func approvalServer(t *testing.T, wait time.Duration, elicit func(mcp.ElicitationRequest) *mcp.ElicitationResult) (*client.Client, *approval.Broker, *audit.Log) {
 	t.Helper()
+	return approvalServerFor(t, wait, elicit, "delete_session", "delete_agent")
+}
+
+func approvalServerFor(t *testing.T, wait time.Duration, elicit func(mcp.ElicitationRequest) *mcp.ElicitationResult, gated ...string) (*client.Client, *approval.Broker, *audit.Log) {
+	t.Helper()
 	dir := t.TempDir()
 	log, err := audit.Open(dir, audit.Options{})
 	if err != nil {
@@ -37,8 +43,10 @@ func approvalServer(t *testing.T, wait time.Duration, elicit func(mcp.Elicitatio
 		t.Fatal(err)
 	}
 	broker := approval.New(0, RecordDecision(log))
-	srv := NewServer(Deps{Actors: sys, Timeout: 5 * time.Second, Logger: zerolog.Nop(), Audit: log, Transport: "test", Presets: config.BuiltinPresets(),
-		MaxWait: wait, RequireApproval: []string{"delete_session", "delete_agent"}, Approvals: broker}, "test")
+	presets := config.BuiltinPresets()
+	presets["cat-env"] = config.Preset{Command: "cat", Mode: "interactive", Restart: "never", AllowEnv: []string{"*"}}
+	srv := NewServer(Deps{Actors: sys, Timeout: 5 * time.Second, Logger: zerolog.Nop(), Audit: log, Transport: "test", Presets: presets,
+		MaxWait: wait, RequireApproval: gated, Approvals: broker}, "test")
 	var c *client.Client
 	if elicit == nil {
 		c = connect(t, srv, "approval-test")
@@ -261,5 +269,19 @@ func TestCheckRequireApproval(t *testing.T) {
 	err := CheckRequireApproval([]string{"delete_sesion"})
 	if err == nil || !strings.Contains(err.Error(), `"delete_sesion"`) || !strings.Contains(err.Error(), "delete_session") {
 		t.Fatalf("a typo should be refused naming the tools: %v", err)
+	}
+}
+
+func TestAWaitingCallShowsNoSecret(t *testing.T) {
+	c, broker, _ := approvalServerFor(t, 10*time.Millisecond, nil, "create_agent")
+	mustOK(t, call(t, c, "create_session", `{"session_id":"sec"}`))
+	approvalID(t, call(t, c, "create_agent", `{"session_id":"sec","preset":"cat-env","env":{"API_TOKEN":"supersecret-value"}}`))
+	p := broker.Pending(nil)
+	if len(p) != 1 {
+		t.Fatalf("pending: %+v", p)
+	}
+	shown, _ := json.Marshal(p[0].Arguments)
+	if strings.Contains(string(shown), "supersecret") || !strings.Contains(string(shown), "API_TOKEN") {
+		t.Fatalf("a waiting call shows %s", shown)
 	}
 }
