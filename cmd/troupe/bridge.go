@@ -46,8 +46,9 @@ func daemonArgs(cmd *cobra.Command) []string {
 		}
 		args = append(args, "--config", p)
 	}
-	for _, name := range []string{"log-level", "max-sessions", "session-timeout", "cleanup-interval"} {
-		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
+	for _, name := range settingFlagNames {
+		// An empty value means "not given" (optionalString): the daemon's default stands.
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() != "" {
 			args = append(args, "--"+name, f.Value.String())
 		}
 	}

@@ -73,6 +73,9 @@ func newDoctorCmd() *cobra.Command {
 // `troupe serve` would; nothing else is changed.
 func runChecks(ctx context.Context, dataFlag, configFlag string) []check {
 	cfg, cfgErr := config.Load(config.LoadOptions{DataDir: dataFlag, ConfigPath: configFlag})
+	if cfgErr == nil {
+		_ = applyExtraPath(cfg) // commands are looked for where the daemon looks for them
+	}
 	dir := cfg.DataDir
 	if dir == "" { // the data dir itself could not be resolved: nothing else can be looked at
 		return []check{{Name: "data dir", Status: statusFail, Found: fmt.Sprint(cfgErr),

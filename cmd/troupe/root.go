@@ -22,7 +22,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().String("data-dir", "", "data directory (default $TROUPE_DATA_DIR, $XDG_STATE_HOME/troupe or ~/.local/state/troupe)")
+	root.PersistentFlags().Var(optionalString{new(string)}, "data-dir", "data directory (default $TROUPE_DATA_DIR, $XDG_STATE_HOME/troupe or ~/.local/state/troupe)")
 	root.PersistentFlags().String("config", "", "config file (default <data dir>/troupe.toml when it exists)")
 	root.AddCommand(
 		newServeCmd(),

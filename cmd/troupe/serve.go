@@ -61,9 +61,10 @@ func newServeCmd() *cobra.Command {
 }
 
 type serveFlags struct {
-	logLevel                        string
-	maxSessions                     int
-	sessionTimeout, cleanupInterval float64
+	logLevel                          string
+	maxSessions                       int
+	sessionTimeout, cleanupInterval   float64
+	workspaceRoot, browser, extraPath string
 }
 
 // loadConfig merges flags over environment, file and defaults.
@@ -86,10 +87,31 @@ func loadConfig(cmd *cobra.Command, f serveFlags) (config.Config, error) {
 	if f.cleanupInterval > 0 {
 		cfg.CleanupInterval = config.Seconds(f.cleanupInterval * float64(time.Second))
 	}
+	if f.workspaceRoot != "" {
+		cfg.WorkspaceRoot = f.workspaceRoot
+	}
+	if f.browser != "" {
+		cfg.Browser = f.browser
+	}
+	if dirs := config.SplitPath(f.extraPath); len(dirs) > 0 {
+		cfg.ExtraPath = dirs
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
 	return cfg, tools.CheckRequireApproval(cfg.RequireApproval)
+}
+
+// applyExtraPath puts cfg's extra_path before this process's PATH: agents, git and Chromium
+// are found through it, and agents inherit it.
+func applyExtraPath(cfg config.Config) error {
+	if len(cfg.ExtraPath) == 0 {
+		return nil
+	}
+	if err := os.Setenv("PATH", config.WithExtraPath(os.Getenv("PATH"), cfg.ExtraPath)); err != nil {
+		return fmt.Errorf("extra_path: %w", err)
+	}
+	return nil
 }
 
 // newLogger returns zerolog JSON on w (stderr), or a console writer when w is a terminal.
@@ -131,6 +153,9 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 	log := newLogger(stderr, cfg.LogLevel)
 	if err := config.EnsureDataDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w; choose another with --data-dir or TROUPE_DATA_DIR", cfg.DataDir, err)
+	}
+	if err := applyExtraPath(cfg); err != nil {
+		return nil, err
 	}
 	st, err := store.Open(filepath.Join(cfg.DataDir, "troupe.db"))
 	if err != nil {

@@ -98,6 +98,9 @@ type Config struct {
 	// MaxWait caps every wait of a call (wait_seconds of the agent tools): clients drop answers
 	// after about 60 s (DESIGN §13).
 	MaxWait Seconds `toml:"max_wait_seconds"`
+	// ExtraPath are directories searched before PATH for agent commands, git and Chromium:
+	// Claude Desktop starts servers with a short PATH.
+	ExtraPath []string `toml:"extra_path"`
 	// DaemonIdleExit is how long the daemon waits with no client connected and no running child
 	// before it exits by itself (DESIGN §11).
 	DaemonIdleExit Seconds `toml:"daemon_idle_exit"`
@@ -377,6 +380,7 @@ func (c *Config) Validate() error {
 	if c.WorkspaceRoot != "" && !filepath.IsAbs(c.WorkspaceRoot) {
 		errs = append(errs, fmt.Errorf("workspace_root %q must be an absolute path", c.WorkspaceRoot))
 	}
+	errs = append(errs, checkExtraPath(c.ExtraPath)...)
 	for _, name := range sortedKeys(c.Presets) {
 		p := c.Presets[name]
 		if p.Disabled {
