@@ -81,7 +81,7 @@ func missingCommand(id string, spec messages.AgentSpec) *messages.Error {
 		fix = fmt.Sprintf("or set command in [presets.%s] of troupe.toml to its full path", spec.Preset)
 	}
 	return messages.Errorf(messages.CodeInvalidArgument,
-		"agent %s: %s is not found on the server's PATH (%s): install it, or add its directory to the PATH the server runs with, %s; `troupe doctor` lists the presets whose command is missing",
+		"agent %s: %s is not found on the server's PATH (%s): install it, or add its directory to extra_path (troupe.toml, --extra-path, or Extra PATH in the Claude Desktop extension's settings), %s; `troupe doctor` lists the presets whose command is missing",
 		id, what, os.Getenv("PATH"), fix)
 }
 

@@ -247,7 +247,7 @@ func checkPresets(presets map[string]config.Preset) []check {
 		c := check{Name: "preset:" + name}
 		if p, err := process.LookPath(cmd); err != nil {
 			c.Status, c.Found = statusWarn, fmt.Sprintf("%q not found on PATH; create_agent with this preset fails", cmd)
-			c.Fix = fmt.Sprintf("install %s, or add its directory to the PATH troupe runs with, or set command in [presets.%s] of troupe.toml to its full path", cmd, name)
+			c.Fix = fmt.Sprintf("install %s, or add its directory to extra_path (troupe.toml, --extra-path, or Extra PATH in the Claude Desktop extension's settings), or set command in [presets.%s] of troupe.toml to its full path", cmd, name)
 		} else {
 			c.Status, c.Found = statusOK, fmt.Sprintf("%q is %s", cmd, p)
 		}
