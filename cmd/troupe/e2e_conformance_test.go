@@ -116,15 +116,7 @@ func judgeChecks(checks []conformanceCheck) (passed bool, problems, warnings []s
 // conformanceCLI is Node 22 and the suite's CLI, installed by scripts/deps.sh.
 func conformanceCLI(t *testing.T) (node, cli string) {
 	t.Helper()
-	node, dir := nodeClients(t)
-	cli = filepath.Join(dir, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
-	if _, err := os.Stat(cli); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing: CI must install the conformance suite (scripts/deps.sh)", cli)
-		}
-		t.Skipf("%s is missing: run `make deps` to install the conformance suite", cli)
-	}
-	return node, cli
+	return nodeModuleFile(t, "the conformance suite", "@modelcontextprotocol", "conformance", "dist", "index.js")
 }
 
 // scenarioLine is a line of `conformance list --server`: "  - server-initialize [2025-06-18,…]".

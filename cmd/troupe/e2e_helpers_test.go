@@ -72,11 +72,19 @@ func startServer(t *testing.T, dataDir string, env ...string) *troupeProc {
 // startClient is startServer with the client's name (what the daemon and the audit log see).
 func startClient(t *testing.T, dataDir, name string, env ...string) *troupeProc {
 	t.Helper()
+	return startCommand(t, dataDir, name, "", e2eEnv(dataDir, env...), troupeBinary(t), "serve")
+}
+
+// startCommand runs command with args (a troupe bridge for dataDir) in the directory cwd (""
+// for the test's) with env added to the test's environment, and initializes an MCP client on it.
+func startCommand(t *testing.T, dataDir, name, cwd string, env []string, command string, args ...string) *troupeProc {
+	t.Helper()
 	s := &troupeProc{t: t, dir: dataDir}
-	c, err := client.NewStdioMCPClientWithOptions(troupeBinary(t), e2eEnv(dataDir, env...), []string{"serve"},
+	c, err := client.NewStdioMCPClientWithOptions(command, env, args,
 		transport.WithCommandFunc(func(ctx context.Context, command string, env, args []string) (*exec.Cmd, error) {
 			cmd := exec.CommandContext(ctx, command, args...)
 			cmd.Env = append(os.Environ(), env...)
+			cmd.Dir = cwd
 			s.cmd = cmd
 			return cmd, nil
 		}))
@@ -195,9 +203,12 @@ func eachProcess(fn func(pid int, args []string)) {
 	}
 }
 
-// isDaemonCmdline reports whether a command line is the e2e binary's `daemon` command.
+// isDaemonCmdline reports whether a command line is the `daemon` command of a troupe binary of
+// this test run: the e2e binary, or a copy of it unpacked beside it (an MCP bundle's, see
+// unpackedBundle).
 func isDaemonCmdline(args []string) bool {
-	return binPath != "" && len(args) >= 2 && args[0] == binPath && args[1] == "daemon"
+	return binPath != "" && len(args) >= 2 && filepath.Base(args[0]) == "troupe" && args[1] == "daemon" &&
+		strings.HasPrefix(args[0], filepath.Dir(binPath)+string(filepath.Separator))
 }
 
 // stopDaemon stops the data dir's daemon with `troupe daemon stop` when one runs, then checks

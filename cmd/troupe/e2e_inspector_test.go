@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,15 +15,7 @@ import (
 // inspectorCLI is Node 22 and the official MCP Inspector's launcher, installed by scripts/deps.sh.
 func inspectorCLI(t *testing.T) (node, cli string) {
 	t.Helper()
-	node, dir := nodeClients(t)
-	cli = filepath.Join(dir, "node_modules", "@modelcontextprotocol", "inspector", "clients", "launcher", "build", "index.js")
-	if _, err := os.Stat(cli); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is missing: CI must install the MCP Inspector (scripts/deps.sh)", cli)
-		}
-		t.Skipf("%s is missing: run `make deps` to install the MCP Inspector", cli)
-	}
-	return node, cli
+	return nodeModuleFile(t, "the MCP Inspector", "@modelcontextprotocol", "inspector", "clients", "launcher", "build", "index.js")
 }
 
 // inspect runs `inspector --cli ARGS` with a home of its own (its catalog, no keychain) and

@@ -32,6 +32,21 @@ func nodeClients(t *testing.T) (node, dir string) {
 	return node, dir
 }
 
+// nodeModuleFile is Node 22 and a file of a third-party client installed by scripts/deps.sh
+// (parts under testdata/node/node_modules); what names the client in the skip or failure.
+func nodeModuleFile(t *testing.T, what string, parts ...string) (node, file string) {
+	t.Helper()
+	node, dir := nodeClients(t)
+	file = filepath.Join(append([]string{dir, "node_modules"}, parts...)...)
+	if _, err := os.Stat(file); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: CI must install %s (scripts/deps.sh)", file, what)
+		}
+		t.Skipf("%s is missing: run `make deps` to install %s", file, what)
+	}
+	return node, file
+}
+
 // TestE2ETypeScriptSDKParallelDeletesWithProgress: with 20 parallel delete_session calls the
 // official TypeScript SDK reported 15 "progress notification for an unknown token" errors: a
 // call's last notification came in the same read as its answer, and the SDK handles answers
