@@ -22,8 +22,19 @@ run: ## build and serve MCP over stdio (what Claude Desktop runs), through the d
 	@echo "troupe: serving MCP on stdin/stdout through the data dir's daemon (started when none runs); Ctrl-D ends this client, the daemon keeps your sessions running (bin/troupe daemon stop ends it)" >&2
 	@exec ./bin/troupe serve
 
+# The bundle's system: GOOS/GOARCH when set (e.g. GOOS=darwin GOARCH=arm64 make mcpb), else this one.
+MCPB_OS = $(shell $(GO) env GOOS)
+MCPB_ARCH = $(shell $(GO) env GOARCH)
+
+.PHONY: mcpb
+mcpb: ## build dist/troupe-<os>-<arch>.mcpb: the one-click Claude Desktop bundle (manifest from the tool registry)
+	@mkdir -p dist/$(MCPB_OS)-$(MCPB_ARCH)
+	env -u GOOS -u GOARCH $(GO) build -ldflags "$(LDFLAGS)" -o bin/troupe ./cmd/troupe
+	GOOS=$(MCPB_OS) GOARCH=$(MCPB_ARCH) $(GO) build -ldflags "$(LDFLAGS)" -o dist/$(MCPB_OS)-$(MCPB_ARCH)/troupe ./cmd/troupe
+	./bin/troupe mcpb pack --os $(MCPB_OS) --binary dist/$(MCPB_OS)-$(MCPB_ARCH)/troupe --out dist/troupe-$(MCPB_OS)-$(MCPB_ARCH).mcpb
+
 .PHONY: deps
-deps: ## install what the tests need when missing: git, Chromium (apt-get, as root), Node 22, the TypeScript SDK, the MCP Inspector CLI and the MCP conformance suite (npm)
+deps: ## install what the tests need when missing: git, Chromium (apt-get, as root), Node 22, the TypeScript SDK, the MCP Inspector CLI, the MCP conformance suite and the MCP bundle CLI (npm)
 	@scripts/deps.sh
 
 .PHONY: test
@@ -46,4 +57,4 @@ lint: ## gofmt and go vet
 
 .PHONY: clean
 clean: ## remove build output
-	rm -rf bin bench.log
+	rm -rf bin dist bench.log

