@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -32,20 +31,6 @@ func viewClient(t *testing.T, protocolVersion string) (*client.Client, *mcp.Init
 		t.Fatal(err)
 	}
 	return c, res
-}
-
-// wire is v as a client would read it off the wire: JSON decoded into maps.
-func wire(t *testing.T, v any) map[string]any {
-	t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // checkUIMeta checks a resource's _meta.ui: no origin for connections or resources, and a border.
