@@ -100,6 +100,7 @@ fetch('/view.html').then(r => r.text()).then(html => { frame.srcdoc = html; });
 type frontDoor struct {
 	srv       *httptest.Server
 	signedOut atomic.Bool
+	loggedOut atomic.Bool
 
 	mu       sync.Mutex
 	decision string
@@ -133,6 +134,13 @@ func newFrontDoor(t *testing.T, daemon string) *frontDoor {
 			f.mu.Unlock()
 		}
 		proxy.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		f.loggedOut.Store(true)
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>sign in</title><form method="post" action="/login"></form>`)
 	})
 	mux.HandleFunc("GET /approvals", func(w http.ResponseWriter, r *http.Request) {
 		if f.signedOut.Load() {

@@ -54,6 +54,9 @@ func TestLiveViewInBothHosts(t *testing.T) {
 		if got := eval(t, v, `() => String(document.querySelectorAll('[data-decision]').length)`); got != "0" {
 			t.Errorf("%s approve/deny buttons inside the MCP Apps host, want none", got)
 		}
+		if got := eval(t, v, `() => String(document.getElementById('signout').hidden)`); got != "true" {
+			t.Error("a sign-out button inside the MCP Apps host, want none (no sign-in there)")
+		}
 		png := screenshot(t, p)
 		save(t, filepath.Join(shots, "live-view-mcp-apps.png"), png)
 		if os.Getenv("TROUPE_UPDATE_SCREENSHOT") == "1" {
@@ -91,6 +94,13 @@ func TestLiveViewInBothHosts(t *testing.T) {
 		}
 		if got := eval(t, p, `() => document.querySelector('#signedout a').getAttribute('href')`); got != "/login" {
 			t.Errorf("banner link %q, want /login", got)
+		}
+
+		// Sign out: POST /logout, then the sign-in page.
+		click(t, p, "#signout")
+		waitFor(t, p, "the sign-in page", `() => location.pathname === '/login'`)
+		if !f.loggedOut.Load() {
+			t.Error("no POST /logout before the sign-in page")
 		}
 	})
 }
