@@ -135,6 +135,8 @@ func NewServer(d Deps, version string, extra ...server.ServerOption) *server.MCP
 		server.WithStrictInputSchemaDefault(),
 		server.WithRecovery(),
 		server.WithInstructions(instructions),
+		// The live view, an MCP App (DESIGN §15): get_session and list_sessions link to it.
+		uiExtension(),
 	}, extra...)
 	all := All(d)
 	if d.Metrics != nil {
@@ -154,6 +156,7 @@ func NewServer(d Deps, version string, extra ...server.ServerOption) *server.MCP
 	if d.Audit != nil {
 		addAuditResource(s, d)
 	}
+	addViewResource(s)
 	return s
 }
 

@@ -146,7 +146,7 @@ func (d Deps) createSession(ctx context.Context, req mcp.CallToolRequest) (*mcp.
 
 func listSessionsTool() mcp.Tool {
 	return newTool("list_sessions", "List live sessions, sorted by id, with status, age, idle time and counts of agents and pages.",
-		hints(true, false, true, false),
+		hints(true, false, true, false), withView(),
 		mcp.WithString("label", mcp.Description("Only sessions with this label: \"key\" or \"key=value\"."), mcp.MaxLength(maxLabelFilterChars)),
 	)
 }
@@ -172,7 +172,7 @@ func (d Deps) listSessions(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 
 func getSessionTool() mcp.Tool {
 	return newTool("get_session", "Get one session: status, state, labels, workspace, timestamps and its children in creation order.",
-		hints(true, false, true, false),
+		hints(true, false, true, false), withView(),
 		mcp.WithString("session_id", mcp.Required(), mcp.Description(sessionIDDesc), mcp.MaxLength(maxIDChars)),
 	)
 }

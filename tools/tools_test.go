@@ -58,13 +58,19 @@ func call(t *testing.T, c *client.Client, tool, args string) *mcp.CallToolResult
 // object returns the structured content as a map.
 func object(t *testing.T, r *mcp.CallToolResult) map[string]any {
 	t.Helper()
-	data, err := json.Marshal(r.StructuredContent)
+	return wire(t, r.StructuredContent)
+}
+
+// wire is v as a client reads it off the wire: a JSON object decoded into maps.
+func wire(t *testing.T, v any) map[string]any {
+	t.Helper()
+	data, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatalf("structured content %s is not an object: %v", data, err)
+		t.Fatalf("%s is not a JSON object: %v", data, err)
 	}
 	return m
 }
