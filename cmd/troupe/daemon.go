@@ -19,6 +19,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/internal/daemon"
 	"github.com/troupe-dev/troupe/internal/mcpx"
+	"github.com/troupe-dev/troupe/internal/view"
 	"github.com/troupe-dev/troupe/messages"
 )
 
@@ -137,6 +138,7 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	o.Metrics, o.OnClients = rt.metrics.Handler(), rt.metrics.SetClients
 	o.Attach = rt.attachFunc()
 	o.Approvals = rt.approvals
+	o.View = view.HTML() // the live view at / on --listen (DESIGN §15)
 	err = daemon.Serve(ctx, o)
 	rt.log.Info().Msg("shutting down")
 	if cerr := rt.Close(); cerr != nil {

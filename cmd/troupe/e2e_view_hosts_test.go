@@ -4,14 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,104 +88,3 @@ window.addEventListener('message', async (e) => {
 });
 fetch('/view.html').then(r => r.text()).then(html => { frame.srcdoc = html; });
 </script></body></html>`
-
-// frontDoor stands in for the daemon's TCP listener serving the view at "/" (internal/daemon):
-// the view, /mcp proxied to a real daemon, and approvals from a list of its own.
-type frontDoor struct {
-	srv       *httptest.Server
-	signedOut atomic.Bool
-	loggedOut atomic.Bool
-
-	mu       sync.Mutex
-	decision string
-	mcp      []http.Header // the headers of the POSTs to /mcp
-}
-
-func newFrontDoor(t *testing.T, daemon string) *frontDoor {
-	t.Helper()
-	target, err := url.Parse(daemon)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &frontDoor{}
-	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(target)
-		r.Out.Header.Del("Origin") // the daemon checks Origin against its own address
-	}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(view.HTML())
-	})
-	mux.HandleFunc("/mcp", func(w http.ResponseWriter, r *http.Request) {
-		if f.signedOut.Load() {
-			http.Error(w, "sign in", http.StatusUnauthorized)
-			return
-		}
-		if r.Method == http.MethodPost {
-			f.mu.Lock()
-			f.mcp = append(f.mcp, r.Header.Clone())
-			f.mu.Unlock()
-		}
-		proxy.ServeHTTP(w, r)
-	})
-	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		f.loggedOut.Store(true)
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-	})
-	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><title>sign in</title><form method="post" action="/login"></form>`)
-	})
-	mux.HandleFunc("GET /approvals", func(w http.ResponseWriter, r *http.Request) {
-		if f.signedOut.Load() {
-			http.Error(w, "sign in", http.StatusUnauthorized)
-			return
-		}
-		list := []map[string]any{}
-		if f.decided() == "" {
-			list = append(list, map[string]any{"id": "ap-1", "session_id": "live", "tool": "delete_agent",
-				"arguments": map[string]any{"agent_id": "live/notes"}, "requested_at": time.Now().Add(-time.Minute).Format(time.RFC3339), "principal": "laptop"})
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(list)
-	})
-	mux.HandleFunc("POST /approvals/{id}", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		f.decision = fmt.Sprintf("%s header %s type %s", body, r.Header.Get("X-Troupe-Approval"), r.Header.Get("Content-Type"))
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{}`)
-	})
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *frontDoor) decided() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.decision
-}
-
-// checkMCPHeaders checks what the view sent to /mcp: both answer types accepted, and after the
-// initialize every request in the MCP session the daemon gave, at the negotiated version.
-func (f *frontDoor) checkMCPHeaders(t *testing.T) {
-	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.mcp) < 3 {
-		t.Fatalf("%d POSTs to /mcp, want initialize, notifications/initialized and calls", len(f.mcp))
-	}
-	for i, h := range f.mcp {
-		if a := h.Get("Accept"); !strings.Contains(a, "application/json") || !strings.Contains(a, "text/event-stream") {
-			t.Errorf("POST %d: Accept %q", i, a)
-		}
-		if i == 0 {
-			continue
-		}
-		if h.Get("Mcp-Session-Id") == "" || h.Get("MCP-Protocol-Version") != "2025-06-18" {
-			t.Errorf("POST %d: Mcp-Session-Id %q MCP-Protocol-Version %q", i, h.Get("Mcp-Session-Id"), h.Get("MCP-Protocol-Version"))
-		}
-	}
-}
