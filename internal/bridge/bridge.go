@@ -345,6 +345,14 @@ func (b *bridge) relayMessage(env envelope, data []byte) bool {
 			if wait := time.Until(last.Add(mcpx.MinGap)); seen && wait > 0 {
 				time.Sleep(wait)
 			}
+			if seen {
+				// A client under load may not have read the notification within MinGap, and
+				// then reads it in the same chunk as the answer, which the TypeScript SDK
+				// handles first ("progress notification for an unknown token"). Once the pipe
+				// is empty the client has read it, and handles the chunk (notification
+				// microtask included) before its next read.
+				b.out.waitRead(2 * time.Second)
+			}
 		}
 	}
 	b.out.write(data)
