@@ -57,4 +57,4 @@ lint: ## gofmt and go vet
 
 .PHONY: clean
 clean: ## remove build output
-	rm -rf bin dist bench.log
+	rm -rf bin dist bench.log test-artifacts

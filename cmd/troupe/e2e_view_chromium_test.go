@@ -139,12 +139,13 @@ func screenshot(t *testing.T, p *rod.Page) []byte {
 	return png
 }
 
-// artifactsDir is where the screenshots go: $TROUPE_ARTIFACTS, else the test's temporary dir.
+// artifactsDir is where the screenshots go, kept after the run: $TROUPE_ARTIFACTS, else
+// test-artifacts/ at the repository's root (ignored by git).
 func artifactsDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("TROUPE_ARTIFACTS")
 	if dir == "" {
-		return t.TempDir()
+		dir = filepath.Join("..", "..", "test-artifacts")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
