@@ -113,6 +113,17 @@ func TestLiveViewSignInAndApprovals(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the approved delete did not run")
 	}
+	// The timeline shows the wait and the decision as steps of the delete.
+	deadline = time.Now().Add(30 * time.Second)
+	steps := `() => [...document.querySelectorAll('#timeline > li.op[data-tool="delete_session"] .step')].map(s => s.dataset.step).join(' ')`
+	for !strings.Contains(eval(t, p, steps), "approval.request approval.decide") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the timeline's delete steps %q lack the approval", eval(t, p, steps))
+		}
+		click(t, p, "#refresh")
+		time.Sleep(300 * time.Millisecond)
+	}
+	save(t, filepath.Join(shots, "live-view-approved.png"), screenshot(t, p))
 	q, err := callHTTP(ctx, d.client(t, person, "auditor"), "audit_query", map[string]any{"action": "approval.decide", "since": "1h"})
 	if err != nil || q.IsError {
 		t.Fatalf("audit_query: %v %s", err, resultText(q))
