@@ -4,6 +4,7 @@
 package etcdtest
 
 import (
+	"context"
 	"net/url"
 	"sync"
 	"testing"
@@ -19,8 +20,10 @@ type Server struct {
 	tb       testing.TB
 	e        *embed.Etcd
 	endpoint string
+	probe    *clientv3.Client // connected before Stop, like the tests' clients
 
 	stopOnce sync.Once
+	closed   chan struct{} // closed once etcd's Close returned
 }
 
 // Start starts an etcd member in tb.TempDir() and stops it when the test ends. It is tuned to
@@ -45,8 +48,8 @@ func Start(tb testing.TB) *Server {
 	if err != nil {
 		tb.Fatalf("start embedded etcd: %v", err)
 	}
-	s := &Server{tb: tb, e: e, endpoint: "http://" + e.Clients[0].Addr().String()}
-	tb.Cleanup(s.Stop)
+	s := &Server{tb: tb, e: e, endpoint: "http://" + e.Clients[0].Addr().String(), closed: make(chan struct{})}
+	tb.Cleanup(s.wait)
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
@@ -56,15 +59,53 @@ func Start(tb testing.TB) *Server {
 		s.Stop()
 		tb.Fatal("embedded etcd not ready within 30 s")
 	}
+	if s.probe, err = clientv3.New(Config(s.Endpoints())); err != nil {
+		s.Stop()
+		tb.Fatalf("etcd client: %v", err)
+	}
 	return s
 }
 
 // Endpoints are the client URLs to dial.
 func (s *Server) Endpoints() []string { return []string{s.endpoint} }
 
-// Stop stops the member and waits for it to be gone; later calls do nothing. Clients see a
-// refused connection from then on, as if etcd's machine were down.
-func (s *Server) Stop() { s.stopOnce.Do(s.e.Close) }
+// Stop stops the member: it returns once a client connected before refuses requests, as
+// every client then does, as if etcd's machine were down. Later calls do nothing.
+//
+// etcd's Close lets open watch streams run for up to its request timeout (5 s, embed/etcd.go
+// stopServers) before it cuts them; new requests are refused from its start. So Stop lets
+// Close finish in the background (the test's cleanup waits for it) and waits only until the
+// probe client, connected like the tests' clients, is refused.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		go func() {
+			defer close(s.closed)
+			s.e.Close()
+		}()
+		if s.probe == nil {
+			return
+		}
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			_, err := s.probe.Get(ctx, "probe")
+			cancel()
+			if err != nil {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		s.tb.Error("etcd still answered 10 s after Stop")
+	})
+}
+
+// wait stops the member and waits until etcd's Close has returned.
+func (s *Server) wait() {
+	s.Stop()
+	<-s.closed
+	if s.probe != nil {
+		_ = s.probe.Close()
+	}
+}
 
 // Client returns a new client of the member, closed when the test ends (closing it earlier is
 // fine: that is how a test cuts one node off etcd).
