@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -90,7 +91,8 @@ func (s *EtcdStore) PutSessions(recs []store.SessionRecord) error {
 		if err != nil {
 			return err
 		}
-		if len(ops) == maxTxnRecords || size+len(v) > maxTxnBytes {
+		// etcd refuses a transaction that writes one key twice: a repeated id starts a new one.
+		if len(ops) == maxTxnRecords || size+len(v) > maxTxnBytes || slices.Contains(sids, rec.ID) {
 			if err := flush(); err != nil {
 				return err
 			}

@@ -145,3 +145,18 @@ func TestLoadSessionsIsWhatThisNodeOwns(t *testing.T) {
 		t.Fatal("the record is still there after FinishDelete")
 	}
 }
+
+// PutSessions takes the same id twice (the later record wins), as the bbolt store does.
+func TestPutSessionsTakesARepeatedID(t *testing.T) {
+	n := newTestCluster(t, 5).join(t, "n1")
+	mustClaim(t, n, "a")
+	first, second := storetest.Record("a"), storetest.Record("a")
+	second.Name = "second"
+	if err := n.store.PutSessions([]store.SessionRecord{first, second}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.store.LoadSessions()
+	if err != nil || len(got) != 1 || got[0].Name != "second" {
+		t.Fatalf("LoadSessions = %+v, %v; want the second record", got, err)
+	}
+}

@@ -59,7 +59,8 @@ func (m *Member) Owned(ctx context.Context, node string) ([]string, error) {
 }
 
 // Release gives up this node's ownership of sid (a fenced delete of its owner key): another
-// claim may then place it anywhere.
+// claim may then place it anywhere. A session whose record stays is then an orphan, which
+// survivors claim and restore: release only what was stopped, or never written.
 func (m *Member) Release(ctx context.Context, sid string) error {
 	_, err := m.fencedTxn(ctx, fmt.Sprintf("release session %q", sid), []string{sid}, nil, clientv3.OpDelete(ownerKey(sid)))
 	return err

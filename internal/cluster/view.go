@@ -56,14 +56,20 @@ func (m *Member) watchView() {
 		m.view.mu.Lock()
 		from := m.view.rev + 1
 		m.view.mu.Unlock()
-		ctx := clientv3.WithRequireLeader(m.ctx)
-		for wr := range m.cli.Watch(ctx, nodesPrefix, clientv3.WithRange(viewEnd), clientv3.WithRev(from)) {
-			if err := wr.Err(); err != nil {
-				m.log.Warn().Err(err).Msg("cluster: view watch broke; re-reading")
-				break
-			}
-			m.view.apply(wr.Events, wr.Header.Revision)
+		m.watchFrom(from)
+	}
+}
+
+// watchFrom applies the view's changes from revision from on, until the watch breaks.
+func (m *Member) watchFrom(from int64) {
+	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(m.ctx))
+	defer cancel() // a broken watch's stream goes with it
+	for wr := range m.cli.Watch(ctx, nodesPrefix, clientv3.WithRange(viewEnd), clientv3.WithRev(from)) {
+		if err := wr.Err(); err != nil {
+			m.log.Warn().Err(err).Msg("cluster: view watch broke; re-reading")
+			return
 		}
+		m.view.apply(wr.Events, wr.Header.Revision)
 	}
 }
 
