@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -290,7 +289,7 @@ func (s *Bolt) Snapshots(sessionID string) ([]Snapshot, error) {
 			return nil
 		})
 	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	SortSnapshots(out)
 	return out, err
 }
 

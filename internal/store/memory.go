@@ -154,12 +154,7 @@ func (m *Memory) Snapshots(sessionID string) ([]Snapshot, error) {
 			out = append(out, snap)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
+	SortSnapshots(out)
 	return out, nil
 }
 

@@ -10,6 +10,7 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/troupe-dev/troupe/messages"
@@ -79,6 +80,16 @@ type Tombstone struct {
 	SnapshotID string    `json:"snapshot_id,omitempty"`
 	// Owner is the deleted session's owner, so that its id answers as unknown to anyone else.
 	Owner string `json:"owner,omitempty"`
+}
+
+// SortSnapshots puts snapshots in the order Snapshots returns them: oldest first, ties by id.
+func SortSnapshots(snaps []Snapshot) {
+	sort.Slice(snaps, func(i, j int) bool {
+		if !snaps[i].CreatedAt.Equal(snaps[j].CreatedAt) {
+			return snaps[i].CreatedAt.Before(snaps[j].CreatedAt)
+		}
+		return snaps[i].ID < snaps[j].ID
+	})
 }
 
 // Store is troupe's durable state. Every method returns only once its change is on disk.

@@ -51,58 +51,6 @@ func TestSessionsSurviveReopen(t *testing.T) {
 	}
 }
 
-func TestFinishDeleteWritesSnapshotAndTombstone(t *testing.T) {
-	s, _ := openTemp(t)
-	defer s.Close()
-	rec := SessionRecord{ID: "beta", Status: "active"}
-	if err := s.PutSession(rec); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Now().UTC()
-	snap := Snapshot{ID: "snap-1", SessionID: "beta", Reason: "expired", CreatedAt: at, Session: rec, Completed: true}
-	if err := s.FinishDelete("beta", snap, Tombstone{SessionID: "beta", Reason: "expired", At: at, SnapshotID: "snap-1"}); err != nil {
-		t.Fatal(err)
-	}
-	live, _ := s.LoadSessions()
-	if len(live) != 0 {
-		t.Fatalf("live sessions = %d, want 0", len(live))
-	}
-	tomb, err := s.Tombstone("beta")
-	if err != nil || tomb.SnapshotID != "snap-1" || tomb.Reason != "expired" {
-		t.Fatalf("Tombstone = %+v, %v; want snap-1 expired", tomb, err)
-	}
-	got, err := s.Snapshot("snap-1")
-	if err != nil || got.Session.ID != "beta" {
-		t.Fatalf("Snapshot = %+v, %v", got, err)
-	}
-	// Re-creating the id clears the tombstone.
-	if err := s.PutSession(rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Tombstone("beta"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Tombstone after re-create: err = %v, want ErrNotFound", err)
-	}
-}
-
-func TestPruneSnapshotsKeepsRecentOnes(t *testing.T) {
-	s, _ := openTemp(t)
-	defer s.Close()
-	now := time.Now()
-	for i, age := range []time.Duration{10 * 24 * time.Hour, 8 * 24 * time.Hour, time.Hour} {
-		if err := s.PutSnapshot(Snapshot{ID: fmt.Sprint("s", i), SessionID: "x", CreatedAt: now.Add(-age)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n, err := s.PruneSnapshots(now.Add(-7 * 24 * time.Hour))
-	if err != nil || n != 2 {
-		t.Fatalf("PruneSnapshots = %d, %v; want 2", n, err)
-	}
-	left, _ := s.Snapshots("")
-	if len(left) != 1 || left[0].ID != "s2" {
-		t.Fatalf("left = %+v, want only s2", left)
-	}
-}
-
 func TestConcurrentWritesAllLand(t *testing.T) {
 	s, path := openTemp(t)
 	var wg sync.WaitGroup
