@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/troupe-dev/troupe/internal/cluster"
 )
 
 // Preset is a named agent command (DESIGN §8). Unless the server allows any command, a call
@@ -113,6 +115,14 @@ type Config struct {
 	// e.g. ["delete_session", "delete_agent"]. The daemon refuses a name that is not a tool.
 	RequireApproval []string          `toml:"require_approval"`
 	Presets         map[string]Preset `toml:"presets"`
+	// Cluster joins this daemon to others on etcd (DESIGN §16); the zero value: one machine.
+	Cluster cluster.Config `toml:"cluster"`
+}
+
+// Clustered reports whether the [cluster] table is set: the daemon then joins others on etcd.
+func (c *Config) Clustered() bool {
+	k := c.Cluster
+	return k.Node != "" || k.Advertise != "" || len(k.Etcd) > 0 || k.BlobDir != "" || k.LeaseSeconds != 0
 }
 
 // Seconds is a duration written in troupe.toml and the environment as a number of seconds.
@@ -344,6 +354,11 @@ func sortedKeys[V any](m map[string]V) []string {
 // Validate checks the merged configuration and says what to fix.
 func (c *Config) Validate() error {
 	var errs []error
+	if c.Clustered() {
+		if err := c.Cluster.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.MaxSessions <= 0 {
 		errs = append(errs, errors.New("max_sessions must be positive"))
 	}

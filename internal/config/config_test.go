@@ -172,3 +172,31 @@ func TestAllowedOriginsAndHostsFromFileAndEnvironment(t *testing.T) {
 		t.Errorf("AllowedHosts from the environment = %q, want c.example:8443", got)
 	}
 }
+
+func TestClusterTable(t *testing.T) {
+	dir := t.TempDir()
+	good := "[cluster]\nnode = \"a\"\nadvertise = \"127.0.0.1:7801\"\netcd = [\"http://127.0.0.1:2379\"]\nblob_dir = \"" + dir + "\"\n"
+	cfg, err := loadTOML(t, dir, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Clustered() || cfg.Cluster.Node != "a" || cfg.Cluster.Etcd[0] != "http://127.0.0.1:2379" {
+		t.Fatalf("cluster = %+v", cfg.Cluster)
+	}
+	_, err = loadTOML(t, t.TempDir(), "[cluster]\nnode = \"a\"\n")
+	if err == nil || !strings.Contains(err.Error(), "cluster.etcd is empty") || !strings.Contains(err.Error(), "cluster.blob_dir") {
+		t.Fatalf("a half cluster table: %v", err)
+	}
+	if none, err := loadTOML(t, t.TempDir(), ""); err != nil || none.Clustered() {
+		t.Fatalf("no table, yet clustered (%v)", err)
+	}
+}
+
+// loadTOML loads a data dir whose troupe.toml is file.
+func loadTOML(t *testing.T, dir, file string) (Config, error) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "troupe.toml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return Load(LoadOptions{DataDir: dir, Getenv: env(nil)})
+}
