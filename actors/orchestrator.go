@@ -124,6 +124,8 @@ func (o *orchestrator) Receive(ctx actor.Context) {
 		o.onTerminated(msg.who)
 	case *recoverSessions:
 		ctx.Respond(o.recover(ctx))
+	case *messages.AdoptSessions:
+		ctx.Respond(o.adopt(ctx))
 	case *ping:
 		ctx.Respond(&ping{})
 	case *messages.CreateSession:

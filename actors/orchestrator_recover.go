@@ -45,6 +45,41 @@ func (o *orchestrator) recover(ctx actor.Context) *recoverResult {
 	return res
 }
 
+// adopt brings up the sessions the store now gives this node that it does not run yet: in a
+// cluster, those it claimed after their node was lost (DESIGN §16), brought back as after a crash.
+// Sessions it runs already are left alone, so adopting twice changes nothing.
+func (o *orchestrator) adopt(ctx actor.Context) *messages.AdoptSessionsResult {
+	recs, err := o.opts.Store.LoadSessions()
+	if err != nil {
+		return &messages.AdoptSessionsResult{Err: messages.Errorf(messages.CodeUnavailable, "load sessions: %v", err)}
+	}
+	res := &messages.AdoptSessionsResult{}
+	for _, rec := range recs {
+		if o.sessions[rec.ID] != nil {
+			continue
+		}
+		if rec.Status == messages.StatusDeleting {
+			o.resumeDelete(ctx, rec)
+			res.Adopted = append(res.Adopted, rec.ID)
+			continue
+		}
+		pid, err := o.spawnSession(ctx, rec, startRecovered)
+		if err != nil {
+			o.log.Error().Err(err).Str("session", rec.ID).Msg("could not adopt a session")
+			continue
+		}
+		o.register(rec, pid, messages.StatusActive)
+		res.Adopted = append(res.Adopted, rec.ID)
+	}
+	if len(res.Adopted) > 0 {
+		if o.opts.Events != nil {
+			o.opts.Events.Record("server.adopt", "", "", "ok", map[string]any{"sessions": res.Adopted})
+		}
+		o.log.Info().Strs("sessions", res.Adopted).Msg("adopted sessions of a lost node")
+	}
+	return res
+}
+
 // resumeDelete finishes, off the mailbox, a delete that a crash interrupted: ending what the
 // crashed run left of the children's processes takes their grace periods, and the server
 // answers meanwhile. The session shows as being deleted until it is done.
