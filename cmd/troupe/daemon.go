@@ -139,6 +139,19 @@ func runDaemon(ctx context.Context, cfg config.Config, stderr io.Writer, logFile
 	o.Attach = rt.attachFunc()
 	o.Approvals = rt.approvals
 	o.View = view.HTML() // the live view at / on --listen (DESIGN §15)
+	if rt.cluster != nil {
+		// A fenced node has stopped its children; the daemon stops too (a new start joins anew).
+		var cancelFenced context.CancelCauseFunc
+		ctx, cancelFenced = context.WithCancelCause(ctx)
+		defer cancelFenced(nil)
+		go func() {
+			select {
+			case <-rt.cluster.fenced:
+				cancelFenced(fmt.Errorf("fenced out of the cluster: %w", rt.cluster.fenceErr))
+			case <-ctx.Done():
+			}
+		}()
+	}
 	err = daemon.Serve(ctx, o)
 	rt.log.Info().Msg("shutting down")
 	if cerr := rt.Close(); cerr != nil {

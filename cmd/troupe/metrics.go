@@ -21,7 +21,9 @@ func newRuntimeMetrics(rt *serverRuntime) *metrics.Metrics {
 	m := metrics.New(metrics.Options{Sessions: rt.sessionCounts, ChildKinds: actors.ChildKinds(),
 		Logger: rt.log.With().Str("component", "metrics").Logger()})
 	rt.audit.SetFsyncHook(m.ObserveAuditFsync)
-	rt.store.SetCommitHook(m.ObserveStoreCommit)
+	if rt.bolt != nil {
+		rt.bolt.SetCommitHook(m.ObserveStoreCommit)
+	}
 	return m
 }
 

@@ -34,6 +34,7 @@ func newRootCmd() *cobra.Command {
 		newAttachCmd(),
 		newApprovalsCmd(),
 		newApproveCmd(),
+		newClusterCmd(),
 		newVersionCmd(),
 		newMcpbCmd(),
 	)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -136,7 +137,9 @@ func isTerminal(f *os.File) bool {
 type serverRuntime struct {
 	cfg      config.Config
 	log      zerolog.Logger
-	store    *store.Bolt
+	store    store.Store
+	bolt     *store.Bolt // the single-node store (nil in a cluster)
+	cluster  *clusterSide
 	actors   *actors.System
 	browser  browser.Driver
 	audit    *audit.Log
@@ -145,6 +148,9 @@ type serverRuntime struct {
 	metrics  *metrics.Metrics
 	// approvals are the calls of require_approval's tools waiting for a person.
 	approvals *approval.Broker
+	stopOnce  sync.Once
+	stopErr   error
+	mu        sync.Mutex // rt.actors against a fence during the start
 }
 
 // startRuntime opens the store and starts the actor tree; transport names it in audit events
@@ -157,19 +163,32 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 	if err := applyExtraPath(cfg); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(filepath.Join(cfg.DataDir, "troupe.db"))
-	if err != nil {
-		return nil, err
+	rt := &serverRuntime{cfg: cfg, log: log}
+	var st store.Store
+	if cfg.Clustered() {
+		c, err := joinCluster(cfg, log, rt.fence)
+		if err != nil {
+			return nil, err
+		}
+		rt.cluster, st = c, c.store
+	} else {
+		b, err := store.Open(filepath.Join(cfg.DataDir, "troupe.db"))
+		if err != nil {
+			return nil, err
+		}
+		rt.bolt, st = b, b
 	}
 	auditLog, err := audit.Open(cfg.DataDir, audit.Options{Logger: log.With().Str("component", "audit").Logger()})
 	if err != nil {
-		_ = st.Close()
+		_ = rt.closeStore(st)
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
-	if err := anchorAudit(st, auditLog, log); err != nil {
-		_ = auditLog.Close()
-		_ = st.Close()
-		return nil, fmt.Errorf("audit log: %w", err)
+	if rt.bolt != nil {
+		if err := anchorAudit(rt.bolt, auditLog, log); err != nil {
+			_ = auditLog.Close()
+			_ = rt.closeStore(st)
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
 	}
 	// The browser starts on first use: a server without Chromium serves everything but pages.
 	policy := browser.Policy{AllowHosts: cfg.AllowHosts, DenyHosts: cfg.DenyHosts, DenyAddrs: ownAddrs}
@@ -178,7 +197,7 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 		MaxContent: cfg.PageContentMax, Policy: policy, Logger: log})
 	if err != nil {
 		_ = auditLog.Close()
-		_ = st.Close()
+		_ = rt.closeStore(st)
 		return nil, fmt.Errorf("browser: %w", err)
 	}
 	progress := mcpx.NewProgress()
@@ -205,11 +224,16 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 	if err != nil {
 		_ = drv.Close()
 		_ = auditLog.Close()
-		_ = st.Close()
+		_ = rt.closeStore(st)
 		return nil, err
 	}
-	rt := &serverRuntime{cfg: cfg, log: log, store: st, actors: sys, audit: auditLog, progress: progress, browser: drv,
-		approvals: approval.New(0, tools.RecordDecision(auditLog))}
+	rt.mu.Lock()
+	rt.store, rt.actors, rt.audit, rt.progress, rt.browser = st, sys, auditLog, progress, drv
+	rt.mu.Unlock()
+	rt.approvals = approval.New(0, tools.RecordDecision(auditLog))
+	if rt.cluster != nil {
+		rt.cluster.takeOver(sys)
+	}
 	rt.metrics = newRuntimeMetrics(rt)
 	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log,
 		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes,
@@ -218,13 +242,43 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 	return rt, nil
 }
 
-// Close stops the actors (flushing activity) and closes the store.
+// Close stops the actors (flushing activity) and closes the store (in a cluster: then leaves
+// it, so that the other nodes take the sessions over at once).
 func (rt *serverRuntime) Close() error {
-	errA := rt.actors.Shutdown(context.Background())
+	errA := rt.stopActors()
 	errB := rt.browser.Close() // after the sessions, which close their contexts as they stop
-	errS := rt.store.Close()
+	errS := rt.closeStore(rt.store)
 	errL := rt.audit.Close()
 	return errors.Join(errA, errB, errS, errL)
+}
+
+// stopActors stops the actor tree and every child, once (a fenced node does it early).
+func (rt *serverRuntime) stopActors() error {
+	rt.stopOnce.Do(func() { rt.stopErr = rt.actors.Shutdown(context.Background()) })
+	return rt.stopErr
+}
+
+// fence is called when this node's cluster lease was not renewed in time: the other nodes are
+// about to claim its sessions, so its children stop now, before anything else.
+func (rt *serverRuntime) fence(error) {
+	rt.mu.Lock()
+	started := rt.actors != nil
+	rt.mu.Unlock()
+	if started {
+		_ = rt.stopActors()
+	}
+}
+
+// closeStore closes the store, and in a cluster the membership after it.
+func (rt *serverRuntime) closeStore(st store.Store) error {
+	var err error
+	if st != nil {
+		err = st.Close()
+	}
+	if rt.cluster != nil {
+		err = errors.Join(err, rt.cluster.Close())
+	}
+	return err
 }
 
 // serveStdio serves MCP on in/out until EOF or SIGTERM/SIGINT, then shuts down in order: the

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/troupe-dev/troupe/internal/cluster"
+	"github.com/troupe-dev/troupe/internal/config"
+	"github.com/troupe-dev/troupe/messages"
+)
+
+// clusterSide is a daemon's part in a cluster (DESIGN §16): its membership, the store on etcd,
+// and the loop that takes over the sessions of lost nodes.
+type clusterSide struct {
+	member *cluster.Member
+	store  *cluster.EtcdStore
+	log    zerolog.Logger
+	// fenced is closed when the membership ended without a Close (the lease was not renewed
+	// in time): the daemon has stopped its children and must stop.
+	fenced    chan struct{}
+	fenceErr  error
+	fenceOnce sync.Once
+	stopLoops context.CancelFunc
+	loops     sync.WaitGroup
+}
+
+// joinCluster joins the cluster of cfg's [cluster] table. onFenced runs once when the lease was
+// not renewed in time, before the daemon is told to stop: it must stop every child at once, as
+// the survivors are about to claim and restart the sessions.
+func joinCluster(cfg config.Config, log zerolog.Logger, onFenced func(error)) (*clusterSide, error) {
+	c := &clusterSide{log: log.With().Str("component", "cluster").Logger(), fenced: make(chan struct{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := cluster.Join(ctx, cfg.Cluster, cluster.Options{Logger: c.log, OnFenced: func(cause error) {
+		c.log.Error().Err(cause).Msg("cluster: this node's lease was not renewed in time: stopping every session's children (the other nodes take them over)")
+		onFenced(cause)
+		c.fenceOnce.Do(func() { c.fenceErr = cause; close(c.fenced) })
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("join the cluster (node %q, etcd %v): %w", cfg.Cluster.Node, cfg.Cluster.Etcd, err)
+	}
+	c.member = m
+	c.store = cluster.NewEtcdStore(m)
+	c.log.Info().Str("node", m.Node()).Dur("lease", m.TTL()).Msg("cluster: joined")
+	return c, nil
+}
+
+// Requester is what the takeover loop asks (the actor system).
+type adopter interface {
+	Request(ctx context.Context, msg any, timeout time.Duration) (any, error)
+}
+
+// takeOver claims the sessions of lost nodes as they are orphaned (spread over the survivors by
+// placement) and has this node's orchestrator bring up those it now owns; it also reports this
+// node's load. It runs until Close.
+func (c *clusterSide) takeOver(a adopter) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stopLoops = cancel
+	orphans := c.member.WatchOrphans(ctx)
+	adopt := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case adopt <- struct{}{}:
+		default:
+		}
+	}
+	c.loops.Add(2)
+	go func() {
+		defer c.loops.Done()
+		for sid := range orphans {
+			owner, err := c.member.Claim(ctx, sid)
+			switch {
+			case errors.Is(err, cluster.ErrAlreadyOwned):
+				continue // another survivor was first
+			case err != nil:
+				c.log.Warn().Err(err).Str("session", sid).Msg("cluster: could not claim an orphaned session")
+				continue
+			}
+			c.log.Info().Str("session", sid).Str("owner", owner).Msg("cluster: claimed an orphaned session")
+			poke()
+		}
+	}()
+	go func() {
+		defer c.loops.Done()
+		// Claims made by other nodes for this one come without a message: look every lease/3.
+		t := time.NewTicker(c.member.TTL() / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-adopt:
+			case <-t.C:
+			}
+			res, err := a.Request(ctx, &messages.AdoptSessions{}, time.Minute)
+			if err != nil {
+				c.log.Warn().Err(err).Msg("cluster: adopt sessions")
+				continue
+			}
+			if r, ok := res.(*messages.AdoptSessionsResult); ok && r.Err != nil {
+				c.log.Warn().Str("error", r.Err.Message).Msg("cluster: adopt sessions")
+			}
+			if n, err := a.Request(ctx, &messages.SessionMetrics{}, 5*time.Second); err == nil {
+				if m, ok := n.(*messages.SessionMetricsResult); ok {
+					_ = c.member.SetLoad(ctx, m.TotalSessions)
+				}
+			}
+		}
+	}()
+}
+
+// Close stops the loops and leaves the cluster: its lease is revoked, so that the other nodes
+// take its sessions over at once (the children have stopped already). A fenced member only
+// closes.
+func (c *clusterSide) Close() error {
+	if c == nil {
+		return nil
+	}
+	if c.stopLoops != nil {
+		c.stopLoops()
+	}
+	c.loops.Wait()
+	select {
+	case <-c.fenced:
+		return c.member.Close()
+	default:
+		return c.member.Leave()
+	}
+}
