@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -167,4 +168,32 @@ func TestSecretsAreNotInTheAuditLog(t *testing.T) {
 func waitUntil(t *testing.T, cond func() bool) {
 	t.Helper()
 	testutil.Eventually(t, 5*time.Second, "condition", cond)
+}
+
+func TestAuditQueryChangesOnly(t *testing.T) {
+	c, _ := auditedClient(t, t.TempDir(), nil)
+	mustOK(t, call(t, c, "create_session", `{"session_id":"ch"}`))
+	for i := 0; i < 3; i++ {
+		mustOK(t, call(t, c, "get_session", `{"session_id":"ch"}`))
+	}
+	mustOK(t, call(t, c, "update_session_state", `{"session_id":"ch","set":{"k":1}}`))
+	actions := func(args string) string {
+		var got []string
+		for _, e := range mustOK(t, call(t, c, "audit_query", args))["events"].([]any) {
+			m := e.(map[string]any)
+			got = append(got, m["action"].(string)+"/"+fmt.Sprint(m["stage"]))
+		}
+		return strings.Join(got, " ")
+	}
+	var all, changes string
+	waitUntil(t, func() bool {
+		all = actions(`{"session_id":"ch"}`)
+		return strings.Count(all, "session.get/") == 6 && strings.Contains(all, "session_state.update/completed")
+	})
+	changes = actions(`{"session_id":"ch","changes_only":true}`)
+	if strings.Contains(changes, "session.get") || !strings.Contains(changes, "session.create/requested") ||
+		!strings.Contains(changes, "session_state.update/completed") {
+		t.Fatalf("changes_only: %s (all: %s)", changes, all)
+	}
+	mustFail(t, call(t, c, "audit_query", `{"changes_only":"yes"}`))
 }

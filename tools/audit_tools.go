@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -25,8 +26,13 @@ func auditQueryTool() mcp.Tool {
 		mcp.WithString("action", mcp.Description("Only this action, e.g. session.delete; \"session.*\" matches a prefix."), mcp.MaxLength(maxAuditActionChars)),
 		mcp.WithString("since", mcp.Description("Only events since then: a duration back from now (\"15m\", \"2h\") or an RFC 3339 time."), mcp.MaxLength(maxSinceChars)),
 		mcp.WithInteger("limit", mcp.Description("At most this many events, the most recent (default 100, at most 1000)."), mcp.Min(1), mcp.Max(1000)),
+		mcp.WithBoolean("changes_only", mcp.Description("Leave out the calls of read-only tools (get_session, read_agent_output, …): what changed, and troupe's own events.")),
 	)
 }
+
+// readOnlyTools names the tools that change nothing (for audit_query's changes_only); All sets
+// it (the same names every time).
+var readOnlyTools atomic.Pointer[map[string]bool]
 
 // parseSince accepts a duration back from now or an RFC 3339 time.
 func parseSince(s string, now time.Time) (time.Time, error) {
@@ -46,6 +52,7 @@ func (d Deps) auditQuery(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 		Action    string `json:"action"`
 		Since     string `json:"since"`
 		Limit     int    `json:"limit"`
+		Changes   bool   `json:"changes_only"`
 	}
 	if e := decodeArgs(req, &a); e != nil {
 		return toolError(e), nil
@@ -54,6 +61,15 @@ func (d Deps) auditQuery(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 		return toolError(messages.Errorf(messages.CodeUnavailable, "the audit log is off in this server")), nil
 	}
 	f := audit.Filter{Session: a.SessionID, Action: a.Action, Limit: a.Limit, Keep: d.auditVisibility(ctx)}
+	if a.Changes {
+		visible, reads := f.Keep, *readOnlyTools.Load()
+		f.Keep = func(e *audit.Event) bool {
+			if tool, _ := e.Details["tool"].(string); reads[tool] {
+				return false
+			}
+			return visible == nil || visible(e)
+		}
+	}
 	if f.Limit == 0 {
 		f.Limit = 100
 	}

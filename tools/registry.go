@@ -92,6 +92,13 @@ func All(d Deps) []Tool {
 	all = append(all, auditTools(d)...)
 	all = append(all, snapshotTools(d)...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Tool.Name < all[j].Tool.Name })
+	reads := map[string]bool{}
+	for name, mutating := range mutatingTools(all) {
+		if !mutating {
+			reads[name] = true
+		}
+	}
+	readOnlyTools.Store(&reads)
 	for i, t := range all {
 		if err := checkAnnotations(t.Tool); err != nil {
 			panic(err)
