@@ -152,7 +152,7 @@ func (s *sessionActor) onAgentStarted(ctx actor.Context, msg *agentStarted) {
 	if err := s.persist(); err != nil {
 		s.removeChild(c)
 		ctx.Stop(c.pid)
-		ctx.Send(sender, messages.Errorf(messages.CodeInternal, "could not save agent %s: %v; it was not created", c.spec.ID, err))
+		ctx.Send(sender, messages.Errorf(storeCode(err), "could not save agent %s: %v; it was not created", c.spec.ID, err))
 		return
 	}
 	s.reportChildren(ctx)

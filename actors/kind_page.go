@@ -113,7 +113,7 @@ func (s *sessionActor) onPageStarted(ctx actor.Context, msg *pageStarted) {
 		if creating {
 			s.removeChild(c)
 			ctx.Stop(c.pid)
-			ctx.Send(sender, messages.Errorf(messages.CodeInternal, "could not save page %s: %v; it was not opened", c.spec.ID, err))
+			ctx.Send(sender, messages.Errorf(storeCode(err), "could not save page %s: %v; it was not opened", c.spec.ID, err))
 		}
 		return
 	}

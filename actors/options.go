@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/process"
 	"github.com/troupe-dev/troupe/internal/store"
 	"github.com/troupe-dev/troupe/internal/workspace"
+	"github.com/troupe-dev/troupe/messages"
 )
 
 // Clock tells the time; tests and property tests inject a fake one.
@@ -176,4 +178,17 @@ func newSessionID() string { return "s-" + randomSuffix(6) }
 // newSnapshotID returns a snapshot id such as "snap-20261121-080102-x7qa".
 func newSnapshotID(now time.Time) string {
 	return "snap-" + now.UTC().Format("20060102-150405") + "-" + randomSuffix(4)
+}
+
+// NewSessionID returns a fresh session id such as "s-x7qa2b" (a cluster claims it before the
+// session is created).
+func NewSessionID() string { return newSessionID() }
+
+// storeCode classifies a failed store write: unavailable when the store says so (a cluster's
+// etcd unreachable, or the session no longer this node's), otherwise an internal fault.
+func storeCode(err error) messages.Code {
+	if errors.Is(err, store.ErrUnavailable) {
+		return messages.CodeUnavailable
+	}
+	return messages.CodeInternal
 }

@@ -120,7 +120,7 @@ func (s *sessionActor) cloned(ctx actor.Context, msg *cloneStarted) {
 	if err := s.persist(); err != nil {
 		s.log.Error().Err(err).Msg("persist cloned session")
 		ctx.Send(ctx.Parent(), &sessionCreateFailed{id: s.rec.ID, restore: true})
-		ctx.Respond(messages.Errorf(messages.CodeInternal, "could not save the clone %q: %v", s.rec.ID, err))
+		ctx.Respond(messages.Errorf(storeCode(err), "could not save the clone %q: %v", s.rec.ID, err))
 		s.windDown(ctx, "could not be cloned")
 		return
 	}

@@ -193,7 +193,7 @@ func (s *sessionActor) create(ctx actor.Context, msg *messages.CreateSession) {
 	}
 	if err := s.opts.Store.PutSession(s.rec); err != nil {
 		s.log.Error().Err(err).Msg("persist new session")
-		fail(messages.Errorf(messages.CodeInternal, "could not save session %q: %v", s.rec.ID, err))
+		fail(messages.Errorf(storeCode(err), "could not save session %q: %v", s.rec.ID, err))
 		return
 	}
 	ctx.Respond(&messages.SessionResult{Session: s.info()})
@@ -239,7 +239,7 @@ func (s *sessionActor) updateState(ctx actor.Context, msg *messages.UpdateSessio
 	if err := s.opts.Store.PutSession(s.rec); err != nil {
 		s.rec.State = prev
 		s.log.Error().Err(err).Msg("persist state")
-		reply(messages.Errorf(messages.CodeInternal, "could not save the state of %q: %v; nothing was changed", s.rec.ID, err))
+		reply(messages.Errorf(storeCode(err), "could not save the state of %q: %v; nothing was changed", s.rec.ID, err))
 		return
 	}
 	reply(nil)

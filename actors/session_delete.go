@@ -107,7 +107,7 @@ func (s *sessionActor) delete(ctx actor.Context, msg *messages.DeleteSession) {
 	if len(newestFirst) > 0 {
 		if err := s.opts.Store.BeginDelete(deleting, d.snap); err != nil {
 			s.log.Error().Err(err).Msg("write snapshot")
-			fail(messages.Errorf(messages.CodeInternal, "could not write the snapshot of %q, so nothing was deleted: %v", s.rec.ID, err))
+			fail(messages.Errorf(storeCode(err), "could not write the snapshot of %q, so nothing was deleted: %v", s.rec.ID, err))
 			return
 		}
 		d.begun = true
@@ -169,12 +169,12 @@ func (s *sessionActor) finishDelete(ctx actor.Context) {
 		if !d.begun {
 			s.rec.Status, s.rec.SnapshotID = messages.StatusActive, ""
 			ctx.Send(ctx.Parent(), &deleteAborted{id: s.rec.ID})
-			ctx.Send(d.replyTo, messages.Errorf(messages.CodeInternal, "could not delete %q: %v; nothing was changed", s.rec.ID, err))
+			ctx.Send(d.replyTo, messages.Errorf(storeCode(err), "could not delete %q: %v; nothing was changed", s.rec.ID, err))
 		} else {
 			// The record says deleting with a durable snapshot: the next start finishes the job.
 			ctx.Send(ctx.Parent(), &deleteStuck{id: s.rec.ID, why: fmt.Sprintf(
 				"the delete of session %q could not be finished (%v); its snapshot %s is saved and the delete completes when troupe next starts", s.rec.ID, err, d.snap.ID)})
-			ctx.Send(d.replyTo, messages.Errorf(messages.CodeInternal, "could not finish deleting %q (%v); its snapshot %s is saved and the delete completes at the next start", s.rec.ID, err, d.snap.ID))
+			ctx.Send(d.replyTo, messages.Errorf(storeCode(err), "could not finish deleting %q (%v); its snapshot %s is saved and the delete completes at the next start", s.rec.ID, err, d.snap.ID))
 		}
 		return
 	}
@@ -282,7 +282,7 @@ func (s *sessionActor) restored(ctx actor.Context) {
 	if err := s.persist(); err != nil {
 		s.log.Error().Err(err).Msg("persist restored session")
 		ctx.Send(ctx.Parent(), &sessionCreateFailed{id: s.rec.ID, restore: true})
-		ctx.Respond(messages.Errorf(messages.CodeInternal, "could not save the restored session %q: %v", s.rec.ID, err))
+		ctx.Respond(messages.Errorf(storeCode(err), "could not save the restored session %q: %v", s.rec.ID, err))
 		s.windDown(ctx, "could not be restored")
 		return
 	}

@@ -46,7 +46,7 @@ func (s *sessionActor) importBrowserState(ctx actor.Context, msg *messages.Impor
 		}
 		s.rec.LocalStorage = storage
 		if err := s.persist(); err != nil {
-			ctx.Respond(messages.Errorf(messages.CodeInternal, "could not save the browser state of session %s: %v; nothing was changed", s.rec.ID, err))
+			ctx.Respond(messages.Errorf(storeCode(err), "could not save the browser state of session %s: %v; nothing was changed", s.rec.ID, err))
 			return
 		}
 		ctx.Respond(s.browserStateResult())

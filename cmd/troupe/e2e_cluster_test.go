@@ -38,7 +38,9 @@ func startClusterNodes(t *testing.T, n, leaseSeconds int) ([]*clusterNode, *etcd
 func startClusterNode(t *testing.T, name string, etcd *etcdtest.Server, blobs string, leaseSeconds int) *clusterNode {
 	t.Helper()
 	dir := testutil.ShortDir(t)
-	toml := fmt.Sprintf("[cluster]\nnode = %q\nadvertise = %q\netcd = [%q]\nlease_seconds = %d\nblob_dir = %q\n",
+	// Preset "keep" restarts always: a session taken over after its node was lost runs it again.
+	toml := fmt.Sprintf("[cluster]\nnode = %q\nadvertise = %q\netcd = [%q]\nlease_seconds = %d\nblob_dir = %q\n\n"+
+		"[presets.keep]\ncommand = \"cat\"\nmode = \"interactive\"\nrestart = \"always\"\n",
 		name, freeAddr(t), etcd.Endpoints()[0], leaseSeconds, blobs)
 	if err := os.WriteFile(filepath.Join(dir, "troupe.toml"), []byte(toml), 0o600); err != nil {
 		t.Fatal(err)

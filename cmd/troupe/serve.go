@@ -235,7 +235,11 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 		rt.cluster.takeOver(sys)
 	}
 	rt.metrics = newRuntimeMetrics(rt)
-	rt.mcp = tools.NewServer(tools.Deps{Actors: sys, Timeout: cfg.CallTimeout.D(), Logger: log,
+	var requester tools.Requester = sys
+	if rt.cluster != nil {
+		requester = herePlacement{local: sys, member: rt.cluster.member, store: st}
+	}
+	rt.mcp = tools.NewServer(tools.Deps{Actors: requester, Timeout: cfg.CallTimeout.D(), Logger: log,
 		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes,
 		Audit: auditLog, Transport: transport, Progress: progress, URLPolicy: policy, Metrics: rt.metrics, MaxWait: cfg.MaxWait.D(),
 		RequireApproval: cfg.RequireApproval, Approvals: rt.approvals}, version)

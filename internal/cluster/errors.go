@@ -6,12 +6,14 @@ import (
 	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/troupe-dev/troupe/internal/store"
 )
 
 var (
 	// ErrFenced says that this node's membership ended (its lease could not be renewed in time,
 	// or it left): it must not write again; joining again makes a new member with a new lease.
-	ErrFenced = errors.New("this node is fenced off the cluster")
+	ErrFenced error = storeUnavailable("this node is fenced off the cluster")
 	// ErrAlreadyOwned says that a claimed session already has an owner (see AlreadyOwnedError).
 	ErrAlreadyOwned = errors.New("the session is already owned")
 	// ErrNotOwner says that a fenced write was refused: this node's current lease does not own
@@ -65,7 +67,9 @@ func (e *NotOwnerError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrNotOwner) hold.
-func (e *NotOwnerError) Is(target error) bool { return target == ErrNotOwner }
+func (e *NotOwnerError) Is(target error) bool {
+	return target == ErrNotOwner || target == store.ErrUnavailable
+}
 
 // UnavailableError is a request that etcd did not answer in time. Sent tells whether it may
 // have reached etcd: a write that was never sent wrote nothing.
@@ -93,4 +97,13 @@ func (e *UnavailableError) Error() string {
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrUnavailable) hold.
-func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+func (e *UnavailableError) Is(target error) bool {
+	return target == ErrUnavailable || target == store.ErrUnavailable
+}
+
+// storeUnavailable is a sentinel that is also store.ErrUnavailable (callers outside the cluster
+// package answer it as unavailable).
+type storeUnavailable string
+
+func (e storeUnavailable) Error() string        { return string(e) }
+func (e storeUnavailable) Is(target error) bool { return target == store.ErrUnavailable }

@@ -18,6 +18,8 @@ type Status struct {
 	// Orphans are sessions with a record and no owner: their node was lost and no survivor has
 	// claimed them yet.
 	Orphans []string `json:"orphans"`
+	// Owners maps each owned session to its node.
+	Owners map[string]string `json:"owners"`
 }
 
 // NodeStatus is one node as etcd knows it. A node listed is alive: its key lives under its lease.
@@ -32,7 +34,7 @@ type NodeStatus struct {
 
 // ReadStatus reads the cluster's nodes and session owners from etcd, without joining.
 func ReadStatus(ctx context.Context, cfg Config) (Status, error) {
-	st := Status{Nodes: []NodeStatus{}, Orphans: []string{}}
+	st := Status{Nodes: []NodeStatus{}, Orphans: []string{}, Owners: map[string]string{}}
 	cli, err := clientv3.New(clientv3.Config{Endpoints: cfg.Etcd, DialTimeout: DefaultRequestTimeout, Logger: zap.NewNop()})
 	if err != nil {
 		return st, &UnavailableError{Op: "read the cluster's status", Endpoints: cfg.Etcd, Err: err}
@@ -63,7 +65,9 @@ func ReadStatus(ctx context.Context, cfg Config) (Status, error) {
 	owned := map[string]bool{}
 	for _, kv := range owners.Kvs {
 		count[string(kv.Value)]++
-		owned[strings.TrimPrefix(string(kv.Key), ownersPrefix)] = true
+		sid := strings.TrimPrefix(string(kv.Key), ownersPrefix)
+		owned[sid] = true
+		st.Owners[sid] = string(kv.Value)
 	}
 	for _, kv := range nodes.Kvs {
 		var n NodeInfo

@@ -19,6 +19,11 @@ import (
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrUnavailable marks a write the store could not make for a reason outside troupe's data: a
+// cluster's etcd unreachable, or this node no longer owning the session (fenced). The caller
+// answers it as unavailable (retry later, or elsewhere), not as an internal fault.
+var ErrUnavailable = errors.New("the store is unavailable")
+
 // ChildSpec is what it takes to re-create one child of a session: its identity and the
 // kind-specific spec (an agent's command, a page's URL), kept as JSON so that the store does not
 // depend on the agent and page packages.

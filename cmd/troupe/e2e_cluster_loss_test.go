@@ -1,0 +1,199 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/troupe-dev/troupe/internal/cluster/etcdtest"
+)
+
+// mcp returns a client of the node's TCP MCP endpoint (no auth in these tests).
+func (n *clusterNode) mcp(t *testing.T) *troupeProc {
+	t.Helper()
+	return &troupeProc{t: t, c: n.tcp.client(t, "", "client-of-"+n.name), dir: n.dir}
+}
+
+// agentPID is the pid of a session's agent "cat" as get_session shows it (0: none running).
+func agentPID(s *troupeProc, sid string) int {
+	r := s.call("get_session", map[string]any{"session_id": sid})
+	if r.IsError {
+		return 0
+	}
+	for _, c := range s.ok("get_session", map[string]any{"session_id": sid})["children"].([]any) {
+		m := c.(map[string]any)
+		if pid, ok := m["pid"].(float64); ok && m["status"] == "running" {
+			return int(pid)
+		}
+	}
+	return 0
+}
+
+// TestE2EClusterNodeLoss, with three real daemons on an embedded etcd (lease 2 s): sessions
+// are owned once (two creates of one id through two nodes: exactly one wins); a fourth node
+// joining moves nothing and stops no child; a node killed with SIGKILL loses its sessions to the
+// survivors within lease + 5 s, restored with their state and agents; a node frozen (SIGSTOP)
+// past its lease stops its children and its daemon on resume, its sessions run elsewhere, once.
+func TestE2EClusterNodeLoss(t *testing.T) {
+	const lease = 2
+	nodes, etcd, blobs := startClusterNodes(t, 3, lease)
+	clients := map[string]*troupeProc{}
+	for _, n := range nodes {
+		clients[n.name] = n.mcp(t)
+	}
+	for i, n := range nodes {
+		for j := 0; j < 3; j++ {
+			sid := fmt.Sprintf("%s-%d", n.name, j)
+			clients[n.name].ok("create_session", map[string]any{"session_id": sid, "state": map[string]any{"n": i*10 + j}})
+			clients[n.name].ok("create_agent", map[string]any{"session_id": sid, "name": "cat", "preset": "keep"})
+		}
+	}
+	st := clusterStatus(t, nodes[0].dir)
+	for _, n := range nodes {
+		for j := 0; j < 3; j++ {
+			if sid := fmt.Sprintf("%s-%d", n.name, j); st.Owners[sid] != n.name {
+				t.Fatalf("%s is owned by %q, want %s (owners %v)", sid, st.Owners[sid], n.name, st.Owners)
+			}
+		}
+	}
+	// Two creates of one id through two nodes at once: exactly one wins.
+	for round := 0; round < 8; round++ {
+		id := fmt.Sprintf("race%d", round)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var won []string
+		for _, name := range []string{"n1", "n2"} {
+			wg.Add(1)
+			go func(name string) {
+				defer wg.Done()
+				if r := clients[name].call("create_session", map[string]any{"session_id": id}); !r.IsError {
+					mu.Lock()
+					won = append(won, name)
+					mu.Unlock()
+				} else if !strings.Contains(resultText(r), "exists") {
+					t.Errorf("the losing create says %q, want that it exists", resultText(r))
+				}
+			}(name)
+		}
+		wg.Wait()
+		if len(won) != 1 {
+			t.Fatalf("round %d: %v won the create of one id, want exactly one", round, won)
+		}
+	}
+	before := map[string]int{}
+	for _, n := range nodes {
+		for j := 0; j < 3; j++ {
+			sid := fmt.Sprintf("%s-%d", n.name, j)
+			before[sid] = agentPID(clients[n.name], sid)
+			if before[sid] == 0 {
+				t.Fatalf("%s has no running agent", sid)
+			}
+		}
+	}
+
+	// A fourth node joins: no session moves, no child stops.
+	n4 := startClusterNode(t, "n4", etcd, blobs, lease)
+	clients[n4.name] = n4.mcp(t)
+	after := clusterStatus(t, nodes[0].dir)
+	for sid, o := range st.Owners {
+		if after.Owners[sid] != o {
+			t.Fatalf("after n4 joined %s is owned by %q, was %q", sid, after.Owners[sid], o)
+		}
+	}
+	for sid, pid := range before {
+		if !alive(pid) {
+			t.Fatalf("after n4 joined the agent of %s (pid %d) is gone", sid, pid)
+		}
+	}
+
+	// kill -9 of n2: within lease + 5 s its sessions are owned by survivors and running again.
+	survivorOf := func(sid string) *troupeProc {
+		return clients[clusterStatus(t, nodes[0].dir).Owners[sid]]
+	}
+	killDaemon9(t, nodes[1].dir, nodes[1].tcp.pid)
+	killed := time.Now()
+
+	lost := []string{"n2-0", "n2-1", "n2-2"}
+	eventually(t, time.Duration(lease+5)*time.Second, "n2's sessions owned and running elsewhere", func() bool {
+		owners := clusterStatus(t, nodes[0].dir).Owners
+		for _, sid := range lost {
+			c := clients[owners[sid]]
+			if c == nil || owners[sid] == "n2" || agentPID(c, sid) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("failover of n2's %d sessions took %v (lease %d s)", len(lost), time.Since(killed).Round(10*time.Millisecond), lease)
+	spread := map[string]bool{}
+	for i, sid := range lost {
+		c := survivorOf(sid)
+		got := c.ok("get_session", map[string]any{"session_id": sid})
+		if fmt.Sprint(got["state"]) != fmt.Sprintf("map[n:%d]", 10+i) {
+			t.Fatalf("%s came back with state %v", sid, got["state"])
+		}
+		spread[clusterStatus(t, nodes[0].dir).Owners[sid]] = true
+		c.ok("send_to_agent", map[string]any{"agent_id": sid + "/cat", "message": "still here"})
+	}
+	t.Logf("n2's sessions were taken over by %v", spread)
+
+	// SIGSTOP of n3 past its lease, then SIGCONT: the survivors run its sessions; on resume it
+	// stops its children and its daemon, so each session runs once.
+	frozen := []string{"n3-0", "n3-1", "n3-2"}
+	if err := syscall.Kill(nodes[2].tcp.pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	crashed.Store(nodes[2].dir, true)
+	eventually(t, time.Duration(lease+5)*time.Second, "n3's sessions running elsewhere while it is frozen", func() bool {
+		owners := clusterStatus(t, nodes[0].dir).Owners
+		for _, sid := range frozen {
+			c := clients[owners[sid]]
+			if c == nil || owners[sid] == "n3" || agentPID(c, sid) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if err := syscall.Kill(nodes[2].tcp.pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the frozen node stopped its children and its daemon", func() bool {
+		for _, sid := range frozen {
+			if alive(before[sid]) {
+				return false
+			}
+		}
+		return !alive(nodes[2].tcp.pid)
+	})
+	for _, sid := range frozen {
+		if pid := agentPID(survivorOf(sid), sid); pid == 0 || pid == before[sid] || !alive(pid) {
+			t.Fatalf("%s: agent pid %d (was %d on n3): want one new running agent", sid, pid, before[sid])
+		}
+	}
+}
+
+// TestE2EClusterEtcdDown: with etcd gone, a mutation fails closed with a clear error and a read
+// of a local session still answers (within the lease; after it the node is fenced).
+func TestE2EClusterEtcdDown(t *testing.T) {
+	etcd := etcdtest.Start(t)
+	node := startClusterNode(t, "solo", etcd, t.TempDir(), 30)
+	c := node.mcp(t)
+	c.ok("create_session", map[string]any{"session_id": "here", "state": map[string]any{"k": 1}})
+	etcd.Stop()
+	start := time.Now()
+	msg := c.fails("update_session_state", map[string]any{"session_id": "here", "set": map[string]any{"k": 2}})
+	if !strings.Contains(msg, "etcd") {
+		t.Fatalf("a mutation with etcd down says %q, want that etcd is unreachable", msg)
+	}
+	t.Logf("the mutation failed after %v: %s", time.Since(start).Round(10*time.Millisecond), msg)
+	if msg := c.fails("create_session", map[string]any{"session_id": "new"}); !strings.Contains(msg, "nothing was created") {
+		t.Fatalf("a create with etcd down says %q", msg)
+	}
+	got := c.ok("get_session", map[string]any{"session_id": "here"})
+	if fmt.Sprint(got["state"]) != "map[k:1]" {
+		t.Fatalf("the local read after the refused change: %v", got["state"])
+	}
+}
