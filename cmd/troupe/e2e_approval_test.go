@@ -22,7 +22,7 @@ import (
 var approvalEnv = []string{"TROUPE_REQUIRE_APPROVAL=delete_session,delete_agent", "TROUPE_MAX_WAIT_SECONDS=20"}
 
 // troupeCLI runs the troupe binary with args on dir and returns its output and exit code.
-func troupeCLI(t *testing.T, dir string, args ...string) (string, int) {
+func troupeCLI(t testing.TB, dir string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(troupeBinary(t), append([]string{"--data-dir", dir}, args...)...)
 	cmd.Env = append(os.Environ(), e2eEnv(dir)...)

@@ -24,7 +24,7 @@ type clusterNode struct {
 
 // startClusterNodes starts n daemons (named n1, n2, ...) with [cluster] tables on one embedded
 // etcd, a shared blob dir and a lease of leaseSeconds; each listens on TCP without auth.
-func startClusterNodes(t *testing.T, n, leaseSeconds int) ([]*clusterNode, *etcdtest.Server, string) {
+func startClusterNodes(t testing.TB, n, leaseSeconds int) ([]*clusterNode, *etcdtest.Server, string) {
 	t.Helper()
 	etcd := etcdtest.Start(t)
 	blobs := t.TempDir()
@@ -35,11 +35,11 @@ func startClusterNodes(t *testing.T, n, leaseSeconds int) ([]*clusterNode, *etcd
 	return nodes, etcd, blobs
 }
 
-func startClusterNode(t *testing.T, name string, etcd *etcdtest.Server, blobs string, leaseSeconds int) *clusterNode {
+func startClusterNode(t testing.TB, name string, etcd *etcdtest.Server, blobs string, leaseSeconds int) *clusterNode {
 	t.Helper()
 	dir := testutil.ShortDir(t)
 	// Preset "keep" restarts always: a session taken over after its node was lost runs it again.
-	toml := fmt.Sprintf("[cluster]\nnode = %q\nadvertise = %q\netcd = [%q]\nlease_seconds = %d\nblob_dir = %q\n\n"+
+	toml := fmt.Sprintf("max_sessions = 1000\n\n[cluster]\nnode = %q\nadvertise = %q\netcd = [%q]\nlease_seconds = %d\nblob_dir = %q\n\n"+
 		"[presets.keep]\ncommand = \"cat\"\nmode = \"interactive\"\nrestart = \"always\"\n",
 		name, freeAddr(t), etcd.Endpoints()[0], leaseSeconds, blobs)
 	if err := os.WriteFile(filepath.Join(dir, "troupe.toml"), []byte(toml), 0o600); err != nil {
@@ -49,7 +49,7 @@ func startClusterNode(t *testing.T, name string, etcd *etcdtest.Server, blobs st
 }
 
 // freeAddr returns a loopback address with a port free right now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,7 +60,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // clusterStatus runs `troupe cluster status --json` on a node's data dir.
-func clusterStatus(t *testing.T, dir string) cluster.Status {
+func clusterStatus(t testing.TB, dir string) cluster.Status {
 	t.Helper()
 	out, code := troupeCLI(t, dir, "cluster", "status", "--json")
 	var st cluster.Status
