@@ -39,16 +39,24 @@ func readHeads(t *testing.T, c *testCluster) map[string]AuditHead {
 	return heads
 }
 
-// The head is published at once, again when it moves and only then, once more at Stop, and it
-// stays after the node has left (it is not under the lease).
-func TestPublishAuditHeads(t *testing.T) {
+// publishing joins n1 to a new cluster and publishes its (fake) head from seq on, every 20 ms;
+// it returns once seq is published. The publisher is stopped when the test ends.
+func publishing(t *testing.T, seq uint64) (*testCluster, *testNode, *fakeHead, *AuditHeadPublisher) {
+	t.Helper()
 	c := newTestCluster(t, 2)
 	n := c.join(t, "n1")
 	h := &fakeHead{}
-	h.set(1)
+	h.set(seq)
 	p := PublishAuditHeads(n.Member, h.get, 20*time.Millisecond)
-	defer p.Stop()
-	testutil.Eventually(t, 10*time.Second, "head seq 1 published", func() bool { return readHeads(t, c)["n1"].Seq == 1 })
+	t.Cleanup(func() { _ = p.Stop() })
+	testutil.Eventually(t, 10*time.Second, fmt.Sprintf("head seq %d published", seq), func() bool { return readHeads(t, c)["n1"].Seq == seq })
+	return c, n, h, p
+}
+
+// The head is published at once, again when it moves and only then, once more at Stop, and it
+// stays after the node has left (it is not under the lease).
+func TestPublishAuditHeads(t *testing.T) {
+	c, n, h, p := publishing(t, 1)
 
 	cli := c.etcd.Client(t)
 	rev := func() int64 {
@@ -89,13 +97,7 @@ func TestPublishAuditHeads(t *testing.T) {
 
 // A head rewritten by anyone else is left as it is: the publisher stops and says why.
 func TestPublishAuditHeadsStopsWhenRewritten(t *testing.T) {
-	c := newTestCluster(t, 2)
-	n := c.join(t, "n1")
-	h := &fakeHead{}
-	h.set(3)
-	p := PublishAuditHeads(n.Member, h.get, 20*time.Millisecond)
-	defer p.Stop()
-	testutil.Eventually(t, 10*time.Second, "head seq 3 published", func() bool { return readHeads(t, c)["n1"].Seq == 3 })
+	c, _, h, p := publishing(t, 3)
 	forged := `{"node":"n1","seq":2,"hash":"` + fmt.Sprintf("%064x", 2) + `"}`
 	if _, err := c.etcd.Client(t).Put(context.Background(), auditHeadKey("n1"), forged); err != nil {
 		t.Fatal(err)
