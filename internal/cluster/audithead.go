@@ -177,8 +177,11 @@ func (p *AuditHeadPublisher) ownLostWrite(resp *clientv3.TxnResponse) bool {
 func triedKey(seq uint64, hash string) string { return fmt.Sprint(seq, " ", hash) }
 
 // Stop publishes the head once more if it changed, stops, and returns the last publish's error.
-// It may be called more than once.
+// It may be called more than once, and on nil (a daemon that runs alone has no publisher).
 func (p *AuditHeadPublisher) Stop() error {
+	if p == nil {
+		return nil
+	}
 	p.once.Do(func() { close(p.stop) })
 	<-p.done
 	return p.err

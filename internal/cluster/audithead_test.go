@@ -78,6 +78,10 @@ func TestPublishAuditHeads(t *testing.T) {
 	if err := p.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
+	var none *AuditHeadPublisher // a daemon that runs alone
+	if err := none.Stop(); err != nil {
+		t.Fatalf("Stop on nil: %v", err)
+	}
 	got, ok := p.Published()
 	if !ok || got.Seq != 9 || got.Hash != fmt.Sprintf("%064x", 9) || got.Node != "n1" {
 		t.Fatalf("Published() = %+v, %v; want n1 at seq 9", got, ok)
