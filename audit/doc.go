@@ -8,7 +8,9 @@
 // file audit.head, which records the last durable seq and hash so that lines cut from the end are
 // noticed; and a lock file .lock, so that only one writer runs. A torn last line found at start-up
 // is moved to <segment>.torn.N next to its segment. The HMAC key for redaction is
-// <data>/audit.key (0600), outside the audit directory.
+// <data>/audit.key (0600), outside the audit directory. OpenAt puts the directory and the key
+// elsewhere: in a cluster each node keeps its own chain in the shared blob dir (see
+// internal/cluster's AuditDir).
 //
 // # Line layout
 //

@@ -17,7 +17,8 @@ const (
 	ActionClose        = "audit.close"         // the writer stopped cleanly
 	ActionTornTail     = "audit.torn_tail"     // a torn last line was moved aside at start-up
 	ActionHeadMismatch = "audit.head_mismatch" // the log ends before the seq its head file records
-	// ActionAnchorMismatch: at start-up the log ended before the seq troupe's store recorded.
+	// ActionAnchorMismatch: at start-up the log no longer reached the seq troupe's store recorded
+	// (in a cluster: the head the node published to etcd).
 	ActionAnchorMismatch = "audit.anchor_mismatch"
 	ActionIdleExpire     = "session.expire"   // a session was deleted for idle timeout
 	ActionChildStop      = "child.stop"       // one child stopped during a cascade

@@ -45,6 +45,9 @@ type VerifyOptions struct {
 	KeyPath string
 	// Anchor, when set, is checked as described on Anchor.
 	Anchor *Anchor
+	// AnchorSource names where Anchor was recorded, in the reasons given for a mismatch
+	// (default "troupe's store"; in a cluster, the head the node published to etcd).
+	AnchorSource string
 }
 
 // String renders the report in one line for people.
@@ -111,6 +114,10 @@ func VerifyWith(auditDir string, opts VerifyOptions) (Report, error) {
 	keyPath := opts.KeyPath
 	if keyPath == "" {
 		keyPath = filepath.Join(filepath.Dir(auditDir), KeyName)
+	}
+	source := opts.AnchorSource
+	if source == "" {
+		source = "troupe's store"
 	}
 	kf, keyErr := readKeyFile(keyPath)
 	if keyErr != nil && !errors.Is(keyErr, fs.ErrNotExist) {
@@ -185,11 +192,11 @@ func VerifyWith(auditDir string, opts VerifyOptions) (Report, error) {
 		return r.fail(HeadName, 0, fmt.Sprintf("the hash of seq %d differs from the one %s records: "+
 			"the log was rewritten", head.Seq, HeadName)), nil
 	case opts.Anchor != nil && opts.Anchor.Seq > r.LastSeq:
-		return r.fail(last, 0, fmt.Sprintf("the log ends at seq %d but troupe's store recorded seq %d as "+
-			"written: the log was cut or removed", r.LastSeq, opts.Anchor.Seq)), nil
+		return r.fail(last, 0, fmt.Sprintf("the log ends at seq %d but %s recorded seq %d as "+
+			"written: the log was cut or removed", r.LastSeq, source, opts.Anchor.Seq)), nil
 	case opts.Anchor != nil && opts.Anchor.Seq > 0 && anchorHash != opts.Anchor.Hash:
-		return r.fail(last, 0, fmt.Sprintf("the hash of seq %d differs from the one troupe's store "+
-			"recorded: the log was rewritten", opts.Anchor.Seq)), nil
+		return r.fail(last, 0, fmt.Sprintf("the hash of seq %d differs from the one %s "+
+			"recorded: the log was rewritten", opts.Anchor.Seq, source)), nil
 	case key != nil && r.Events == 0:
 		return r.fail(last, 0, "the log is empty or gone, but this data directory's audit key exists: "+
 			"a log always starts with audit.open, so it was emptied or removed"), nil

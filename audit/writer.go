@@ -79,22 +79,32 @@ type Log struct {
 }
 
 // Open opens the audit log of the data directory dataDir, creating <dataDir>/audit (0700) and
-// the redaction key <dataDir>/audit.key (0600) when needed. It moves a torn last line aside
-// (recording audit.torn_tail), continues the chain from the last good line and records
-// audit.open. A log whose last complete line is damaged is refused with an error that says
-// what to do.
+// the redaction key <dataDir>/audit.key (0600) when needed; see OpenAt.
 func Open(dataDir string, opts Options) (*Log, error) {
 	if dataDir == "" {
 		return nil, errors.New("audit: no data directory given")
 	}
-	dir := filepath.Join(dataDir, DirName)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("audit: creating %s: %w", dir, err)
+	return OpenAt(filepath.Join(dataDir, DirName), filepath.Join(dataDir, KeyName), opts)
+}
+
+// OpenAt opens the audit log in dir, keyed with the key file at keyPath, creating dir (0700) and
+// the key (0600, in a directory created 0700 when missing) when needed. keyPath should be
+// outside dir: whoever may read the log need not hold its key. It moves a torn last line aside
+// (recording audit.torn_tail), continues the chain from the last good line and records
+// audit.open. A log whose last complete line is damaged is refused with an error that says
+// what to do.
+func OpenAt(dir, keyPath string, opts Options) (*Log, error) {
+	if dir == "" || keyPath == "" {
+		return nil, errors.New("audit: no audit directory or key file given")
+	}
+	for _, d := range []string{dir, filepath.Dir(keyPath)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("audit: creating %s: %w", d, err)
+		}
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: setting the mode of %s to 0700: %w", dir, err)
 	}
-	keyPath := filepath.Join(dataDir, KeyName)
 	kf, err := loadOrCreateKey(keyPath, opts.Logger)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/troupe-dev/troupe/audit"
+	"github.com/troupe-dev/troupe/internal/cluster"
 	"github.com/troupe-dev/troupe/internal/config"
 )
 
@@ -48,20 +49,32 @@ func auditDir(cmd *cobra.Command) (string, error) {
 }
 
 func newAuditVerifyCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, all bool
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the hash chain of the whole audit log",
 		Long: "Check every line of every segment: its keyed hash (the key is <data>/audit.key, outside the\n" +
 			"audit directory), the chain of hashes and seq numbers across segments, a torn last line, lines\n" +
 			"cut from the end, and a log emptied, removed or shorter than what troupe's store recorded.\n\n" +
+			"In a cluster (a [cluster] table in troupe.toml) this node's chain in the blob dir is checked,\n" +
+			"against the head it published to etcd; --cluster checks every node's chain, a dead node's too:\n" +
+			"a chain that does not reach its published head was cut, one with another hash at that seq was\n" +
+			"rewritten, a published head without its chain is a chain removed.\n\n" +
 			"Exit status: 0 intact; 1 damaged (the first bad segment and line are named); 2 unreadable.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, err := auditDir(cmd)
+			src, err := resolveAuditSource(cmd, all)
 			if err != nil {
 				return err
 			}
+			if src.clustered {
+				only := src.cfg.Cluster.Node
+				if all {
+					only = ""
+				}
+				return verifyCluster(cmd, src, only, asJSON)
+			}
+			dir := src.dir()
 			anchor, err := storeAnchor(filepath.Dir(dir), cmd.ErrOrStderr())
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), "troupe:", err)
@@ -88,22 +101,24 @@ func newAuditVerifyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().BoolVar(&all, "cluster", false, "check every node's chain in the blob dir against the heads published to etcd")
 	return cmd
 }
 
 func newAuditQueryCmd() *cobra.Command {
 	var f audit.Filter
 	var since, until string
-	var asJSON bool
+	var asJSON, all bool
 	cmd := &cobra.Command{
 		Use:   "query",
 		Short: "Show the audit events that match filters, oldest first",
 		Example: "  troupe audit query --session research --since 2h\n" +
 			"  troupe audit query --action 'session.*' --outcome error --json\n" +
-			"  troupe audit query --principal ci-bot --since 24h",
+			"  troupe audit query --principal ci-bot --since 24h\n" +
+			"  troupe audit query --cluster --session research   # every node's chain, merged by time",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, err := auditDir(cmd)
+			src, err := resolveAuditSource(cmd, all)
 			if err != nil {
 				return err
 			}
@@ -117,12 +132,22 @@ func newAuditQueryCmd() *cobra.Command {
 			if f.Limit < 0 {
 				return fmt.Errorf("--limit %d: want 0 (no limit) or more", f.Limit)
 			}
-			evs, err := audit.Query(dir, f)
+			if all {
+				evs, err := cluster.QueryAudit(src.cfg.Cluster.BlobDir, f)
+				if err := printNodeEvents(cmd, newAuditPrinter(cmd.OutOrStdout(), asJSON, true), evs, err); err != nil {
+					return err
+				}
+				if len(evs) == 0 && !asJSON {
+					fmt.Fprintln(cmd.ErrOrStderr(), "no matching events")
+				}
+				return nil
+			}
+			evs, err := audit.Query(src.dir(), f)
 			var damage *audit.DamageError
 			if err != nil && !errors.As(err, &damage) {
 				return err
 			}
-			p := newAuditPrinter(cmd.OutOrStdout(), asJSON)
+			p := newAuditPrinter(cmd.OutOrStdout(), asJSON, false)
 			for _, e := range evs {
 				if err := p.print(e); err != nil {
 					return err
@@ -147,30 +172,35 @@ func newAuditQueryCmd() *cobra.Command {
 	fl.StringVar(&until, "until", "", "only events before this: a duration ago or an RFC 3339 time")
 	fl.IntVar(&f.Limit, "limit", 0, "show only the most recent N matching events (0: all)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object per event instead of a table")
+	fl.BoolVar(&all, "cluster", false, "every node's chain in the blob dir, merged by time, each event marked with its node")
 	return cmd
 }
 
 func newAuditTailCmd() *cobra.Command {
 	var n int
-	var follow, asJSON bool
+	var follow, asJSON, all bool
 	cmd := &cobra.Command{
 		Use:   "tail",
 		Short: "Show the last audit events, and with -f the new ones as they come",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, err := auditDir(cmd)
+			src, err := resolveAuditSource(cmd, all)
 			if err != nil {
 				return err
 			}
 			if n < 0 {
 				return fmt.Errorf("-n %d: want 0 or more", n)
 			}
+			if all {
+				return tailCluster(cmd, src, n, follow, asJSON)
+			}
+			dir := src.dir()
 			evs, err := audit.Recent(dir, n)
 			var damage *audit.DamageError
 			if err != nil && !errors.As(err, &damage) {
 				return err
 			}
-			p := newAuditPrinter(cmd.OutOrStdout(), asJSON)
+			p := newAuditPrinter(cmd.OutOrStdout(), asJSON, false)
 			var after uint64
 			for _, e := range evs {
 				if err := p.print(e); err != nil {
@@ -196,6 +226,7 @@ func newAuditTailCmd() *cobra.Command {
 	cmd.Flags().IntVarP(&n, "lines", "n", 20, "how many of the last events to show")
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new events until interrupted")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per event instead of a table")
+	cmd.Flags().BoolVar(&all, "cluster", false, "every node's chain in the blob dir, merged by time (with -f: the chains there at the start)")
 	return cmd
 }
 
@@ -230,15 +261,17 @@ func parseAuditTime(name, v string, now time.Time) (time.Time, error) {
 		"such as 2026-11-21T07:00:00Z", name, v)
 }
 
-// auditPrinter prints events as a table (header first) or as JSON lines.
+// auditPrinter prints events as a table (header first) or as JSON lines; with nodes, each
+// event is marked with the node whose chain holds it (a NODE column, a "node" field).
 type auditPrinter struct {
 	w      io.Writer
 	json   *json.Encoder
 	header bool
+	nodes  bool
 }
 
-func newAuditPrinter(w io.Writer, asJSON bool) *auditPrinter {
-	p := &auditPrinter{w: w}
+func newAuditPrinter(w io.Writer, asJSON, nodes bool) *auditPrinter {
+	p := &auditPrinter{w: w, nodes: nodes}
 	if asJSON {
 		p.json = json.NewEncoder(w)
 		p.json.SetEscapeHTML(false)
@@ -248,13 +281,19 @@ func newAuditPrinter(w io.Writer, asJSON bool) *auditPrinter {
 
 const auditRowFormat = "%-6s %-23s %-20s %-9s %-12s %-14s %-22s %-7s %8s  %-20s %s"
 
-func (p *auditPrinter) print(e audit.Event) error {
-	if p.json != nil {
+func (p *auditPrinter) print(e audit.Event) error { return p.printFrom("", e) }
+
+// printFrom prints an event of node's chain.
+func (p *auditPrinter) printFrom(node string, e audit.Event) error {
+	switch {
+	case p.json != nil && p.nodes:
+		return p.json.Encode(cluster.NodeEvent{Node: node, Event: e})
+	case p.json != nil:
 		return p.json.Encode(e)
 	}
 	if !p.header {
 		p.header = true
-		if err := p.row("SEQ", "TIME (UTC)", "ACTION", "STAGE", "PRINCIPAL", "SESSION", "TARGET", "OUTCOME", "MS", "CLIENT", "DETAILS"); err != nil {
+		if err := p.row("NODE", "SEQ", "TIME (UTC)", "ACTION", "STAGE", "PRINCIPAL", "SESSION", "TARGET", "OUTCOME", "MS", "CLIENT", "DETAILS"); err != nil {
 			return err
 		}
 	}
@@ -262,14 +301,19 @@ func (p *auditPrinter) print(e audit.Event) error {
 	if e.DurationMS != 0 {
 		ms = fmt.Sprintf("%.1f", e.DurationMS)
 	}
-	return p.row(fmt.Sprint(e.Seq), e.Time.UTC().Format("2006-01-02 15:04:05.000"), e.Action, auditDash(e.Stage),
+	return p.row(node, fmt.Sprint(e.Seq), e.Time.UTC().Format("2006-01-02 15:04:05.000"), e.Action, auditDash(e.Stage),
 		auditDash(e.Principal), auditDash(e.Session), auditDash(e.Target), auditDash(e.Outcome), auditDash(ms), auditClient(e.Actor),
 		auditDetails(e.Details))
 }
 
-// row prints one table row in fixed-width columns (rows print as they come, for tail -f).
-func (p *auditPrinter) row(cols ...any) error {
-	_, err := fmt.Fprintln(p.w, strings.TrimRight(fmt.Sprintf(auditRowFormat, cols...), " "))
+// row prints one table row in fixed-width columns (rows print as they come, for tail -f); the
+// node column only when the printer marks nodes.
+func (p *auditPrinter) row(node string, cols ...any) error {
+	line := fmt.Sprintf(auditRowFormat, cols...)
+	if p.nodes {
+		line = fmt.Sprintf("%-10s ", node) + line
+	}
+	_, err := fmt.Fprintln(p.w, strings.TrimRight(line, " "))
 	return err
 }
 

@@ -18,5 +18,7 @@
 //	/troupe/sessions/<session>  store.SessionRecord JSON (not under a lease: records outlive owners)
 //	/troupe/snapshots/<id>      store.Snapshot JSON
 //	/troupe/tombstones/<session> store.Tombstone JSON
+//	/troupe/audit/<node>        AuditHead JSON (not under a lease: a lost node's last head stays)
 //	<blob_dir>/records/sha256/… parts of records too big for one etcd request (see blob.go)
+//	<blob_dir>/audit/<node>/    each node's audit chain; its key in <blob_dir>/audit-keys/ (auditpaths.go)
 package cluster

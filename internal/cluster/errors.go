@@ -29,6 +29,9 @@ var (
 	ErrNoLiveNode = errors.New("no live node can take the session")
 	// ErrInvalidID says that a session id does not follow troupe's id rule.
 	ErrInvalidID = errors.New("invalid session id")
+	// ErrAuditHeadChanged says that a node's published audit head was rewritten by someone other
+	// than its publisher: the publisher stops rather than overwrite the evidence.
+	ErrAuditHeadChanged = errors.New("the published audit head was changed by someone else")
 	// errConflict says that a record changed between its read and a fenced write (retried).
 	errConflict = errors.New("the record changed meanwhile")
 )
