@@ -94,8 +94,24 @@ func (c *clusterSide) takeOver(a adopter) {
 			select {
 			case <-ctx.Done():
 				return
+			case <-c.member.Fenced():
+				return
 			case <-adopt:
 			case <-t.C:
+			}
+			// Asked of etcd here, off the orchestrator's mailbox (etcd may be slow or gone): the
+			// orchestrator is asked to adopt only when this node owns more than it runs.
+			owned, err := c.member.Owned(ctx, c.member.Node())
+			if err != nil {
+				continue
+			}
+			if n, err := a.Request(ctx, &messages.SessionMetrics{}, 5*time.Second); err == nil {
+				if m, ok := n.(*messages.SessionMetricsResult); ok {
+					_ = c.member.SetLoad(ctx, m.TotalSessions)
+					if len(owned) <= m.TotalSessions {
+						continue
+					}
+				}
 			}
 			res, err := a.Request(ctx, &messages.AdoptSessions{}, time.Minute)
 			if err != nil {
@@ -104,11 +120,6 @@ func (c *clusterSide) takeOver(a adopter) {
 			}
 			if r, ok := res.(*messages.AdoptSessionsResult); ok && r.Err != nil {
 				c.log.Warn().Str("error", r.Err.Message).Msg("cluster: adopt sessions")
-			}
-			if n, err := a.Request(ctx, &messages.SessionMetrics{}, 5*time.Second); err == nil {
-				if m, ok := n.(*messages.SessionMetricsResult); ok {
-					_ = c.member.SetLoad(ctx, m.TotalSessions)
-				}
 			}
 		}
 	}()

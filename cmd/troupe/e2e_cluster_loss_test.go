@@ -173,27 +173,46 @@ func TestE2EClusterNodeLoss(t *testing.T) {
 			t.Fatalf("%s: agent pid %d (was %d on n3): want one new running agent", sid, pid, before[sid])
 		}
 	}
+
+	// Every node's audit chain (the killed one's and the fenced one's too) checks out against
+	// the heads published to etcd, and the merged query names the nodes.
+	if out, code := troupeCLI(t, nodes[0].dir, "audit", "verify", "--cluster"); code != 0 {
+		t.Fatalf("troupe audit verify --cluster: exit %d\n%s", code, out)
+	}
+	out, code := troupeCLI(t, nodes[0].dir, "audit", "query", "--cluster", "--json", "--action", "server.adopt")
+	if code != 0 || !strings.Contains(out, `"node":"n4"`) {
+		t.Fatalf("troupe audit query --cluster: exit %d\n%s", code, out)
+	}
 }
 
-// TestE2EClusterEtcdDown: with etcd gone, a mutation fails closed with a clear error and a read
-// of a local session still answers (within the lease; after it the node is fenced).
+// TestE2EClusterEtcdDown: with etcd gone, a read of a local session still answers, a mutation
+// fails closed saying etcd is unreachable, and a create places nothing; once the lease is over
+// the node is fenced: it stops its children and its daemon.
 func TestE2EClusterEtcdDown(t *testing.T) {
+	const lease = 8
 	etcd := etcdtest.Start(t)
-	node := startClusterNode(t, "solo", etcd, t.TempDir(), 30)
+	node := startClusterNode(t, "solo", etcd, t.TempDir(), lease)
 	c := node.mcp(t)
 	c.ok("create_session", map[string]any{"session_id": "here", "state": map[string]any{"k": 1}})
+	c.ok("create_agent", map[string]any{"session_id": "here", "name": "cat", "preset": "keep"})
+	pid := agentPID(c, "here")
 	etcd.Stop()
-	start := time.Now()
-	msg := c.fails("update_session_state", map[string]any{"session_id": "here", "set": map[string]any{"k": 2}})
-	if !strings.Contains(msg, "etcd") {
-		t.Fatalf("a mutation with etcd down says %q, want that etcd is unreachable", msg)
+	stopped := time.Now()
+	if got := c.ok("get_session", map[string]any{"session_id": "here"}); fmt.Sprint(got["state"]) != "map[k:1]" {
+		t.Fatalf("a local read with etcd down: %v", got["state"])
 	}
-	t.Logf("the mutation failed after %v: %s", time.Since(start).Round(10*time.Millisecond), msg)
+	msg := c.fails("update_session_state", map[string]any{"session_id": "here", "set": map[string]any{"k": 2}})
+	if !strings.Contains(msg, "etcd is unreachable") || !strings.Contains(msg, "nothing was changed") {
+		t.Fatalf("a mutation with etcd down says %q, want that etcd is unreachable and nothing changed", msg)
+	}
 	if msg := c.fails("create_session", map[string]any{"session_id": "new"}); !strings.Contains(msg, "nothing was created") {
 		t.Fatalf("a create with etcd down says %q", msg)
 	}
-	got := c.ok("get_session", map[string]any{"session_id": "here"})
-	if fmt.Sprint(got["state"]) != "map[k:1]" {
-		t.Fatalf("the local read after the refused change: %v", got["state"])
-	}
+	crashed.Store(node.dir, true)
+	eventually(t, time.Duration(lease+10)*time.Second-time.Since(stopped), "the fenced node stops its agent", func() bool {
+		return !alive(pid)
+	})
+	fenced := time.Since(stopped)
+	eventually(t, 30*time.Second, "the fenced node's daemon exits", func() bool { return !alive(node.tcp.pid) })
+	t.Logf("the agent stopped %v after etcd did (lease %d s), the daemon %v", fenced.Round(100*time.Millisecond), lease, time.Since(stopped).Round(100*time.Millisecond))
 }

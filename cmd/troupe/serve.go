@@ -20,6 +20,7 @@ import (
 	"github.com/troupe-dev/troupe/audit"
 	"github.com/troupe-dev/troupe/internal/approval"
 	"github.com/troupe-dev/troupe/internal/browser"
+	"github.com/troupe-dev/troupe/internal/cluster"
 	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/internal/mcpx"
 	"github.com/troupe-dev/troupe/internal/metrics"
@@ -148,9 +149,11 @@ type serverRuntime struct {
 	metrics  *metrics.Metrics
 	// approvals are the calls of require_approval's tools waiting for a person.
 	approvals *approval.Broker
-	stopOnce  sync.Once
-	stopErr   error
-	mu        sync.Mutex // rt.actors against a fence during the start
+	// auditHeads publishes this node's audit chain head to etcd (a cluster only; nil alone).
+	auditHeads *cluster.AuditHeadPublisher
+	stopOnce   sync.Once
+	stopErr    error
+	mu         sync.Mutex // rt.actors against a fence during the start
 }
 
 // startRuntime opens the store and starts the actor tree; transport names it in audit events
@@ -178,10 +181,18 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 		}
 		rt.bolt, st = b, b
 	}
-	auditLog, err := audit.Open(cfg.DataDir, audit.Options{Logger: log.With().Str("component", "audit").Logger()})
+	// Alone: <data>/audit; in a cluster: this node's chain in the blob dir (DESIGN §16).
+	auditLog, err := openAuditLog(cfg, audit.Options{Logger: log.With().Str("component", "audit").Logger()})
 	if err != nil {
 		_ = rt.closeStore(st)
 		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	if rt.cluster != nil {
+		if rt.auditHeads, err = anchorAuditCluster(rt.cluster.member, auditLog, log); err != nil {
+			_ = auditLog.Close()
+			_ = rt.closeStore(st)
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
 	}
 	if rt.bolt != nil {
 		if err := anchorAudit(rt.bolt, auditLog, log); err != nil {
@@ -197,6 +208,7 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 		MaxContent: cfg.PageContentMax, Policy: policy, Logger: log})
 	if err != nil {
 		_ = auditLog.Close()
+		_ = rt.auditHeads.Stop()
 		_ = rt.closeStore(st)
 		return nil, fmt.Errorf("browser: %w", err)
 	}
@@ -224,6 +236,7 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 	if err != nil {
 		_ = drv.Close()
 		_ = auditLog.Close()
+		_ = rt.auditHeads.Stop()
 		_ = rt.closeStore(st)
 		return nil, err
 	}
@@ -251,9 +264,10 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 func (rt *serverRuntime) Close() error {
 	errA := rt.stopActors()
 	errB := rt.browser.Close() // after the sessions, which close their contexts as they stop
-	errS := rt.closeStore(rt.store)
 	errL := rt.audit.Close()
-	return errors.Join(errA, errB, errS, errL)
+	errH := rt.auditHeads.Stop() // the final head (audit.close included), before the member leaves
+	errS := rt.closeStore(rt.store)
+	return errors.Join(errA, errB, errS, errL, errH)
 }
 
 // stopActors stops the actor tree and every child, once (a fenced node does it early).

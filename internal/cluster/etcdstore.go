@@ -179,6 +179,11 @@ func (s *EtcdStore) TouchSessions(times map[string]time.Time) error {
 	if err := s.open(); err != nil {
 		return err
 	}
+	// A write path: a fenced member (or etcd gone past the lease) fails at once instead of
+	// waiting for the reads below to time out (a fenced node's shutdown flushes activity).
+	if err := s.m.live(); err != nil {
+		return err
+	}
 	ids := make([]string, 0, len(times))
 	for id := range times {
 		ids = append(ids, id)
