@@ -28,28 +28,65 @@ func (m *Member) Claim(ctx context.Context, sid string) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("%w: claim session %q: every node seen is gone (%d known)", ErrNoLiveNode, sid, len(nodes))
 		}
-		var resp *clientv3.TxnResponse
-		err := m.call(ctx, fmt.Sprintf("claim session %q for node %q", sid, target.Node), true, func(ctx context.Context) (err error) {
-			resp, err = m.cli.Txn(ctx).
-				If(clientv3.Compare(clientv3.CreateRevision(ownerKey(sid)), "=", 0),
-					clientv3.Compare(clientv3.LeaseValue(nodeKey(target.Node)), "=", target.LeaseID)).
-				Then(clientv3.OpPut(ownerKey(sid), target.Node, clientv3.WithLease(clientv3.LeaseID(target.LeaseID)))).
-				Else(clientv3.OpGet(ownerKey(sid))).Commit()
-			return err
-		})
+		placed, err := m.claimOn(ctx, sid, target)
 		if err != nil {
 			return "", err
 		}
-		if resp.Succeeded {
-			m.view.claimed(sid, target.Node, resp.Header.Revision)
+		if placed {
 			return target.Node, nil
-		}
-		if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) == 1 {
-			return "", &AlreadyOwnedError{SessionID: sid, Owner: string(kvs[0].Value)}
 		}
 		// The target's lease is gone (or was renewed as a new member) since the view saw it.
 		skip[target.Node] = true
 	}
+}
+
+// ClaimFor makes node the owner of sid, under node's lease, only if sid has no owner yet: a
+// placement decided by the caller rather than by load (a clone lives where its source does,
+// with its workspace and browser state). Like Claim, it answers an AlreadyOwnedError naming
+// the owner when another claim won; ErrNoLiveNode when node is not a live member.
+func (m *Member) ClaimFor(ctx context.Context, sid, node string) error {
+	if !ids.Valid(sid) {
+		return fmt.Errorf("%w %q: use %s", ErrInvalidID, sid, ids.Rule)
+	}
+	if err := m.live(); err != nil {
+		return err
+	}
+	m.view.mu.Lock()
+	target, ok := m.view.nodes[node]
+	m.view.mu.Unlock()
+	if ok {
+		placed, err := m.claimOn(ctx, sid, target)
+		if err != nil || placed {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: claim session %q for node %q: it is not a live member", ErrNoLiveNode, sid, node)
+}
+
+// claimOn makes target the owner of sid if sid has no owner and target still holds the lease
+// the view saw. It reports false (and no error) when target's lease is gone, and an
+// AlreadyOwnedError when sid has an owner.
+func (m *Member) claimOn(ctx context.Context, sid string, target NodeInfo) (bool, error) {
+	var resp *clientv3.TxnResponse
+	err := m.call(ctx, fmt.Sprintf("claim session %q for node %q", sid, target.Node), true, func(ctx context.Context) (err error) {
+		resp, err = m.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.CreateRevision(ownerKey(sid)), "=", 0),
+				clientv3.Compare(clientv3.LeaseValue(nodeKey(target.Node)), "=", target.LeaseID)).
+			Then(clientv3.OpPut(ownerKey(sid), target.Node, clientv3.WithLease(clientv3.LeaseID(target.LeaseID)))).
+			Else(clientv3.OpGet(ownerKey(sid))).Commit()
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	if resp.Succeeded {
+		m.view.claimed(sid, target.Node, resp.Header.Revision)
+		return true, nil
+	}
+	if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) == 1 {
+		return false, &AlreadyOwnedError{SessionID: sid, Owner: string(kvs[0].Value)}
+	}
+	return false, nil
 }
 
 // pick returns the least-loaded node not skipped; among equals, the one that ranks highest for
