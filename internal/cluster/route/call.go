@@ -21,7 +21,7 @@ import (
 func (g *Gateway) call(ctx context.Context, to Node, msg any, timeout time.Duration, about string) any {
 	a, err := Encode(msg)
 	if err != nil {
-		return messages.Errorf(messages.CodeUnavailable, "%s is on node %q, and %T runs only on the node it is sent to: nothing was done; use that node", about, to.Name, msg)
+		return messages.Errorf(messages.CodeUnavailable, "%s is on node %q, and %T cannot be sent to another node: nothing was done; ask node %q itself", about, to.Name, msg, to.Name)
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		if d := time.Until(dl); d < timeout {
@@ -32,7 +32,7 @@ func (g *Gateway) call(ctx context.Context, to Node, msg any, timeout time.Durat
 		return messages.Errorf(messages.CodeUnavailable, "%s: no time left to ask node %q: nothing was done", about, to.Name)
 	}
 	env := &actor.MessageEnvelope{Message: a}
-	env.SetHeader(headerTimeout, strconv.FormatInt((timeout-hopMargin(timeout)).Milliseconds(), 10))
+	env.SetHeader(headerTimeout, strconv.FormatInt(max(1, (timeout-hopMargin(timeout)).Milliseconds()), 10))
 	env.SetHeader(headerDeadline, strconv.FormatInt(time.Now().Add(timeout).UnixMilli(), 10))
 	env.SetHeader(headerFrom, g.opts.Node)
 	if id := progressID(msg); id.IsValid() && id.String() != "" {

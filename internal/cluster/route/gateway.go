@@ -14,6 +14,9 @@ import (
 	"github.com/asynkron/protoactor-go/eventstream"
 	"github.com/asynkron/protoactor-go/remote"
 	"github.com/rs/zerolog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // The names of the gateway's two processes, the same on every node.
@@ -65,6 +68,11 @@ type Gateway struct {
 // again.
 const maxConnectAttempts = 1
 
+// connectTimeout bounds one attempt to connect to a node, instead of gRPC's 20 s: a node whose
+// host is gone (no refusal, only silence) is reported after it, plus the 2 s the endpoint
+// writer waits after a failed attempt.
+const connectTimeout = 3 * time.Second
+
 // StartGateway starts the gateway: it listens at once, and answers calls that they cannot run
 // yet until Serve gives it a Handler. Start it before the actors (its Report is their progress
 // sink) and before joining the cluster: Proto.Actor's Remote.Start sets gRPC's process-wide
@@ -102,7 +110,10 @@ func StartGateway(o GatewayOptions) (*Gateway, error) {
 		}),
 		actor.WithDeadLetterRequestLogging(false),
 	))
-	var opts []remote.ConfigOption
+	opts := []remote.ConfigOption{remote.WithDialOptions(
+		grpc.WithTransportCredentials(insecure.NewCredentials()), // the remote's default, grpc.WithInsecure, spelled as gRPC now wants
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: connectTimeout}),
+	)}
 	if o.Listen != "" && o.Advertise != "" {
 		opts = append(opts, remote.WithAdvertisedHost(o.Advertise))
 	}

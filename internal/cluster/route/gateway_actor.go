@@ -93,7 +93,7 @@ func (g *Gateway) run(a *anypb.Any, header actor.ReadonlyMessageHeader) (reply a
 		return messages.Errorf(messages.CodeUnavailable, "node %q cannot read the call (%v): nothing was done; do all nodes run the same troupe version?", g.opts.Node, err)
 	}
 	if ms, err := strconv.ParseInt(get(headerDeadline), 10, 64); err == nil && time.Now().After(time.UnixMilli(ms)) {
-		return messages.Errorf(messages.CodeUnavailable, "the call from node %q reached node %q after its caller stopped waiting: nothing was done", get(headerFrom), g.opts.Node)
+		return messages.Errorf(messages.CodeUnavailable, "the call from node %q reached node %q after its caller stopped waiting: nothing was done (if this happens to every call, check that the nodes' clocks agree)", get(headerFrom), g.opts.Node)
 	}
 	h := g.handler.Load()
 	if h == nil {

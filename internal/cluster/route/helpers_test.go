@@ -110,6 +110,12 @@ type testNode struct {
 // fake actors and a new router.
 func startNodes(t testing.TB, names ...string) []*testNode {
 	t.Helper()
+	return startNodesWith(t, nil, names...)
+}
+
+// startNodesWith is startNodes with the actors local returns for each node (nil: fakes).
+func startNodesWith(t testing.TB, local func(*testNode) Requester, names ...string) []*testNode {
+	t.Helper()
 	etcd := etcdtest.Start(t)
 	blobs := t.TempDir()
 	nodes := make([]*testNode, len(names))
@@ -129,7 +135,11 @@ func startNodes(t testing.TB, names ...string) []*testNode {
 	}
 	for _, nd := range nodes {
 		testutil.Eventually(t, 10*time.Second, nd.name+" sees every node", func() bool { return len(nd.member.CachedNodes()) == len(names) })
-		nd.router = New(nd.actors, Member(nd.member, snapshots), nd.gw, Options{FanoutTimeout: 2 * time.Second, Logger: zerolog.Nop()})
+		var actors Requester = nd.actors
+		if local != nil {
+			actors = local(nd)
+		}
+		nd.router = New(actors, Member(nd.member, snapshots), nd.gw, Options{FanoutTimeout: 2 * time.Second, Logger: zerolog.Nop()})
 		t.Cleanup(func() { nd.gw.Serve(nil) })
 	}
 	return nodes
