@@ -2,7 +2,6 @@ package route
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -15,13 +14,7 @@ import (
 // and b's gateway (b's actors are fakes: the figure is the routing's own cost).
 func BenchmarkRemoteCall(b *testing.B) {
 	nodes := startNodes(b, "a", "b")
-	var sid string
-	for i := 0; sid == ""; i++ {
-		try := fmt.Sprintf("s%d", i)
-		if session(b, nodes[0].ask(b, &messages.CreateSession{SessionID: try})).Node == "b" {
-			sid = try
-		}
-	}
+	sid := sessionOn(b, nodes[0], "b")
 	const calls = 5000
 	for b.Loop() {
 		ds := make([]time.Duration, 0, calls)

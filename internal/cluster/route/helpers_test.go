@@ -300,3 +300,16 @@ func session(t testing.TB, res any) *messages.SessionInfo {
 	}
 	return r.Session
 }
+
+// sessionOn creates sessions through via until one is placed on node, and returns its id.
+func sessionOn(t testing.TB, via *testNode, node string) string {
+	t.Helper()
+	for i := range 50 {
+		sid := fmt.Sprintf("on-%s-%d", node, i)
+		if session(t, via.ask(t, &messages.CreateSession{SessionID: sid})).Node == node {
+			return sid
+		}
+	}
+	t.Fatalf("no session was placed on %s", node)
+	return ""
+}

@@ -14,16 +14,7 @@ import (
 // under its own progress id, before the answer; the owner's sink sees none of them.
 func TestProgressOfARoutedDeleteComesBack(t *testing.T) {
 	nodes := startNodes(t, "a", "b")
-	var sid string
-	for _, try := range []string{"d1", "d2", "d3", "d4", "d5", "d6"} {
-		if session(t, nodes[0].ask(t, &messages.CreateSession{SessionID: try})).Node == "b" {
-			sid = try
-			break
-		}
-	}
-	if sid == "" {
-		t.Fatal("no session was placed on b")
-	}
+	sid := sessionOn(t, nodes[0], "b")
 	// b runs a delete of its own with the same progress id at the same time: each call's steps
 	// go to its own node.
 	own := make(chan any, 1)

@@ -135,13 +135,7 @@ func TestListSessionsMergesEveryNode(t *testing.T) {
 // be reached and that nothing was done; cluster-wide reads name it and answer with the rest.
 func TestStoppedNodeIsUnavailable(t *testing.T) {
 	nodes := startNodes(t, "a", "b", "x")
-	var onX string
-	for i := 0; onX == ""; i++ {
-		sid := fmt.Sprintf("s%d", i)
-		if session(t, nodes[0].ask(t, &messages.CreateSession{SessionID: sid})).Node == "x" {
-			onX = sid
-		}
-	}
+	onX := sessionOn(t, nodes[0], "x")
 	session(t, nodes[0].ask(t, &messages.GetSession{SessionID: onX})) // a connection to x is up
 	nodes[2].pooled.stop()
 	const timeout = 3 * time.Second
