@@ -59,6 +59,7 @@ type Gateway struct {
 	relay   relay
 	conns   conns
 	sub     *eventstream.Subscription
+	stop    sync.Once
 }
 
 // maxConnectAttempts is how often Proto.Actor's endpoint writer tries to connect to a node
@@ -165,8 +166,12 @@ func (g *Gateway) Serve(h Handler) {
 
 // Stop refuses new calls, waits for those running to answer (until ctx ends), then stops the
 // remote and the actor system. Calls still running then are answered by no one: their
-// callers time out.
+// callers time out. Later calls do nothing.
 func (g *Gateway) Stop(ctx context.Context) {
+	g.stop.Do(func() { g.shutdown(ctx) })
+}
+
+func (g *Gateway) shutdown(ctx context.Context) {
 	if !g.calls.stop(ctx) {
 		g.log.Warn().Msg("gateway: stopping with calls still running")
 	}

@@ -34,7 +34,6 @@ var gateways = map[string]*pooled{}
 type pooled struct {
 	gw       *Gateway
 	progress *steps
-	stopped  bool
 }
 
 // gatewayNames are the nodes the tests use; x is the one a test stops.
@@ -80,18 +79,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var stopMu sync.Mutex
-
-// stop stops the gateway, once.
+// stop stops the gateway.
 func (p *pooled) stop() {
-	stopMu.Lock()
-	defer stopMu.Unlock()
-	if !p.stopped {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		p.gw.Stop(ctx)
-		p.stopped = true
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	p.gw.Stop(ctx)
 }
 
 // testNode is one node of a test cluster: its gateway, its membership of a real etcd, its
