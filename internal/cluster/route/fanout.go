@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,7 +42,7 @@ func (r *Router) fanout(ctx context.Context, msg any, timeout time.Duration) []n
 				out[i].res = r.here(ctx, msg, timeout)
 				return
 			}
-			out[i].res = r.gw.call(ctx, n, msg, timeout, fmt.Sprintf("part of the answer (%T)", msg))
+			out[i].res = r.gw.call(ctx, n, msg, timeout, "part of the answer")
 		})
 	}
 	wg.Wait()
@@ -50,6 +51,9 @@ func (r *Router) fanout(ctx context.Context, msg any, timeout time.Duration) []n
 
 // unanswered says why node gave no usable answer.
 func unanswered(a nodeAnswer) string {
+	if e, ok := a.res.(*messages.Error); ok && strings.Contains(e.Message, fmt.Sprintf("node %q", a.node.Name)) {
+		return e.Message
+	}
 	if e, ok := a.res.(*messages.Error); ok {
 		return fmt.Sprintf("node %q (%s): %s", a.node.Name, a.node.Address, e.Message)
 	}
