@@ -67,6 +67,8 @@ type SessionInfo struct {
 	ExpiresAt          time.Time                  `json:"expires_at"`
 	IdleTimeoutSeconds int64                      `json:"idle_timeout_seconds"`
 	Children           []ChildInfo                `json:"children"`
+	// Node is the cluster node that owns the session (DESIGN §16); empty on a single node.
+	Node string `json:"node,omitempty"`
 }
 
 // SessionSummary is one row of list_sessions.
@@ -82,6 +84,8 @@ type SessionSummary struct {
 	IdleSeconds  float64           `json:"idle_seconds"`
 	Agents       int               `json:"agents"`
 	Pages        int               `json:"pages"`
+	// Node is the cluster node that owns the session (DESIGN §16); empty on a single node.
+	Node string `json:"node,omitempty"`
 }
 
 // CreateSession asks the orchestrator for a new session. An empty SessionID is generated.
@@ -119,6 +123,9 @@ type ListSessions struct {
 // ListSessionsResult answers ListSessions; Sessions are sorted by id.
 type ListSessionsResult struct {
 	Sessions []SessionSummary
+	// Unanswered says which cluster nodes did not answer and why (DESIGN §16): their sessions
+	// are missing from Sessions. Empty on a single node.
+	Unanswered []string
 }
 
 // UpdateSessionState sets and unsets keys of a session's state.
@@ -212,6 +219,9 @@ type SessionMetricsResult struct {
 	IdleTimeout      time.Duration
 	// CountersSince is when the counters started: the server's start.
 	CountersSince time.Time
+	// Unanswered says which cluster nodes did not answer and why (DESIGN §16): their sessions
+	// are not counted. Empty on a single node.
+	Unanswered []string
 }
 
 // SweepIdle asks the orchestrator to expire idle sessions now and flush recorded activity. The

@@ -167,7 +167,12 @@ func (d Deps) listSessions(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 	for _, s := range res.Sessions {
 		fmt.Fprintf(&b, "\n- %s (%s), idle %s, %d agent(s), %d page(s)", s.SessionID, s.Status, (time.Duration(s.IdleSeconds) * time.Second).Round(time.Second), s.Agents, s.Pages)
 	}
-	return structured(map[string]any{"sessions": res.Sessions}, b.String()), nil
+	out := map[string]any{"sessions": res.Sessions}
+	if len(res.Unanswered) > 0 { // a cluster node that did not answer: its sessions are missing
+		out["unanswered"] = res.Unanswered
+		fmt.Fprintf(&b, "\nnot answered (their sessions are missing): %s", strings.Join(res.Unanswered, "; "))
+	}
+	return structured(out, b.String()), nil
 }
 
 func getSessionTool() mcp.Tool {
@@ -352,7 +357,12 @@ func (d Deps) sessionMetrics(ctx context.Context, req mcp.CallToolRequest) (*mcp
 		"limits": map[string]any{"max_sessions": m.MaxSessions, "max_children_per_session": m.MaxChildren,
 			"idle_timeout_seconds": m.IdleTimeout.Seconds()},
 	}
-	return structured(out, fmt.Sprintf("%d session(s) of at most %d; %d active; %s.", m.TotalSessions, m.MaxSessions, m.ActiveSessions, strings.Join(counts, ", "))), nil
+	text := fmt.Sprintf("%d session(s) of at most %d; %d active; %s.", m.TotalSessions, m.MaxSessions, m.ActiveSessions, strings.Join(counts, ", "))
+	if len(m.Unanswered) > 0 {
+		out["unanswered"] = m.Unanswered
+		text += " Not answered (not counted): " + strings.Join(m.Unanswered, "; ")
+	}
+	return structured(out, text), nil
 }
 
 // progressToken is the progress token the client sent with a call, or nil.

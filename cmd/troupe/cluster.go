@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/troupe-dev/troupe/internal/cluster"
+	"github.com/troupe-dev/troupe/internal/cluster/route"
 	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/messages"
 )
@@ -19,7 +20,9 @@ import (
 type clusterSide struct {
 	member *cluster.Member
 	store  *cluster.EtcdStore
-	log    zerolog.Logger
+	// gw runs other nodes' calls here and sends this node's calls to their owners.
+	gw  *route.Gateway
+	log zerolog.Logger
 	// fenced is closed when the membership ended without a Close (the lease was not renewed
 	// in time): the daemon has stopped its children and must stop.
 	fenced    chan struct{}
@@ -32,8 +35,16 @@ type clusterSide struct {
 // joinCluster joins the cluster of cfg's [cluster] table. onFenced runs once when the lease was
 // not renewed in time, before the daemon is told to stop: it must stop every child at once, as
 // the survivors are about to claim and restart the sessions.
-func joinCluster(cfg config.Config, log zerolog.Logger, onFenced func(error)) (*clusterSide, error) {
+func joinCluster(cfg config.Config, log zerolog.Logger, progress func(id string, done, total int, message string), onFenced func(error)) (*clusterSide, error) {
 	c := &clusterSide{log: log.With().Str("component", "cluster").Logger(), fenced: make(chan struct{})}
+	// The gateway first: Proto.Actor's remote sets gRPC's process-wide logger as it starts,
+	// which races with any gRPC client (etcd's) already running.
+	gw, err := route.StartGateway(route.GatewayOptions{Node: cfg.Cluster.Node, Advertise: cfg.Cluster.Advertise,
+		Progress: progress, Logger: c.log})
+	if err != nil {
+		return nil, fmt.Errorf("cluster gateway on %s: %w", cfg.Cluster.Advertise, err)
+	}
+	c.gw = gw
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	m, err := cluster.Join(ctx, cfg.Cluster, cluster.Options{Logger: c.log, OnFenced: func(cause error) {
@@ -42,6 +53,7 @@ func joinCluster(cfg config.Config, log zerolog.Logger, onFenced func(error)) (*
 		c.fenceOnce.Do(func() { c.fenceErr = cause; close(c.fenced) })
 	}})
 	if err != nil {
+		gw.Stop(context.Background())
 		return nil, fmt.Errorf("join the cluster (node %q, etcd %v): %w", cfg.Cluster.Node, cfg.Cluster.Etcd, err)
 	}
 	c.member = m
@@ -132,6 +144,7 @@ func (c *clusterSide) Close() error {
 	if c == nil {
 		return nil
 	}
+	c.gw.Stop(context.Background()) // idempotent: rt.Close stopped it before the actors already
 	if c.stopLoops != nil {
 		c.stopLoops()
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/troupe-dev/troupe/internal/approval"
 	"github.com/troupe-dev/troupe/internal/browser"
 	"github.com/troupe-dev/troupe/internal/cluster"
+	"github.com/troupe-dev/troupe/internal/cluster/route"
 	"github.com/troupe-dev/troupe/internal/config"
 	"github.com/troupe-dev/troupe/internal/mcpx"
 	"github.com/troupe-dev/troupe/internal/metrics"
@@ -167,9 +168,10 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 		return nil, err
 	}
 	rt := &serverRuntime{cfg: cfg, log: log}
+	progress := mcpx.NewProgress()
 	var st store.Store
 	if cfg.Clustered() {
-		c, err := joinCluster(cfg, log, rt.fence)
+		c, err := joinCluster(cfg, log, progress.Report, rt.fence)
 		if err != nil {
 			return nil, err
 		}
@@ -212,9 +214,12 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 		_ = rt.closeStore(st)
 		return nil, fmt.Errorf("browser: %w", err)
 	}
-	progress := mcpx.NewProgress()
+	report := progress.Report
+	if rt.cluster != nil {
+		report = rt.cluster.gw.Report // a routed call's steps go back to the caller's node
+	}
 	sys, err := actors.Start(actors.Options{
-		Progress: progress.Report,
+		Progress: report,
 		Browser:  drv, PageTimeout: 2 * cfg.NavTimeout.D(),
 		Store: st, Logger: log, MaxSessions: cfg.MaxSessions, MaxChildren: cfg.MaxChildren,
 		MaxStateBytes: cfg.MaxStateBytes, IdleTimeout: cfg.SessionTimeout.D(), SweepInterval: cfg.CleanupInterval.D(),
@@ -250,7 +255,9 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 	rt.metrics = newRuntimeMetrics(rt)
 	var requester tools.Requester = sys
 	if rt.cluster != nil {
-		requester = herePlacement{local: sys, member: rt.cluster.member, store: st}
+		// Only the tools ask the router; the daemon's own questions (load, status, idle exit,
+		// adopting sessions) stay on this node's actors.
+		requester = route.New(sys, route.Member(rt.cluster.member, rt.cluster.store), rt.cluster.gw, route.Options{Logger: log})
 	}
 	rt.mcp = tools.NewServer(tools.Deps{Actors: requester, Timeout: cfg.CallTimeout.D(), Logger: log,
 		Presets: cfg.Presets, AllowAnyCommand: cfg.AllowAnyCommand, MaxMessageBytes: cfg.MaxMessageBytes,
@@ -262,6 +269,9 @@ func startRuntime(cfg config.Config, stderr io.Writer, transport string, ownAddr
 // Close stops the actors (flushing activity) and closes the store (in a cluster: then leaves
 // it, so that the other nodes take the sessions over at once).
 func (rt *serverRuntime) Close() error {
+	if rt.cluster != nil {
+		rt.cluster.gw.Stop(context.Background()) // other nodes' calls end before the actors do
+	}
 	errA := rt.stopActors()
 	errB := rt.browser.Close() // after the sessions, which close their contexts as they stop
 	errL := rt.audit.Close()

@@ -28,34 +28,45 @@ func (m *Member) Claim(ctx context.Context, sid string) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("%w: claim session %q: every node seen is gone (%d known)", ErrNoLiveNode, sid, len(nodes))
 		}
-		won, err := m.claimOn(ctx, sid, target)
-		if err != nil || won {
-			return target.Node, err
+		placed, err := m.claimOn(ctx, sid, target)
+		if err != nil {
+			return "", err
+		}
+		if placed {
+			return target.Node, nil
 		}
 		// The target's lease is gone (or was renewed as a new member) since the view saw it.
 		skip[target.Node] = true
 	}
 }
 
-// ClaimHere makes this node the owner of a new session, under its own lease, only if the
-// session has no owner yet (the placement of a node that serves the session itself).
-func (m *Member) ClaimHere(ctx context.Context, sid string) error {
+// ClaimFor makes node the owner of sid, under node's lease, only if sid has no owner yet: a
+// placement decided by the caller rather than by load (a clone lives where its source does,
+// with its workspace and browser state). Like Claim, it answers an AlreadyOwnedError naming
+// the owner when another claim won; ErrNoLiveNode when node is not a live member.
+func (m *Member) ClaimFor(ctx context.Context, sid, node string) error {
 	if !ids.Valid(sid) {
 		return fmt.Errorf("%w %q: use %s", ErrInvalidID, sid, ids.Rule)
 	}
 	if err := m.live(); err != nil {
 		return err
 	}
-	won, err := m.claimOn(ctx, sid, NodeInfo{Node: m.cfg.Node, LeaseID: int64(m.lease)})
-	if err == nil && !won {
-		err = fmt.Errorf("%w: claim session %q: this node's lease changed", ErrFenced, sid)
+	m.view.mu.Lock()
+	target, ok := m.view.nodes[node]
+	m.view.mu.Unlock()
+	if ok {
+		placed, err := m.claimOn(ctx, sid, target)
+		if err != nil || placed {
+			return err
+		}
 	}
-	return err
+	return fmt.Errorf("%w: claim session %q for node %q: it is not a live member", ErrNoLiveNode, sid, node)
 }
 
-// claimOn claims sid for target under target's lease if nobody owns it: won is false when the
-// target's lease is not the one given (an AlreadyOwnedError when someone owns it).
-func (m *Member) claimOn(ctx context.Context, sid string, target NodeInfo) (won bool, _ error) {
+// claimOn makes target the owner of sid if sid has no owner and target still holds the lease
+// the view saw. It reports false (and no error) when target's lease is gone, and an
+// AlreadyOwnedError when sid has an owner.
+func (m *Member) claimOn(ctx context.Context, sid string, target NodeInfo) (bool, error) {
 	var resp *clientv3.TxnResponse
 	err := m.call(ctx, fmt.Sprintf("claim session %q for node %q", sid, target.Node), true, func(ctx context.Context) (err error) {
 		resp, err = m.cli.Txn(ctx).

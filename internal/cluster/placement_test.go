@@ -161,3 +161,28 @@ func TestPickSpreadsTiesAndIsDeterministic(t *testing.T) {
 		t.Fatal("pick with every node skipped found one")
 	}
 }
+
+// ClaimFor places a session on the node named, only if it has no owner, and refuses a node
+// that is not a live member.
+func TestClaimForPlacesOnTheNodeNamed(t *testing.T) {
+	c := newTestCluster(t, 5)
+	a, b := c.join(t, "n1"), c.join(t, "n2")
+	testutil.Eventually(t, 10*time.Second, "n1 sees n2", func() bool { return len(a.CachedNodes()) == 2 })
+	ctx := context.Background()
+	if err := a.ClaimFor(ctx, "s1", "n2"); err != nil {
+		t.Fatalf("claim s1 for n2 via n1: %v", err)
+	}
+	if owner, err := b.Owner(ctx, "s1"); err != nil || owner != "n2" {
+		t.Fatalf("owner of s1 = %q, %v; want n2", owner, err)
+	}
+	var owned *AlreadyOwnedError
+	if err := b.ClaimFor(ctx, "s1", "n1"); !errors.As(err, &owned) || owned.Owner != "n2" {
+		t.Fatalf("second claim of s1: %v; want an AlreadyOwnedError naming n2", err)
+	}
+	if err := a.ClaimFor(ctx, "s2", "n9"); !errors.Is(err, ErrNoLiveNode) {
+		t.Fatalf("claim for a node that is not a member: %v; want ErrNoLiveNode", err)
+	}
+	if err := a.ClaimFor(ctx, "a/b", "n1"); !errors.Is(err, ErrInvalidID) {
+		t.Fatalf("claim a/b: %v; want ErrInvalidID", err)
+	}
+}
