@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -128,8 +129,15 @@ func TestE2EClusterNodeLoss(t *testing.T) {
 			return true
 		})
 	}
-	// kill -9 of n2: within lease + 5 s its sessions are owned by survivors and running again.
+	// kill -9 of n2: within lease + 5 s its sessions are owned by survivors and running again,
+	// a page re-opened where it was with its cookies (browser state).
 	lost := perNode["n2"]
+	sort.Strings(lost)
+	site := webSite(t)
+	c1.ok("open_page", map[string]any{"session_id": lost[0], "name": "shop", "url": site + "/"})
+	c1.ok("set_cookies", map[string]any{"session_id": lost[0], "cookies": []any{map[string]any{"name": "tok", "value": "n2-login", "url": site + "/"}}})
+	c1.ok("update_session_state", map[string]any{"session_id": lost[0], "set": map[string]any{"n": 99}})
+	state[lost[0]] = "map[n:99]"
 	killDaemon9(t, nodes[1].dir, nodes[1].tcp.pid)
 	killed := time.Now()
 	takenOver("n2's sessions owned and running elsewhere", "n2", lost, time.Duration(lease+5)*time.Second)
@@ -143,6 +151,17 @@ func TestE2EClusterNodeLoss(t *testing.T) {
 		c1.ok("send_to_agent", map[string]any{"agent_id": sid + "/cat", "message": "still here"})
 	}
 	t.Logf("n2's sessions were taken over by %v", spread)
+	eventually(t, 30*time.Second, "the page re-opened on the survivor", func() bool {
+		for _, ch := range c1.ok("get_session", map[string]any{"session_id": lost[0]})["children"].([]any) {
+			if m := ch.(map[string]any); m["kind"] == "page" && m["status"] == "open" && strings.HasPrefix(fmt.Sprint(m["url"]), site) {
+				return true
+			}
+		}
+		return false
+	})
+	if ck := fmt.Sprint(c1.ok("get_cookies", map[string]any{"session_id": lost[0], "url": site + "/"})["cookies"]); !strings.Contains(ck, "n2-login") {
+		t.Fatalf("the taken-over session's cookies: %s", ck)
+	}
 
 	// SIGSTOP of n3 past its lease, then SIGCONT: the survivors run its sessions; on resume it
 	// stops its children and its daemon, so each session runs once.
