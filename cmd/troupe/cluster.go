@@ -21,8 +21,10 @@ type clusterSide struct {
 	member *cluster.Member
 	store  *cluster.EtcdStore
 	// gw runs other nodes' calls here and sends this node's calls to their owners.
-	gw  *route.Gateway
-	log zerolog.Logger
+	gw *route.Gateway
+	// watchdog kills this daemon's children if its lease deadline passes while it is frozen.
+	watchdog *fenceWatchdog
+	log      zerolog.Logger
 	// fenced is closed when the membership ended without a Close (the lease was not renewed
 	// in time): the daemon has stopped its children and must stop.
 	fenced    chan struct{}
@@ -58,6 +60,12 @@ func joinCluster(cfg config.Config, log zerolog.Logger, progress func(id string,
 	}
 	c.member = m
 	c.store = cluster.NewEtcdStore(m)
+	// The deadline enforced from outside too: a frozen daemon cannot stop its children itself.
+	if c.watchdog, err = startFenceWatchdog(m, c.log); err != nil {
+		_ = m.Close()
+		gw.Stop(context.Background())
+		return nil, err
+	}
 	c.log.Info().Str("node", m.Node()).Dur("lease", m.TTL()).Msg("cluster: joined")
 	return c, nil
 }
@@ -149,6 +157,7 @@ func (c *clusterSide) Close() error {
 		c.stopLoops()
 	}
 	c.loops.Wait()
+	c.watchdog.Close()
 	select {
 	case <-c.fenced:
 		return c.member.Close()

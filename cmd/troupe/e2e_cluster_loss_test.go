@@ -171,6 +171,19 @@ func TestE2EClusterNodeLoss(t *testing.T) {
 	}
 	crashed.Store(nodes[2].dir, true)
 	takenOver("n3's sessions running elsewhere while it is frozen", "n3", frozen, time.Duration(lease+5)*time.Second)
+	// Its watchdog (a process of its own) killed the frozen node's agents once the lease passed:
+	// no session ran twice, even while the daemon could do nothing.
+	eventually(t, 5*time.Second, "the frozen node's agents killed by its watchdog", func() bool {
+		for _, sid := range frozen {
+			if alive(before[sid]) {
+				return false
+			}
+		}
+		return true
+	})
+	if !alive(nodes[2].tcp.pid) {
+		t.Fatal("the frozen daemon itself was killed; only its children should be")
+	}
 	if err := syscall.Kill(nodes[2].tcp.pid, syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ func newRootCmd() *cobra.Command {
 		newApprovalsCmd(),
 		newApproveCmd(),
 		newClusterCmd(),
+		newFenceWatchdogCmd(),
 		newVersionCmd(),
 		newMcpbCmd(),
 	)

@@ -227,3 +227,11 @@ func (m *Member) end(why error) bool {
 	m.stop()
 	return true
 }
+
+// Deadline is the local fencing deadline: when it passes without a renewal, the node is fenced.
+// A watchdog outside the daemon's process (which a frozen daemon cannot run) reads it.
+func (m *Member) Deadline() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.deadline
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFenceWatchdog: renewed deadlines keep everything; input ending (the daemon done with it)
+// kills nothing; a deadline that passes kills every process under the daemon, not the daemon.
+func TestFenceWatchdog(t *testing.T) {
+	root := exec.Command("sh", "-c", "sleep 60 & sleep 60 & exec sleep 61") // the "daemon" outlives its children
+	if err := root.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = root.Process.Kill(); _ = root.Wait() })
+	var kids []int
+	eventually(t, 5*time.Second, "the sleeps start", func() bool {
+		kids = nil
+		for pid, ppid := range processParents() {
+			if ppid == root.Process.Pid {
+				kids = append(kids, pid)
+			}
+		}
+		return len(kids) == 2
+	})
+
+	// EOF: nothing killed.
+	var log strings.Builder
+	if err := runFenceWatchdog(strings.NewReader(fmt.Sprintln(time.Now().Add(time.Hour).UnixNano())), root.Process.Pid, &log); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kids {
+		if !alive(k) {
+			t.Fatalf("the watchdog killed %d on a clean end", k)
+		}
+	}
+
+	// A deadline renewed, then left to pass.
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- runFenceWatchdog(r, root.Process.Pid, &log) }()
+	fmt.Fprintln(w, time.Now().Add(200*time.Millisecond).UnixNano())
+	fmt.Fprintln(w, time.Now().Add(400*time.Millisecond).UnixNano())
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watchdog did not act on a passed deadline")
+	}
+	_ = w.Close()
+	eventually(t, 5*time.Second, "the daemon's children killed", func() bool {
+		for _, k := range kids {
+			if alive(k) {
+				return false
+			}
+		}
+		return true
+	})
+	if !alive(root.Process.Pid) {
+		t.Fatal("the watchdog killed the daemon itself")
+	}
+	if !strings.Contains(log.String(), "killed 2 processes") {
+		t.Fatalf("the watchdog said %q", log.String())
+	}
+}
