@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,8 +46,12 @@ func joinCluster(cfg config.Config, log zerolog.Logger, progress func(id string,
 	c := &clusterSide{log: log.With().Str("component", "cluster").Logger(), fenced: make(chan struct{})}
 	// The gateway first: Proto.Actor's remote sets gRPC's process-wide logger as it starts,
 	// which races with any gRPC client (etcd's) already running.
+	secret, err := clusterSecret(cfg.Cluster.BlobDir)
+	if err != nil {
+		return nil, fmt.Errorf("the cluster's secret in blob_dir: %w", err)
+	}
 	gw, err := route.StartGateway(route.GatewayOptions{Node: cfg.Cluster.Node, Advertise: cfg.Cluster.Advertise,
-		Progress: progress, Logger: c.log})
+		Progress: progress, Logger: c.log, Secret: secret})
 	if err != nil {
 		return nil, fmt.Errorf("cluster gateway on %s: %w", cfg.Cluster.Advertise, err)
 	}
@@ -164,4 +173,47 @@ func (c *clusterSide) Close() error {
 	default:
 		return c.member.Leave()
 	}
+}
+
+// clusterSecret returns the secret the cluster's gateways share, from blob_dir/cluster.secret
+// (0600), made by the first node that needs it: written aside, then linked into place, so that
+// two nodes starting at once read the same whole secret.
+func clusterSecret(blobDir string) (string, error) {
+	path := filepath.Join(blobDir, "cluster.secret")
+	read := func() (string, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", err
+		}
+		if s := strings.TrimSpace(string(b)); len(s) >= 32 {
+			return s, nil
+		}
+		return "", fmt.Errorf("%s is shorter than a secret: remove it and start a node again", path)
+	}
+	if s, err := read(); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return s, err
+	}
+	if err := os.MkdirAll(blobDir, 0o700); err != nil {
+		return "", err
+	}
+	var buf [32]byte
+	if _, err := rand.Read(buf[:]); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(blobDir, ".cluster.secret-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(hex.EncodeToString(buf[:]) + "\n"); err != nil {
+		_ = tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", err
+	}
+	return read()
 }

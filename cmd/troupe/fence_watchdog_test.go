@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +69,30 @@ func TestFenceWatchdog(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "killed 2 processes") {
 		t.Fatalf("the watchdog said %q", log.String())
+	}
+}
+
+// TestClusterSecretIsSharedAndPrivate: nodes starting at once read one whole secret, mode 0600.
+func TestClusterSecretIsSharedAndPrivate(t *testing.T) {
+	dir := t.TempDir()
+	got := make(chan string, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			s, err := clusterSecret(dir)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- s
+		}()
+	}
+	first := <-got
+	for i := 1; i < 8; i++ {
+		if s := <-got; s != first || len(s) != 64 {
+			t.Fatalf("secrets %q and %q", first, s)
+		}
+	}
+	st, err := os.Stat(filepath.Join(dir, "cluster.secret"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("cluster.secret: %v %v", st.Mode(), err)
 	}
 }

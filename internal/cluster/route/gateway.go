@@ -43,6 +43,9 @@ type GatewayOptions struct {
 	Progress func(id string, done, total int, message string)
 	// Logger receives what the gateway and Proto.Actor's remote do on their own.
 	Logger zerolog.Logger
+	// Secret, when set, is sent with every call to another gateway and required of every call
+	// received (secret.go); the nodes of one cluster share it.
+	Secret string
 }
 
 // Gateway is a node's door to the others: its own actor system with a Proto.Actor remote,
@@ -111,10 +114,16 @@ func StartGateway(o GatewayOptions) (*Gateway, error) {
 		}),
 		actor.WithDeadLetterRequestLogging(false),
 	))
-	opts := []remote.ConfigOption{remote.WithDialOptions(
+	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()), // the remote's default, grpc.WithInsecure, spelled as gRPC now wants
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: connectTimeout}),
-	)}
+	}
+	opts := []remote.ConfigOption{}
+	if o.Secret != "" {
+		dial = append(dial, grpc.WithPerRPCCredentials(secretCreds(o.Secret)))
+		opts = append(opts, remote.WithServerOptions(secretServerOptions(o.Secret)...))
+	}
+	opts = append(opts, remote.WithDialOptions(dial...))
 	if o.Listen != "" && o.Advertise != "" {
 		opts = append(opts, remote.WithAdvertisedHost(o.Advertise))
 	}

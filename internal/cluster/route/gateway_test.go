@@ -5,6 +5,7 @@ import (
 	"net"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,4 +102,26 @@ func TestGatewayAnswersFailuresAsErrors(t *testing.T) {
 		t.Fatalf("a cancelled call: %#v", e)
 	}
 	time.Sleep(time.Second) // the slow handler's calls end before the next test
+}
+
+// TestAGatewayRefusesCallsWithoutTheSecret: a call from a gateway that does not hold the
+// cluster's secret is refused before anything runs on the node.
+func TestAGatewayRefusesCallsWithoutTheSecret(t *testing.T) {
+	b := gateways["b"].gw
+	var ran atomic.Bool
+	b.Serve(func(_ context.Context, msg any, _ time.Duration) (any, error) {
+		ran.Store(true)
+		return msg, nil
+	})
+	t.Cleanup(func() { b.Serve(nil) })
+	res := gateways["intruder"].gw.call(context.Background(), Node{Name: "b", Address: b.Address()}, &messages.GetSession{SessionID: "s"}, 5*time.Second, `session "s"`)
+	if e, ok := res.(*messages.Error); !ok || e.Code != messages.CodeUnavailable {
+		t.Fatalf("a call without the secret answered %#v, want it refused", res)
+	}
+	if ran.Load() {
+		t.Fatal("a call without the secret ran on the node")
+	}
+	if out := gateways["a"].gw.call(context.Background(), Node{Name: "b", Address: b.Address()}, &messages.GetSession{SessionID: "s"}, 5*time.Second, `session "s"`); !ran.Load() {
+		t.Fatalf("a call with the secret did not run: %#v", out)
+	}
 }

@@ -37,13 +37,20 @@ type pooled struct {
 }
 
 // gatewayNames are the nodes the tests use; x is the one a test stops.
-var gatewayNames = []string{"a", "b", "c", "x"}
+var gatewayNames = []string{"a", "b", "c", "x", "intruder"}
+
+// testSecret is the cluster secret of the test gateways but "intruder", which has another.
+const testSecret = "the-test-cluster-secret"
 
 func TestMain(m *testing.M) {
 	var probes []net.Conn
 	for _, name := range gatewayNames {
 		p := &pooled{progress: &steps{}}
-		gw, err := StartGateway(GatewayOptions{Node: name, Listen: "127.0.0.1:0", Progress: p.progress.report, Logger: zerolog.Nop()})
+		secret := testSecret
+		if name == "intruder" {
+			secret = "not-the-secret"
+		}
+		gw, err := StartGateway(GatewayOptions{Node: name, Listen: "127.0.0.1:0", Progress: p.progress.report, Logger: zerolog.Nop(), Secret: secret})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
