@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/troupe-dev/troupe/internal/cluster"
+	"github.com/troupe-dev/troupe/internal/process"
 )
 
 // The fence watchdog (DESIGN §16, fencing by time): a cluster daemon's lease deadline is enforced
@@ -81,45 +81,15 @@ func runFenceWatchdog(in io.Reader, daemonPID int, stderr io.Writer) error {
 	}
 }
 
-// killDescendants sends SIGKILL to every process whose parent chain reaches root, but skip.
+// killDescendants sends SIGKILL to every process under root but skip; it returns how many.
 func killDescendants(root, skip int) int {
-	parent := processParents()
 	n := 0
-	for pid := range parent {
-		if pid == skip || pid == root {
-			continue
-		}
-		for p, depth := parent[pid], 0; p > 1 && depth < 512; p, depth = parent[p], depth+1 {
-			if p == root {
-				if syscall.Kill(pid, syscall.SIGKILL) == nil {
-					n++
-				}
-				break
-			}
+	for _, pid := range process.Descendants(root) {
+		if pid != skip && syscall.Kill(pid, syscall.SIGKILL) == nil {
+			n++
 		}
 	}
 	return n
-}
-
-// processParents maps every process to its parent (from /proc/PID/stat).
-func processParents() map[int]int {
-	parent := map[int]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(stat), ')')
-		if f := strings.Fields(string(stat[i+1:])); i > 0 && len(f) > 1 {
-			parent[pid], _ = strconv.Atoi(f[1])
-		}
-	}
-	return parent
 }
 
 // fenceWatchdog is the daemon's side: the process and the goroutine that feeds it.

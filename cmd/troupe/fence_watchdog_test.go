@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/troupe-dev/troupe/internal/process"
 )
 
 // TestFenceWatchdog: renewed deadlines keep everything; input ending (the daemon done with it)
@@ -21,12 +23,7 @@ func TestFenceWatchdog(t *testing.T) {
 	t.Cleanup(func() { _ = root.Process.Kill(); _ = root.Wait() })
 	var kids []int
 	eventually(t, 5*time.Second, "the sleeps start", func() bool {
-		kids = nil
-		for pid, ppid := range processParents() {
-			if ppid == root.Process.Pid {
-				kids = append(kids, pid)
-			}
-		}
+		kids = process.Descendants(root.Process.Pid)
 		return len(kids) == 2
 	})
 

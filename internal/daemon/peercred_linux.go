@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
-	"strings"
 
+	"github.com/troupe-dev/troupe/internal/process"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,20 +65,7 @@ func descendsFromOrTagged(pid, ancestor int, tokenEnv string) (bool, string) {
 				}
 			}
 		}
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
-			return false, ""
-		}
-		// pid (comm) state ppid ...: comm may hold spaces and parentheses; the last ')' ends it.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			return false, ""
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 2 {
-			return false, ""
-		}
-		next, err := strconv.Atoi(f[1])
+		next, err := process.ParentOf(p)
 		if err != nil {
 			return false, ""
 		}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -213,6 +214,11 @@ func TestDescendantsOfTheDaemonAreSeen(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		// Until its execve, the child's /proc environ is still this process's.
+		waitFor(t, func() bool {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+			return strings.HasPrefix(string(b), "sleep\x00")
+		})
 		return cmd.Process.Pid
 	}
 	plain := start("PATH=/usr/bin:/bin")

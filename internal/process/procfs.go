@@ -161,3 +161,35 @@ func signalName(s syscall.Signal) string {
 	}
 	return "signal " + strconv.Itoa(int(s))
 }
+
+// ParentOf returns the parent of process pid, read from /proc/<pid>/stat.
+func ParentOf(pid int) (int, error) {
+	st, err := readStat(pid)
+	return st.PPID, err
+}
+
+// Descendants lists the running processes whose parent chain reaches root (root itself
+// excluded), read from /proc in one pass.
+func Descendants(root int) []int {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if st, err := readStat(pid); err == nil && st.running() {
+			parent[pid] = st.PPID
+		}
+	}
+	var out []int
+	for pid := range parent {
+		for p, depth := parent[pid], 0; p > 1 && depth < 512; p, depth = parent[p], depth+1 {
+			if p == root {
+				out = append(out, pid)
+				break
+			}
+		}
+	}
+	return out
+}
