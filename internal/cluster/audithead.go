@@ -11,7 +11,6 @@ import (
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // AuditHead is what /troupe/audit/<node> holds: the last seq of node's audit chain known durable
@@ -35,9 +34,9 @@ func (m *Member) AuditHead(ctx context.Context) (*AuditHead, error) {
 
 // ReadAuditHeads reads every node's published audit head from etcd, by node, without joining.
 func ReadAuditHeads(ctx context.Context, cfg Config) (map[string]AuditHead, error) {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: cfg.Etcd, DialTimeout: DefaultRequestTimeout, Logger: zap.NewNop()})
+	cli, err := dial(cfg, DefaultRequestTimeout, "read the published audit heads", false)
 	if err != nil {
-		return nil, &UnavailableError{Op: "read the published audit heads", Endpoints: cfg.Etcd, Err: err}
+		return nil, err
 	}
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)

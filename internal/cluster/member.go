@@ -10,7 +10,6 @@ import (
 
 	"github.com/rs/zerolog"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // DefaultRequestTimeout bounds each etcd request when Options.RequestTimeout is 0.
@@ -83,9 +82,9 @@ func Join(ctx context.Context, cfg Config, opts Options) (*Member, error) {
 	m := &Member{cfg: cfg, opts: opts, cli: opts.Client, log: opts.Logger,
 		endedCh: make(chan struct{}), extended: make(chan struct{}, 1)}
 	if m.cli == nil {
-		cli, err := clientv3.New(clientv3.Config{Endpoints: cfg.Etcd, DialTimeout: opts.RequestTimeout, Logger: zap.NewNop()})
+		cli, err := dial(cfg, opts.RequestTimeout, "join the cluster", true)
 		if err != nil {
-			return nil, &UnavailableError{Op: "join the cluster", Endpoints: cfg.Etcd, Write: true, Err: err}
+			return nil, err
 		}
 		m.cli, m.ownCli = cli, true
 	}

@@ -35,9 +35,9 @@ type NodeStatus struct {
 // ReadStatus reads the cluster's nodes and session owners from etcd, without joining.
 func ReadStatus(ctx context.Context, cfg Config) (Status, error) {
 	st := Status{Nodes: []NodeStatus{}, Orphans: []string{}, Owners: map[string]string{}}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: cfg.Etcd, DialTimeout: DefaultRequestTimeout, Logger: zap.NewNop()})
+	cli, err := dial(cfg, DefaultRequestTimeout, "read the cluster's status", false)
 	if err != nil {
-		return st, &UnavailableError{Op: "read the cluster's status", Endpoints: cfg.Etcd, Err: err}
+		return st, err
 	}
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
@@ -92,4 +92,14 @@ func ReadStatus(ctx context.Context, cfg Config) (Status, error) {
 	}
 	sort.Strings(st.Orphans)
 	return st, nil
+}
+
+// dial makes an etcd client of cfg's endpoints without joining (a member dials in Join);
+// op names what it is for in the error, write whether it would have written.
+func dial(cfg Config, timeout time.Duration, op string, write bool) (*clientv3.Client, error) {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cfg.Etcd, DialTimeout: timeout, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, &UnavailableError{Op: op, Endpoints: cfg.Etcd, Write: write, Err: err}
+	}
+	return cli, nil
 }
