@@ -87,10 +87,7 @@ func approvalMiddleware(d Deps) server.ToolHandlerMiddleware {
 			if state := req.Params.RequestState; state != "" {
 				return d.elicited(ctx, req, key, state, next)
 			}
-			args := auditArgs(req.Params.Arguments)
-			redactTyped(name, args, d.Audit)
-			redactBrowserState(name, args, d.Audit)
-			d.redactUnechoed(ctx, name, args)
+			args := d.callArgs(ctx, req)
 			if d.Audit != nil { // shown to people and sent to the client: redacted as the log writes it
 				args = d.Audit.RedactDetails(map[string]any{"arguments": args})["arguments"]
 			}
@@ -165,10 +162,9 @@ func (d Deps) decided(ctx context.Context, req mcp.CallToolRequest, t approval.T
 
 func pendingError(t approval.Ticket, ttl time.Duration) *messages.Error {
 	r := t.Request()
-	e := messages.Errorf(messages.CodeApprovalPending,
+	return messages.Errorf(messages.CodeApprovalPending,
 		"%s waits for a person's approval %s; nothing has changed. On the daemon's machine run `troupe approve %s` (or `troupe approve --deny %s`; `troupe approvals` lists what waits), or use the live view; then call %s again with the same arguments. The approval stays open for %s",
 		r.Tool, r.ID, r.ID, r.ID, r.Tool, ttl)
-	return e
 }
 
 // recordApprovalRequest records that a call waits for a person; a mutating call whose wait

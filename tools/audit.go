@@ -39,10 +39,7 @@ func auditMiddleware(d Deps, all []Tool) server.ToolHandlerMiddleware {
 			start := time.Now()
 			// mcp-go decoded the arguments it kept (RawArguments) into Arguments, as auditArgs's round
 			// trip of them would.
-			args := auditArgs(req.Params.Arguments)
-			redactTyped(req.Params.Name, args, d.Audit)
-			redactBrowserState(req.Params.Name, args, d.Audit)
-			d.redactUnechoed(ctx, req.Params.Name, args)
+			args := d.callArgs(ctx, req)
 			ev := audit.Event{Action: auditAction(req.Params.Name), Stage: audit.StageRequested, Actor: clientIdentity(ctx, d.Transport),
 				Principal: principal.From(ctx).Name, Details: map[string]any{"tool": req.Params.Name, "arguments": args}}
 			ev.Session, ev.Target = auditTargets(args)
@@ -103,6 +100,17 @@ func clientIdentity(ctx context.Context, transport string) *audit.Actor {
 		}
 	}
 	return a
+}
+
+// callArgs returns a call's arguments as the audit log keeps them: long strings shortened, what
+// a call types into a page or an unechoed terminal and a browser state's values as their HMACs
+// (the writer redacts what looks secret by name as it writes).
+func (d Deps) callArgs(ctx context.Context, req mcp.CallToolRequest) any {
+	args := auditArgs(req.Params.Arguments)
+	redactTyped(req.Params.Name, args, d.Audit)
+	redactBrowserState(req.Params.Name, args, d.Audit)
+	d.redactUnechoed(ctx, req.Params.Name, args)
+	return args
 }
 
 // maxAuditString is the longest string argument kept whole in the audit log; longer ones are
